@@ -1,0 +1,50 @@
+// Host <-> device copies dispatched on the Context's backend.
+#include <cuxplain/core/error.hpp>
+#include <cuxplain/core/memory.hpp>
+
+#include <algorithm>
+#include <cstring>
+
+#if CUXPLAIN_WITH_CUDA
+#include "../kernels/cuda/runtime.hpp"
+#endif
+
+namespace cuxplain {
+
+void copy_to_device(const Context& ctx, void* dst, const void* src, std::size_t bytes) {
+#if CUXPLAIN_WITH_CUDA
+  if (ctx.is_cuda()) return kernels::cuda::copy_host_to_device(ctx.stream(), dst, src, bytes);
+#endif
+  if (bytes > 0) std::memcpy(dst, src, bytes);
+}
+
+void copy_to_host(const Context& ctx, void* dst, const void* src, std::size_t bytes) {
+#if CUXPLAIN_WITH_CUDA
+  if (ctx.is_cuda()) return kernels::cuda::copy_device_to_host(ctx.stream(), dst, src, bytes);
+#endif
+  if (bytes > 0) std::memcpy(dst, src, bytes);
+}
+
+void copy_on_device(const Context& ctx, void* dst, const void* src, std::size_t bytes) {
+#if CUXPLAIN_WITH_CUDA
+  if (ctx.is_cuda()) return kernels::cuda::copy_device_to_device(ctx.stream(), dst, src, bytes);
+#endif
+  if (bytes > 0) std::memmove(dst, src, bytes);
+}
+
+void fill(const Context& ctx, float* dst, std::int64_t count, float value) {
+  CUXPLAIN_EXPECTS(count >= 0, "fill: count must be >= 0, got ", count);
+#if CUXPLAIN_WITH_CUDA
+  if (ctx.is_cuda()) return kernels::cuda::fill(ctx.stream(), dst, count, value);
+#endif
+  std::fill(dst, dst + count, value);
+}
+
+std::vector<float> to_host(const Context& ctx, const float* src, std::int64_t count) {
+  CUXPLAIN_EXPECTS(count >= 0, "to_host: count must be >= 0, got ", count);
+  std::vector<float> out(static_cast<std::size_t>(count));
+  copy_to_host(ctx, out.data(), src, out.size() * sizeof(float));
+  return out;
+}
+
+}  // namespace cuxplain

@@ -1,0 +1,39 @@
+#pragma once
+// Enumerations shared by the ops and the explainers.
+
+namespace cuxplain {
+
+/// Point sets for designs. All produce values in [0, 1).
+enum class Sampler {
+  sobol,        ///< Sobol, Joe-Kuo direction numbers, unscrambled (scipy's qmc.Sobol(scramble=False))
+  sobol_owen,   ///< Sobol with hash-based nested uniform (Owen) scrambling, seeded
+  halton,       ///< Halton, unscrambled (scipy's qmc.Halton(scramble=False))
+  lhs,          ///< Latin hypercube, seeded
+  monte_carlo,  ///< independent uniforms from a seeded counter-based generator
+};
+
+/// Total-order Sobol index estimators (DESIGN.md, "Sobol estimators").
+enum class Estimator { jansen, homma, janon, glen, saltelli };
+
+/// How a mask value m in [0, 1] modulates a pixel x.
+enum class Perturbation {
+  inpainting,  ///< x*m + (1-m)*baseline
+  blurring,    ///< x*m + (1-m)*box_blur(x)
+  amplitude,   ///< x*(m-0.5)*sigma
+};
+
+/// Resampling of a coarse grid onto an image. Masks use nearest, nearest_exact
+/// or bilinear; cuxplain::upsample uses bicubic or nearest.
+enum class Interpolation {
+  nearest,        ///< src = min(floor(dst*g/h), g-1)   (PyTorch's default "nearest")
+  nearest_exact,  ///< src = floor((dst+0.5)*g/h)       (TensorFlow 2's "nearest")
+  bilinear,       ///< half-pixel centres, no corner alignment
+  bicubic,        ///< half-pixel centres, Keys cubic convolution
+};
+
+const char* to_string(Sampler sampler);
+const char* to_string(Estimator estimator);
+const char* to_string(Perturbation perturbation);
+const char* to_string(Interpolation interpolation);
+
+}  // namespace cuxplain

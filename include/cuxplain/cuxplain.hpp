@@ -1,0 +1,15 @@
+#pragma once
+// cuxplain: black-box explainability kernels for vision models.
+#include "core/buffer.hpp"
+#include "core/context.hpp"
+#include "core/error.hpp"
+#include "core/memory.hpp"
+#include "core/options.hpp"
+#include "core/views.hpp"
+#include "estimators.hpp"
+#include "model.hpp"
+#include "perturbation.hpp"
+#include "qmc.hpp"
+#include "sobol.hpp"
+#include "sobol_design.hpp"
+#include "upsample.hpp"

@@ -1,0 +1,82 @@
+// CUDA runtime services behind kernels/cuda/runtime.hpp.
+#include "check.cuh"
+#include "runtime.hpp"
+
+namespace cuxplain::kernels::cuda {
+namespace {
+
+class StreamOrderedAllocator final : public Allocator {
+ public:
+  void* allocate(std::size_t bytes, Stream stream) override {
+    void* ptr = nullptr;
+    CUXPLAIN_CUDA_TRY(cudaMallocAsync(&ptr, bytes, stream));
+    return ptr;
+  }
+  void deallocate(void* ptr, std::size_t, Stream stream) noexcept override {
+    // A failing free cannot be reported from a destructor; the next checked
+    // call on the stream surfaces a sticky error.
+    (void)cudaFreeAsync(ptr, stream);
+  }
+};
+
+__global__ void fill_kernel(float* dst, std::int64_t count, float value) {
+  for (std::int64_t i = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x;
+       i < count; i += static_cast<std::int64_t>(gridDim.x) * blockDim.x) {
+    dst[i] = value;
+  }
+}
+
+}  // namespace
+
+bool device_available() {
+  int count = 0;
+  if (cudaGetDeviceCount(&count) != cudaSuccess) {
+    (void)cudaGetLastError();  // clear the error so later calls start clean
+    return false;
+  }
+  return count > 0;
+}
+
+int current_device() {
+  int count = 0;
+  const cudaError_t status = cudaGetDeviceCount(&count);
+  if (status != cudaSuccess || count == 0) {
+    (void)cudaGetLastError();
+    CUXPLAIN_FAIL("Context::cuda(): no usable CUDA device (",
+                  status != cudaSuccess ? cudaGetErrorString(status) : "device count is 0",
+                  "); use Context::host() on this machine");
+  }
+  int device = 0;
+  CUXPLAIN_CUDA_TRY(cudaGetDevice(&device));
+  return device;
+}
+
+std::shared_ptr<Allocator> make_stream_ordered_allocator() {
+  return std::make_shared<StreamOrderedAllocator>();
+}
+
+void copy_host_to_device(Stream stream, void* dst, const void* src, std::size_t bytes) {
+  if (bytes == 0) return;
+  CUXPLAIN_CUDA_TRY(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, stream));
+}
+
+void copy_device_to_host(Stream stream, void* dst, const void* src, std::size_t bytes) {
+  if (bytes == 0) return;
+  CUXPLAIN_CUDA_TRY(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, stream));
+  CUXPLAIN_CUDA_TRY(cudaStreamSynchronize(stream));
+}
+
+void copy_device_to_device(Stream stream, void* dst, const void* src, std::size_t bytes) {
+  if (bytes == 0) return;
+  CUXPLAIN_CUDA_TRY(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, stream));
+}
+
+void fill(Stream stream, float* dst, std::int64_t count, float value) {
+  if (count <= 0) return;
+  fill_kernel<<<grid_for(count, 256), 256, 0, stream>>>(dst, count, value);
+  CUXPLAIN_CHECK_LAUNCH();
+}
+
+void synchronize(Stream stream) { CUXPLAIN_CUDA_TRY(cudaStreamSynchronize(stream)); }
+
+}  // namespace cuxplain::kernels::cuda

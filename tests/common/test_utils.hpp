@@ -1,0 +1,68 @@
+#pragma once
+// Helpers shared by the test programs: seeded random data, poisoned outputs,
+// device round trips and the visible skip of CUDA tests without a GPU.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <random>
+#include <vector>
+
+#include <cuxplain/core/buffer.hpp>
+#include <cuxplain/core/context.hpp>
+#include <cuxplain/core/memory.hpp>
+
+namespace cuxplain::test {
+
+/// Filled into outputs before a call so that an element the op forgot to write
+/// fails every comparison.
+inline float poison() { return std::numeric_limits<float>::quiet_NaN(); }
+
+inline std::vector<float> random_uniform(std::size_t count, std::uint32_t seed, float lo = 0.0f,
+                                         float hi = 1.0f) {
+  std::mt19937 gen(seed);
+  std::uniform_real_distribution<float> dist(lo, hi);
+  std::vector<float> out(count);
+  for (auto& v : out) v = dist(gen);
+  return out;
+}
+
+/// L2 norm in double, to assert results are not trivially zero.
+inline double l2_norm(const std::vector<float>& v) {
+  double sum = 0.0;
+  for (float x : v) sum += static_cast<double>(x) * x;
+  return std::sqrt(sum);
+}
+
+/// A copy of `values` on ctx's device.
+template <class T>
+Buffer<T> upload(const Context& ctx, const std::vector<T>& values) {
+  Buffer<T> buffer(ctx, static_cast<std::int64_t>(values.size()));
+  copy_to_device(ctx, buffer.data(), values.data(), values.size() * sizeof(T));
+  return buffer;
+}
+
+/// A device buffer of `count` floats filled with poison().
+inline Buffer<float> poisoned(const Context& ctx, std::int64_t count) {
+  Buffer<float> buffer(ctx, count);
+  fill(ctx, buffer.data(), count, poison());
+  return buffer;
+}
+
+template <class T>
+std::vector<T> download(const Context& ctx, const Buffer<T>& buffer) {
+  std::vector<T> out(static_cast<std::size_t>(buffer.size()));
+  copy_to_host(ctx, out.data(), buffer.data(), buffer.bytes());
+  return out;
+}
+
+}  // namespace cuxplain::test
+
+/// First statement of every CUDA test: skips it, visibly, without a GPU.
+#define CUXPLAIN_REQUIRE_CUDA()                                                  \
+  do {                                                                           \
+    if (!::cuxplain::Context::cuda_available()) {                                \
+      GTEST_SKIP() << "no CUDA device on this machine: CUDA test not run";      \
+    }                                                                            \
+  } while (0)
