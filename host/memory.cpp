@@ -40,6 +40,13 @@ void fill(const Context& ctx, float* dst, std::int64_t count, float value) {
   std::fill(dst, dst + count, value);
 }
 
+void zero(const Context& ctx, void* dst, std::size_t bytes) {
+#if CUXPLAIN_WITH_CUDA
+  if (ctx.is_cuda()) return kernels::cuda::zero(ctx.stream(), dst, bytes);
+#endif
+  if (bytes > 0) std::memset(dst, 0, bytes);
+}
+
 std::vector<float> to_host(const Context& ctx, const float* src, std::int64_t count) {
   CUXPLAIN_EXPECTS(count >= 0, "to_host: count must be >= 0, got ", count);
   std::vector<float> out(static_cast<std::size_t>(count));

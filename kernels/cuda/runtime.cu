@@ -55,6 +55,19 @@ std::shared_ptr<Allocator> make_stream_ordered_allocator() {
   return std::make_shared<StreamOrderedAllocator>();
 }
 
+MemoryKind memory_kind(const void* ptr) {
+  cudaPointerAttributes attributes{};
+  if (cudaPointerGetAttributes(&attributes, ptr) != cudaSuccess) {
+    (void)cudaGetLastError();
+    return MemoryKind::host;
+  }
+  switch (attributes.type) {
+    case cudaMemoryTypeDevice: return MemoryKind::device;
+    case cudaMemoryTypeManaged: return MemoryKind::managed;
+    default: return MemoryKind::host;
+  }
+}
+
 void copy_host_to_device(Stream stream, void* dst, const void* src, std::size_t bytes) {
   if (bytes == 0) return;
   CUXPLAIN_CUDA_TRY(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, stream));
@@ -75,6 +88,11 @@ void fill(Stream stream, float* dst, std::int64_t count, float value) {
   if (count <= 0) return;
   fill_kernel<<<grid_for(count, 256), 256, 0, stream>>>(dst, count, value);
   CUXPLAIN_CHECK_LAUNCH();
+}
+
+void zero(Stream stream, void* dst, std::size_t bytes) {
+  if (bytes == 0) return;
+  CUXPLAIN_CUDA_TRY(cudaMemsetAsync(dst, 0, bytes, stream));
 }
 
 void synchronize(Stream stream) { CUXPLAIN_CUDA_TRY(cudaStreamSynchronize(stream)); }

@@ -17,10 +17,15 @@ int current_device();
 /// Stream-ordered cudaMallocAsync / cudaFreeAsync allocator.
 std::shared_ptr<Allocator> make_stream_ordered_allocator();
 
+/// Where `ptr` lives as the CUDA runtime sees it.
+enum class MemoryKind { host, device, managed };
+MemoryKind memory_kind(const void* ptr);
+
 void copy_host_to_device(Stream stream, void* dst, const void* src, std::size_t bytes);
 void copy_device_to_host(Stream stream, void* dst, const void* src, std::size_t bytes);
 void copy_device_to_device(Stream stream, void* dst, const void* src, std::size_t bytes);
 void fill(Stream stream, float* dst, std::int64_t count, float value);
+void zero(Stream stream, void* dst, std::size_t bytes);
 void synchronize(Stream stream);
 
 }  // namespace cuxplain::kernels::cuda

@@ -21,6 +21,9 @@ void copy_on_device(const Context& ctx, void* dst, const void* src, std::size_t 
 /// Sets `count` floats on the Context's device to `value` (stream-ordered).
 void fill(const Context& ctx, float* dst, std::int64_t count, float value);
 
+/// Sets `bytes` bytes on the Context's device to zero (stream-ordered).
+void zero(const Context& ctx, void* dst, std::size_t bytes);
+
 /// Convenience: the `count` floats at `device_src` as a host vector.
 std::vector<float> to_host(const Context& ctx, const float* device_src, std::int64_t count);
 

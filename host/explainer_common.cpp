@@ -1,0 +1,120 @@
+#include "explainer_common.hpp"
+
+#include <cuxplain/core/error.hpp>
+#include <cuxplain/core/memory.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <exception>
+#include <limits>
+
+#include "../kernels/model_outputs.hpp"
+#include "dispatch.hpp"
+#include "validate.hpp"
+
+namespace cuxplain::detail {
+
+void validate_model_and_images(const Context& ctx, const Model& model, ConstImageView images,
+                               HostSpan<const int> targets, const char* caller) {
+  CUXPLAIN_EXPECTS(model.num_outputs >= 1, caller, ": model.num_outputs must be >= 1, got ",
+                   model.num_outputs);
+  CUXPLAIN_EXPECTS(static_cast<bool>(model.forward), caller, ": model.forward is empty");
+  CUXPLAIN_EXPECTS(images.n >= 1, caller, ": images.n must be >= 1 (empty batch), got ",
+                   images.n);
+  CUXPLAIN_EXPECTS(images.c >= 1 && images.h >= 1 && images.w >= 1, caller,
+                   ": image dimensions must be >= 1, got c=", images.c, " h=", images.h,
+                   " w=", images.w);
+  CUXPLAIN_EXPECTS(images.layout == Layout::nchw || images.layout == Layout::nhwc, caller,
+                   ": images.layout is not nchw or nhwc");
+  expect_on_device(ctx, images.data, "images.data");
+  CUXPLAIN_EXPECTS(targets.size() == static_cast<std::size_t>(images.n), caller,
+                   ": targets has ", targets.size(), " entries for ", images.n, " images");
+  for (std::size_t i = 0; i < targets.size(); ++i) {
+    CUXPLAIN_EXPECTS(targets[i] >= 0 && targets[i] < model.num_outputs, caller, ": targets[", i,
+                     "] = ", targets[i], " is outside [0, ", model.num_outputs, ")");
+  }
+}
+
+void validate_grid(ConstImageView images, std::int64_t grid_size, const char* caller) {
+  CUXPLAIN_EXPECTS(grid_size >= 1, caller, ": options.grid_size must be >= 1, got ", grid_size);
+  CUXPLAIN_EXPECTS(grid_size <= std::min(images.h, images.w), caller, ": options.grid_size ",
+                   grid_size, " is larger than the image (", images.h, " x ", images.w, ")");
+}
+
+void validate_perturbation(Perturbation perturbation, Interpolation mask_interpolation,
+                           std::int64_t blur_size, float baseline, float sigma,
+                           std::int64_t batch_size, const char* caller) {
+  CUXPLAIN_EXPECTS(perturbation == Perturbation::inpainting ||
+                       perturbation == Perturbation::blurring ||
+                       perturbation == Perturbation::amplitude,
+                   caller, ": options.perturbation has an unknown value ",
+                   static_cast<int>(perturbation));
+  CUXPLAIN_EXPECTS(mask_interpolation == Interpolation::nearest ||
+                       mask_interpolation == Interpolation::nearest_exact ||
+                       mask_interpolation == Interpolation::bilinear,
+                   caller, ": options.mask_interpolation must be nearest, nearest_exact or "
+                   "bilinear, got ", to_string(mask_interpolation));
+  CUXPLAIN_EXPECTS(perturbation != Perturbation::blurring || blur_size >= 1, caller,
+                   ": options.blur_size must be >= 1, got ", blur_size);
+  CUXPLAIN_EXPECTS(std::isfinite(baseline), caller, ": options.baseline must be finite, got ",
+                   baseline);
+  CUXPLAIN_EXPECTS(std::isfinite(sigma), caller, ": options.sigma must be finite, got ", sigma);
+  CUXPLAIN_EXPECTS(batch_size >= 1, caller, ": options.batch_size must be >= 1, got ",
+                   batch_size);
+}
+
+PerturbationStream::PerturbationStream(const Context& ctx, const Model& model,
+                                       ConstImageView images, const PerturbationParams& params,
+                                       std::int64_t blur_size, std::int64_t batch_size)
+    : ctx_(ctx),
+      model_(model),
+      images_(images),
+      params_(params),
+      blur_size_(blur_size),
+      batch_size_(batch_size),
+      masks_(ctx, batch_size * mask_cells(params, images.c)),
+      perturbed_(ctx, batch_size * images.image_size()),
+      outputs_(ctx, batch_size * model.num_outputs),
+      blurred_(ctx, params.kind == Perturbation::blurring ? images.image_size() : 0),
+      nonfinite_rows_(ctx, 1) {}
+
+void PerturbationStream::run_image(std::int64_t image, int target, std::int64_t total_rows,
+                                   const MaskSource& masks_for, float* target_outputs) {
+  const ConstImageView source = images_.image(image);
+  if (params_.kind == Perturbation::blurring) {
+    box_blur(ctx_, source, blur_size_,
+             ImageView{blurred_.data(), 1, source.c, source.h, source.w, source.layout});
+  }
+  zero(ctx_, nonfinite_rows_.data(), sizeof(int));
+
+  for (std::int64_t row_begin = 0; row_begin < total_rows; row_begin += batch_size_) {
+    const std::int64_t rows = std::min(batch_size_, total_rows - row_begin);
+    masks_for(row_begin, rows, masks_.data());
+    perturb(ctx_, source, masks_.data(), rows, params_, blurred_.data(), perturbed_.data());
+    // Poisoned so that outputs the callback leaves unwritten read as non-finite.
+    fill(ctx_, outputs_.data(), rows * model_.num_outputs,
+         std::numeric_limits<float>::quiet_NaN());
+    const ConstImageView batch{perturbed_.data(), rows, source.c, source.h, source.w,
+                               source.layout};
+    try {
+      model_.forward(batch, outputs_.data());
+    } catch (const std::exception& e) {
+      CUXPLAIN_FAIL("model.forward threw on image ", image, " (design rows ", row_begin, "..",
+                    row_begin + rows - 1, "): ", e.what());
+    } catch (...) {
+      CUXPLAIN_FAIL("model.forward threw a non-standard exception on image ", image,
+                    " (design rows ", row_begin, "..", row_begin + rows - 1, ")");
+    }
+    CUXPLAIN_DISPATCH(ctx_, select_target_outputs, outputs_.data(), rows, model_.num_outputs,
+                      target, target_outputs + row_begin, nonfinite_rows_.data());
+  }
+
+  int nonfinite = 0;
+  copy_to_host(ctx_, &nonfinite, nonfinite_rows_.data(), sizeof(int));
+  CUXPLAIN_EXPECTS(nonfinite == 0, "model.forward wrote a non-finite (NaN/Inf) or no output for "
+                   "targets[", image, "] = ", target, " in ", nonfinite, " of ", total_rows,
+                   " perturbed copies of image ", image,
+                   "; the callback must write batch.n x num_outputs finite floats");
+}
+
+}  // namespace cuxplain::detail

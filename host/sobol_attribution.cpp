@@ -1,0 +1,105 @@
+// Sobol attribution: streams the Saltelli design through the model in batches
+// and reduces the outputs with the chosen estimator, one image at a time.
+#include <cuxplain/core/buffer.hpp>
+#include <cuxplain/core/error.hpp>
+#include <cuxplain/core/memory.hpp>
+#include <cuxplain/estimators.hpp>
+#include <cuxplain/perturbation.hpp>
+#include <cuxplain/qmc.hpp>
+#include <cuxplain/sobol.hpp>
+#include <cuxplain/sobol_design.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <exception>
+
+#include "../kernels/model_outputs.hpp"
+#include "dispatch.hpp"
+#include "explainer_common.hpp"
+#include "validate.hpp"
+
+namespace cuxplain {
+namespace {
+
+void validate(const Context& ctx, const Model& model, ConstImageView images,
+              HostSpan<const int> targets, const float* scores, const SobolOptions& options,
+              const float* first_order_scores) {
+  detail::validate_model_and_images(ctx, model, images, targets, "sobol_attribution");
+  detail::expect_on_device(ctx, scores, "sobol_attribution: scores");
+  detail::validate_grid(images, options.grid_size, "sobol_attribution");
+  CUXPLAIN_EXPECTS(options.nb_design >= 2 && detail::is_power_of_two(options.nb_design),
+                   "sobol_attribution: options.nb_design must be a power of two >= 2, got ",
+                   options.nb_design);
+  CUXPLAIN_EXPECTS(options.skip >= 0, "sobol_attribution: options.skip must be >= 0, got ",
+                   options.skip);
+  detail::validate_perturbation(options.perturbation, options.mask_interpolation,
+                                options.blur_size, options.baseline, options.sigma,
+                                options.batch_size, "sobol_attribution");
+  if (options.first_order) {
+    detail::expect_on_device(ctx, first_order_scores,
+                             "sobol_attribution: first_order_scores (options.first_order is set)");
+  }
+  const std::int64_t cells =
+      options.grid_size * options.grid_size * (options.per_channel ? images.c : 1);
+  if (options.sampler == Sampler::sobol || options.sampler == Sampler::sobol_owen) {
+    CUXPLAIN_EXPECTS(2 * cells <= kSobolMaxDimensions, "sobol_attribution: options.grid_size ",
+                     options.grid_size, " needs a ", 2 * cells,
+                     "-dimensional Sobol sequence; the sampler has ", kSobolMaxDimensions);
+  }
+}
+
+}  // namespace
+
+void sobol_attribution(const Context& ctx, const Model& model, ConstImageView images,
+                       HostSpan<const int> targets, float* scores, const SobolOptions& options,
+                       float* first_order_scores) {
+  validate(ctx, model, images, targets, scores, options, first_order_scores);
+
+  PerturbationParams params;
+  params.kind = options.perturbation;
+  params.baseline = options.baseline;
+  params.sigma = options.sigma;
+  params.interpolation = options.mask_interpolation;
+  params.grid_size = options.grid_size;
+  params.per_channel = options.per_channel;
+
+  const std::int64_t nb_design = options.nb_design;
+  const std::int64_t cells = mask_cells(params, images.c);
+  const bool with_b = options.first_order;
+  const std::int64_t design_rows = sobol_design_rows(nb_design, cells, with_b);
+
+  // One 2d-dimensional sequence serves every image: A and B are its halves.
+  Buffer<float> sequence(ctx, nb_design * 2 * cells);
+  generate_samples(ctx, options.sampler, nb_design, 2 * cells, sequence.data(), options.skip,
+                   options.seed);
+
+  detail::PerturbationStream stream(ctx, model, images, params, options.blur_size,
+                                    options.batch_size);
+  Buffer<float> outputs_on_design(ctx, design_rows);
+  // Results go to a staging buffer first so that `scores` is untouched when
+  // a later image fails.
+  Buffer<float> total(ctx, images.n * cells);
+  Buffer<float> first(ctx, with_b ? images.n * cells : 0);
+
+  for (std::int64_t image = 0; image < images.n; ++image) {
+    stream.run_image(image, targets[static_cast<std::size_t>(image)], design_rows,
+                     [&](std::int64_t row_begin, std::int64_t rows, float* masks) {
+                       sobol_design_masks(ctx, sequence.data(), nb_design, cells, with_b,
+                                          row_begin, rows, masks);
+                     },
+                     outputs_on_design.data());
+    const float* y_a = outputs_on_design.data();
+    const float* y_b = with_b ? y_a + nb_design : nullptr;
+    const float* y_c = y_a + nb_design * (with_b ? 2 : 1);
+    sobol_total_order(ctx, options.estimator, y_a, y_c, nb_design, cells,
+                      total.data() + image * cells);
+    if (with_b) {
+      sobol_first_order(ctx, y_a, y_b, y_c, nb_design, cells, first.data() + image * cells);
+    }
+  }
+
+  copy_on_device(ctx, scores, total.data(), total.bytes());
+  if (with_b) copy_on_device(ctx, first_order_scores, first.data(), first.bytes());
+}
+
+}  // namespace cuxplain
