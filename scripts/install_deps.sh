@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs the Debian packages cuxplain builds with, where they are missing.
+# The CUDA toolkit is optional: without nvcc the host backend builds alone.
+set -euo pipefail
+
+packages=(cmake g++ make libgtest-dev libbenchmark-dev libomp-dev)
+missing=()
+for package in "${packages[@]}"; do
+  dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
+done
+if ((${#missing[@]} > 0)); then
+  echo "installing: ${missing[*]}"
+  sudo_cmd=()
+  if [[ $(id -u) -ne 0 ]]; then sudo_cmd=(sudo); fi
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+if ! command -v nvcc >/dev/null 2>&1 && [[ -x /usr/local/cuda/bin/nvcc ]]; then
+  echo "note: nvcc found at /usr/local/cuda/bin; add it to PATH to build the CUDA backend"
+fi
