@@ -5,21 +5,13 @@
 #include <cstdlib>
 #include <new>
 
+#include "../kernels/context_state.hpp"
+
 #if CUXPLAIN_WITH_CUDA
 #include "../kernels/cuda/runtime.hpp"
 #endif
 
 namespace cuxplain {
-namespace detail {
-
-struct ContextState {
-  Backend backend = Backend::host;
-  Stream stream = nullptr;
-  int device = -1;
-  std::shared_ptr<Allocator> allocator;
-};
-
-}  // namespace detail
 
 namespace {
 
@@ -36,6 +28,8 @@ class HostAllocator final : public Allocator {
 };
 
 }  // namespace
+
+detail::ContextState& detail::state_of(const Context& ctx) { return *ctx.state_; }
 
 Context::Context(std::shared_ptr<detail::ContextState> state) : state_(std::move(state)) {}
 

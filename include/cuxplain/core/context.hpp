@@ -25,9 +25,11 @@ class Allocator {
   virtual void deallocate(void* ptr, std::size_t bytes, Stream stream) noexcept = 0;
 };
 
+class Context;
 namespace detail {
 struct ContextState;
-}
+ContextState& state_of(const Context& ctx);
+}  // namespace detail
 
 /// Backend, device, stream and allocator used by every cuxplain op.
 ///
@@ -68,6 +70,7 @@ class Context {
 
  private:
   explicit Context(std::shared_ptr<detail::ContextState> state);
+  friend detail::ContextState& detail::state_of(const Context& ctx);
   std::shared_ptr<detail::ContextState> state_;
 };
 
