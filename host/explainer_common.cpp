@@ -89,8 +89,8 @@ void PerturbationStream::run_image(std::int64_t image, int target, std::int64_t 
 
   for (std::int64_t row_begin = 0; row_begin < total_rows; row_begin += batch_size_) {
     const std::int64_t rows = std::min(batch_size_, total_rows - row_begin);
-    masks_for(row_begin, rows, masks_.data());
-    perturb(ctx_, source, masks_.data(), rows, params_, blurred_.data(), perturbed_.data());
+    const float* masks = masks_for(row_begin, rows, masks_.data());
+    perturb(ctx_, source, masks, rows, params_, blurred_.data(), perturbed_.data());
     // Poisoned so that outputs the callback leaves unwritten read as non-finite.
     fill(ctx_, outputs_.data(), rows * model_.num_outputs,
          std::numeric_limits<float>::quiet_NaN());

@@ -29,8 +29,11 @@ void validate_perturbation(Perturbation perturbation, Interpolation mask_interpo
 /// batch_size masks, perturbed images and output rows, allocated once.
 class PerturbationStream {
  public:
-  /// Writes mask rows [row_begin, row_begin + rows) to `masks` (rows x cells).
-  using MaskSource = std::function<void(std::int64_t row_begin, std::int64_t rows, float* masks)>;
+  /// Returns mask rows [row_begin, row_begin + rows) (rows x cells on ctx's
+  /// device): either written to `scratch` (room for batch_size rows) or
+  /// pointing into masks the caller already holds.
+  using MaskSource =
+      std::function<const float*(std::int64_t row_begin, std::int64_t rows, float* scratch)>;
 
   PerturbationStream(const Context& ctx, const Model& model, ConstImageView images,
                      const PerturbationParams& params, std::int64_t blur_size,

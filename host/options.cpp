@@ -44,4 +44,21 @@ const char* to_string(Interpolation interpolation) {
   return "unknown interpolation";
 }
 
+const char* to_string(HsicKernel kernel) {
+  switch (kernel) {
+    case HsicKernel::binary: return "binary";
+    case HsicKernel::rbf: return "rbf";
+    case HsicKernel::sobolev: return "sobolev";
+  }
+  return "unknown HSIC kernel";
+}
+
+const char* to_string(Bandwidth bandwidth) {
+  switch (bandwidth) {
+    case Bandwidth::median_output: return "median_output";
+    case Bandwidth::median_distance: return "median_distance";
+  }
+  return "unknown bandwidth";
+}
+
 }  // namespace cuxplain

@@ -9,12 +9,6 @@
 #include <cuxplain/sobol.hpp>
 #include <cuxplain/sobol_design.hpp>
 
-#include <algorithm>
-#include <cmath>
-#include <exception>
-
-#include "../kernels/model_outputs.hpp"
-#include "dispatch.hpp"
 #include "explainer_common.hpp"
 #include "validate.hpp"
 
@@ -83,9 +77,10 @@ void sobol_attribution(const Context& ctx, const Model& model, ConstImageView im
 
   for (std::int64_t image = 0; image < images.n; ++image) {
     stream.run_image(image, targets[static_cast<std::size_t>(image)], design_rows,
-                     [&](std::int64_t row_begin, std::int64_t rows, float* masks) {
+                     [&](std::int64_t row_begin, std::int64_t rows, float* scratch) {
                        sobol_design_masks(ctx, sequence.data(), nb_design, cells, with_b,
-                                          row_begin, rows, masks);
+                                          row_begin, rows, scratch);
+                       return static_cast<const float*>(scratch);
                      },
                      outputs_on_design.data());
     const float* y_a = outputs_on_design.data();

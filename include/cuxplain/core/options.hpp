@@ -31,6 +31,23 @@ enum class Interpolation {
   bicubic,        ///< half-pixel centres, Keys cubic convolution
 };
 
+/// Input kernel k(x, x') applied to each cell's mask values.
+enum class HsicKernel {
+  binary,   ///< 0.5 - (x - x')^2: a Dirac kernel up to a constant, for 0/1 masks
+  rbf,      ///< exp(-(x - x')^2 / (2 * 0.5^2))
+  sobolev,  ///< B2(|x - x'|)/2 + (x - 0.5)(x' - 0.5), B2(t) = t^2 - t + 1/6
+};
+
+/// Width w of the output RBF kernel exp(-(y - y')^2 / (2 w^2)).
+enum class Bandwidth {
+  median_output,    ///< the median of the outputs themselves (xplique); when it is
+                    ///< <= 0 or not finite, the median pairwise distance is used
+  median_distance,  ///< the median of |y_j - y_l| over pairs j < l
+};
+
+const char* to_string(HsicKernel kernel);
+const char* to_string(Bandwidth bandwidth);
+
 const char* to_string(Sampler sampler);
 const char* to_string(Estimator estimator);
 const char* to_string(Perturbation perturbation);

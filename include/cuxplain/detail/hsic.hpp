@@ -1,0 +1,55 @@
+#pragma once
+// Per-element HSIC math shared by both backends: input kernels, the output RBF
+// kernel, mask binarization and the centring of a Gram matrix.
+#include <cmath>
+
+#include "../core/options.hpp"
+#include "hd.hpp"
+
+namespace cuxplain::detail {
+
+/// np.round / tf.round of a mask value in [0, 1]: half to even, so 0.5 -> 0.
+CUXPLAIN_HD float binarize_mask_value(float value) { return value > 0.5f ? 1.0f : 0.0f; }
+
+/// Width of HsicKernel::rbf on mask values (xplique's RbfEstimator).
+constexpr float kHsicInputRbfWidth = 0.5f;
+
+/// k(x, x') of an input kernel on one cell's mask values.
+CUXPLAIN_HD float hsic_input_kernel(HsicKernel kernel, float x, float y) {
+  const float diff = x - y;
+  switch (kernel) {
+    case HsicKernel::binary:
+      return 0.5f - diff * diff;
+    case HsicKernel::rbf:
+      return expf(-diff * diff / (2.0f * kHsicInputRbfWidth * kHsicInputRbfWidth));
+    case HsicKernel::sobolev: {
+      const float t = fabsf(diff);
+      const float bernoulli2 = t * t - t + 1.0f / 6.0f;
+      return 0.5f * bernoulli2 + (fabsf(x) - 0.5f) * (fabsf(y) - 0.5f);
+    }
+  }
+  return 0.0f;
+}
+
+/// On 0/1 masks any symmetric kernel is k(u, v) = a + b (u + v) + c u v, and
+/// against a centred Gram matrix (rows and columns summing to 0) only the c
+/// term survives: sum_jl k(u_j, u_l) Lc_jl = c u^T Lc u. This is c.
+CUXPLAIN_HD float hsic_binary_coefficient(HsicKernel kernel) {
+  return hsic_input_kernel(kernel, 1.0f, 1.0f) - 2.0f * hsic_input_kernel(kernel, 0.0f, 1.0f) +
+         hsic_input_kernel(kernel, 0.0f, 0.0f);
+}
+
+/// L_jl = exp(-(y_j - y_l)^2 / (2 w^2)) given inv_two_w2 = 1 / (2 w^2).
+CUXPLAIN_HD float hsic_output_kernel(float yj, float yl, float inv_two_w2) {
+  const float diff = yj - yl;
+  return expf(-diff * diff * inv_two_w2);
+}
+
+/// (H L H)_jl = L_jl - r_j - r_l + g for a symmetric L with row means r and
+/// grand mean g.
+CUXPLAIN_HD float centered_entry(float l_jl, double row_mean_j, double row_mean_l,
+                                 double grand_mean) {
+  return static_cast<float>(static_cast<double>(l_jl) - row_mean_j - row_mean_l + grand_mean);
+}
+
+}  // namespace cuxplain::detail
