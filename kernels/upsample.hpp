@@ -1,0 +1,19 @@
+#pragma once
+// Heatmap upsampling, one implementation per backend (arguments already
+// validated by host/upsample.cpp).
+#include <cstdint>
+
+#include <cuxplain/core/context.hpp>
+#include <cuxplain/core/options.hpp>
+
+namespace cuxplain::kernels::host {
+void upsample(const Context& ctx, const float* cells, std::int64_t n, std::int64_t grid_h,
+              std::int64_t grid_w, std::int64_t h, std::int64_t w, float* out,
+              Interpolation method, std::int64_t channels);
+}  // namespace cuxplain::kernels::host
+
+namespace cuxplain::kernels::cuda {
+void upsample(const Context& ctx, const float* cells, std::int64_t n, std::int64_t grid_h,
+              std::int64_t grid_w, std::int64_t h, std::int64_t w, float* out,
+              Interpolation method, std::int64_t channels);
+}  // namespace cuxplain::kernels::cuda
