@@ -1,0 +1,686 @@
+// The perturbation family on the host backend against the independent
+// double-precision reference: mask upsampling (every mode, square and
+// non-square images, integer and non-integer scales, per-channel masks), the
+// three perturbations in both layouts, the OpenCV box blur, half-precision
+// outputs and their rounding, and argument errors.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <functional>
+#include <limits>
+#include <random>
+#include <sstream>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include <cuxplain/cuxplain.hpp>
+#include <cuxplain/detail/perturbation.hpp>
+
+#include "common/test_utils.hpp"
+#include "reference/perturbation_reference.hpp"
+
+namespace cuxplain {
+namespace {
+
+// ------------------------------------------------------------ shared cases --
+
+struct Shape {
+  std::int64_t c, h, w, grid;
+};
+
+/// Square, non-square, odd, integer (32/8) and non-integer (30/8, 40/8 vs
+/// 24/8, 13/3) scales, a 1-cell grid, grids as large as the image, and 18
+/// cells on 33 rows, where a precomputed scale misplaces row 27.
+const std::vector<Shape> kShapes = {
+    {3, 32, 32, 8}, {3, 30, 30, 8}, {3, 24, 40, 8}, {2, 7, 13, 3},  {3, 24, 40, 1},
+    {3, 16, 16, 16}, {1, 7, 13, 7}, {2, 13, 7, 5},  {2, 33, 35, 18},
+};
+
+constexpr std::int64_t kNumMasks = 3;
+constexpr float kBaseline = 0.25f;
+constexpr float kSigma = 1.5f;
+
+const char* name_of(Layout layout) { return layout == Layout::nchw ? "nchw" : "nhwc"; }
+
+std::string describe(const Shape& s, Layout layout, const PerturbationParams& p) {
+  std::ostringstream out;
+  out << to_string(p.kind) << " " << to_string(p.interpolation) << " " << name_of(layout)
+      << (p.per_channel ? " per-channel" : "") << " c=" << s.c << " h=" << s.h << " w=" << s.w
+      << " g=" << s.grid;
+  return out.str();
+}
+
+PerturbationParams params_for(Perturbation kind, Interpolation interpolation, bool per_channel,
+                              std::int64_t grid) {
+  PerturbationParams p;
+  p.kind = kind;
+  p.interpolation = interpolation;
+  p.per_channel = per_channel;
+  p.grid_size = grid;
+  p.baseline = kBaseline;
+  p.sigma = kSigma;
+  return p;
+}
+
+reference::PerturbCase reference_case(const PerturbationParams& p) {
+  reference::PerturbCase r;
+  r.kind = p.kind;
+  r.interpolation = p.interpolation;
+  r.grid = p.grid_size;
+  r.per_channel = p.per_channel;
+  r.baseline = p.baseline;
+  r.sigma = p.sigma;
+  return r;
+}
+
+/// float result vs double reference: about 1e-6 relative (the float formulas
+/// round a handful of times; inputs are in [0, 1]).
+::testing::AssertionResult close_to_reference(const std::vector<float>& got,
+                                              const std::vector<double>& expected, double rel,
+                                              const std::string& what) {
+  if (got.size() != expected.size()) {
+    return ::testing::AssertionFailure() << what << ": size " << got.size() << " vs "
+                                         << expected.size();
+  }
+  std::size_t bad = 0, first_bad = 0;
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    const double tolerance = rel * std::max(1.0, std::fabs(expected[i]));
+    if (!(std::fabs(static_cast<double>(got[i]) - expected[i]) <= tolerance)) {
+      if (bad++ == 0) first_bad = i;
+    }
+  }
+  if (bad == 0) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure()
+         << what << ": " << bad << " of " << got.size() << " elements differ; first at " << first_bad
+         << ": got " << got[first_bad] << ", expected " << expected[first_bad];
+}
+
+// ---------------------------------------------------- mask source indices --
+
+/// Weight of every cell in the mix of one output coordinate.
+std::vector<double> cell_weights(std::int64_t cells, std::int64_t i0, std::int64_t i1, double t) {
+  std::vector<double> weights(static_cast<std::size_t>(cells), 0.0);
+  weights[static_cast<std::size_t>(i0)] += 1.0 - t;
+  weights[static_cast<std::size_t>(i1)] += t;
+  return weights;
+}
+
+TEST(PerturbationMath, AxisTapsMatchTheExactFormulasForEverySizeAndGrid) {
+  // Exhaustive over sizes up to 120 and every grid that fits: the floors are
+  // exact integer quotients, so nearest indices must match the formulas in
+  // double exactly and bilinear weights to float rounding.
+  for (std::int64_t size = 1; size <= 120; ++size) {
+    for (std::int64_t g = 1; g <= size; ++g) {
+      // In double, multiplying before dividing is exact: dst*g is an exact
+      // integer and the one division cannot cross an integer (a precomputed
+      // scale g/size can: 27.5 * (18/33.) = 14.999999999999998).
+      const auto ratio = [&](double position) { return position * g / size; };
+      for (std::int64_t dst = 0; dst < size; ++dst) {
+        const auto nearest = detail::mask_axis_tap<std::int64_t>(Interpolation::nearest, dst, g, size);
+        const auto expect_nearest =
+            std::min<std::int64_t>(static_cast<std::int64_t>(std::floor(ratio(dst))), g - 1);
+        ASSERT_EQ(nearest.i0, expect_nearest) << "size " << size << " g " << g << " dst " << dst;
+        ASSERT_EQ(nearest.i1, expect_nearest);
+        ASSERT_EQ(nearest.t, 0.0f);
+
+        const auto exact = detail::mask_axis_tap<std::int64_t>(Interpolation::nearest_exact, dst, g, size);
+        const auto expect_exact = std::min<std::int64_t>(
+            static_cast<std::int64_t>(std::floor(ratio(dst + 0.5))), g - 1);
+        ASSERT_EQ(exact.i0, expect_exact) << "size " << size << " g " << g << " dst " << dst;
+        ASSERT_EQ(exact.i1, expect_exact);
+
+        const auto bilinear = detail::mask_axis_tap<std::int64_t>(Interpolation::bilinear, dst, g, size);
+        const double src = std::max(0.0, ratio(dst + 0.5) - 0.5);
+        const auto i0 = static_cast<std::int64_t>(std::floor(src));
+        const auto expected = cell_weights(g, i0, std::min(i0 + 1, g - 1), src - i0);
+        const auto got = cell_weights(g, bilinear.i0, bilinear.i1, bilinear.t);
+        for (std::int64_t k = 0; k < g; ++k) {
+          ASSERT_NEAR(got[k], expected[k], 6e-8) << "size " << size << " g " << g << " dst " << dst;
+        }
+
+        // The 32-bit instantiation the CUDA kernel uses agrees.
+        const auto narrow = detail::mask_axis_tap<std::int32_t>(
+            Interpolation::bilinear, static_cast<std::int32_t>(dst), static_cast<std::int32_t>(g),
+            static_cast<std::int32_t>(size));
+        ASSERT_EQ(narrow.i0, bilinear.i0);
+        ASSERT_EQ(narrow.i1, bilinear.i1);
+        ASSERT_EQ(narrow.t, bilinear.t);
+      }
+    }
+  }
+}
+
+TEST(PerturbationMath, KnownSourceCells) {
+  using detail::mask_axis_tap;
+  // 30 pixels, 8 cells: the two nearest modes differ at dst 11 (2.93 vs 3.07).
+  EXPECT_EQ(mask_axis_tap<std::int64_t>(Interpolation::nearest, 11, 8, 30).i0, 2);
+  EXPECT_EQ(mask_axis_tap<std::int64_t>(Interpolation::nearest_exact, 11, 8, 30).i0, 3);
+  EXPECT_EQ(mask_axis_tap<std::int64_t>(Interpolation::nearest, 29, 8, 30).i0, 7);
+  // 3 cells on 9 pixels: 3*3/9 is exactly 1 (a float scale of 1/3 gives 0.99999994).
+  // 18 cells on 33 pixels: (27+0.5)*18/33 is exactly 15 (a double scale gives 14.99...).
+  EXPECT_EQ(mask_axis_tap<std::int64_t>(Interpolation::nearest_exact, 27, 18, 33).i0, 15);
+  EXPECT_EQ(mask_axis_tap<std::int64_t>(Interpolation::nearest, 3, 3, 9).i0, 1);
+  EXPECT_EQ(mask_axis_tap<std::int64_t>(Interpolation::nearest, 6, 3, 9).i0, 2);
+  // Bilinear, 2 cells on 8 pixels: src = (dst+0.5)/4 - 0.5.
+  const auto left = mask_axis_tap<std::int64_t>(Interpolation::bilinear, 1, 2, 8);  // src 0 (clamped)
+  EXPECT_EQ(left.i0, 0);
+  EXPECT_EQ(left.t, 0.0f);
+  const auto mid = mask_axis_tap<std::int64_t>(Interpolation::bilinear, 3, 2, 8);  // src 0.375
+  EXPECT_EQ(mid.i0, 0);
+  EXPECT_EQ(mid.i1, 1);
+  EXPECT_EQ(mid.t, 0.375f);
+  const auto right = mask_axis_tap<std::int64_t>(Interpolation::bilinear, 7, 2, 8);  // src 1.375
+  EXPECT_EQ(right.i0, 1);
+  EXPECT_EQ(right.i1, 1);
+}
+
+TEST(PerturbationMath, Reflect101) {
+  using detail::reflect_101;
+  // abcd -> ...dcb|abcd|cba...
+  const std::int64_t expected[] = {0, 1, 2, 3, 2, 1, 0, 1, 2, 3, 2, 1, 0};  // i = -6 .. 6
+  for (std::int64_t i = -6; i <= 6; ++i) {
+    EXPECT_EQ(reflect_101<std::int64_t>(i, 4), expected[i + 6]) << "i " << i;
+    EXPECT_EQ(reflect_101<std::int64_t>(i, 4), reference::reflect_101(i, 4)) << "i " << i;
+  }
+  for (std::int64_t n = 1; n <= 9; ++n) {
+    for (std::int64_t i = -40; i <= 40; ++i) {
+      ASSERT_EQ(reflect_101<std::int64_t>(i, n), reference::reflect_101(i, n)) << n << " " << i;
+      ASSERT_EQ(reflect_101<std::int32_t>(static_cast<std::int32_t>(i), static_cast<std::int32_t>(n)),
+                reference::reflect_101(i, n));
+    }
+  }
+}
+
+// ---------------------------------------------------------- half rounding --
+
+float from_bits(std::uint32_t bits) {
+  float value;
+  std::memcpy(&value, &bits, sizeof value);
+  return value;
+}
+
+TEST(HalfConversion, F16EdgeCases) {
+  using detail::float_to_f16_bits;
+  const float min_subnormal = std::ldexp(1.0f, -24);
+  const struct {
+    float value;
+    std::uint16_t bits;
+  } cases[] = {
+      {0.0f, 0x0000},
+      {-0.0f, 0x8000},
+      {1.0f, 0x3c00},
+      {-2.0f, 0xc000},
+      {65504.0f, 0x7bff},                 // largest finite half
+      {65519.99f, 0x7bff},                // below the halfway point to 2^16
+      {65520.0f, 0x7c00},                 // halfway, odd mantissa: rounds up to Inf
+      {-65520.0f, 0xfc00},
+      {1e6f, 0x7c00},
+      {std::numeric_limits<float>::max(), 0x7c00},
+      {std::numeric_limits<float>::infinity(), 0x7c00},
+      {-std::numeric_limits<float>::infinity(), 0xfc00},
+      {std::ldexp(1.0f, -14), 0x0400},    // smallest normal
+      {min_subnormal, 0x0001},            // smallest subnormal
+      {-min_subnormal, 0x8001},
+      {std::ldexp(1.0f, -25), 0x0000},    // half of it: tie, to even (zero)
+      {-std::ldexp(1.0f, -25), 0x8000},
+      {std::nextafter(std::ldexp(1.0f, -25), 1.0f), 0x0001},
+      {3 * std::ldexp(1.0f, -25), 0x0002},  // 1.5 subnormal units: tie, to even (2)
+      {5 * std::ldexp(1.0f, -25), 0x0002},  // 2.5 units: tie, to even (2)
+      {1023 * min_subnormal, 0x03ff},     // largest subnormal
+      {1023.5f * min_subnormal, 0x0400},  // tie between 0x3ff and 0x400: to even
+      {std::ldexp(1.0f, -30), 0x0000},
+      {1e-45f, 0x0000},                   // float subnormal
+      {1.0f + std::ldexp(1.0f, -11), 0x3c00},      // tie, to even (down)
+      {1.0f + 3 * std::ldexp(1.0f, -11), 0x3c02},  // tie, to even (up)
+      {1.0f + std::ldexp(1.0f, -11) + std::ldexp(1.0f, -20), 0x3c01},
+      {2047.0f / 1024.0f * 0.5f + std::ldexp(1.0f, -12), 0x3c00},  // carry into the exponent
+  };
+  for (const auto& c : cases) {
+    EXPECT_EQ(float_to_f16_bits(c.value), c.bits) << "value " << c.value;
+    EXPECT_EQ(reference::round_to_f16(c.value), c.bits) << "reference, value " << c.value;
+  }
+  for (float nan : {std::numeric_limits<float>::quiet_NaN(), -std::numeric_limits<float>::quiet_NaN(),
+                    std::numeric_limits<float>::signaling_NaN(), from_bits(0x7f800001u)}) {
+    const std::uint16_t bits = float_to_f16_bits(nan);
+    EXPECT_EQ(bits & 0x7c00, 0x7c00);
+    EXPECT_NE(bits & 0x03ff, 0) << "NaN must not become Inf";
+    EXPECT_EQ((bits & 0x8000) != 0, std::signbit(nan));
+    EXPECT_TRUE(std::isnan(detail::f16_bits_to_float(bits)));
+  }
+}
+
+TEST(HalfConversion, Bf16EdgeCases) {
+  using detail::float_to_bf16_bits;
+  const struct {
+    float value;
+    std::uint16_t bits;
+  } cases[] = {
+      {0.0f, 0x0000},
+      {-0.0f, 0x8000},
+      {1.0f, 0x3f80},
+      {1.0f + std::ldexp(1.0f, -8), 0x3f80},      // tie, to even (down)
+      {1.0f + 3 * std::ldexp(1.0f, -8), 0x3f82},  // tie, to even (up)
+      {1.0f + std::ldexp(1.0f, -8) + std::ldexp(1.0f, -20), 0x3f81},
+      {std::numeric_limits<float>::max(), 0x7f80},  // past the halfway point to 2^128
+      {-std::numeric_limits<float>::max(), 0xff80},
+      {from_bits(0x7f7f7fffu), 0x7f7f},             // just below it: largest finite bf16
+      {std::numeric_limits<float>::infinity(), 0x7f80},
+      {-std::numeric_limits<float>::infinity(), 0xff80},
+      {from_bits(0x00008000u), 0x0000},  // float subnormal, tie to even
+      {from_bits(0x00018000u), 0x0002},
+      {from_bits(0x00008001u), 0x0001},
+  };
+  for (const auto& c : cases) {
+    EXPECT_EQ(float_to_bf16_bits(c.value), c.bits) << "value " << c.value;
+    EXPECT_EQ(reference::round_to_bf16(c.value), c.bits) << "reference, value " << c.value;
+  }
+  for (float nan : {std::numeric_limits<float>::quiet_NaN(), -std::numeric_limits<float>::quiet_NaN(),
+                    from_bits(0x7f800001u), from_bits(0xff800001u)}) {
+    const std::uint16_t bits = float_to_bf16_bits(nan);
+    EXPECT_EQ(bits & 0x7f80, 0x7f80);
+    EXPECT_NE(bits & 0x007f, 0) << "NaN must not become Inf";
+    EXPECT_EQ((bits & 0x8000) != 0, std::signbit(nan));
+  }
+}
+
+TEST(HalfConversion, MatchesTableSearchAroundEveryRoundingBoundary) {
+  // Every float whose low bits sit at, just below or just above a rounding
+  // tie of the half type (and so every tie), over the whole float range.
+  for (std::uint32_t high = 0; high < (1u << 19); ++high) {
+    for (std::int32_t delta : {-1, 0, 1}) {
+      const std::uint32_t base = (high << 13) | 0x1000u;  // f16 tie for normal halves
+      const float value = from_bits(static_cast<std::uint32_t>(base + delta));
+      if (std::isnan(value)) continue;
+      ASSERT_EQ(detail::float_to_f16_bits(value), reference::round_to_f16(value))
+          << "bits 0x" << std::hex << base + delta;
+      ASSERT_EQ(detail::float_to_f16_bits(-value), reference::round_to_f16(-value));
+    }
+  }
+  for (std::uint32_t high = 0; high < (1u << 16); ++high) {
+    for (std::int32_t delta : {-1, 0, 1}) {
+      const std::uint32_t base = (high << 16) | 0x8000u;  // bf16 tie
+      const float value = from_bits(static_cast<std::uint32_t>(base + delta));
+      if (std::isnan(value)) continue;
+      ASSERT_EQ(detail::float_to_bf16_bits(value), reference::round_to_bf16(value))
+          << "bits 0x" << std::hex << base + delta;
+    }
+  }
+  // Random floats around the subnormal-half range, where ties sit elsewhere.
+  std::mt19937 gen(7);
+  std::uniform_real_distribution<float> exponent(-27.0f, -13.0f);
+  for (int i = 0; i < 200000; ++i) {
+    const float value = std::exp2(exponent(gen));
+    ASSERT_EQ(detail::float_to_f16_bits(value), reference::round_to_f16(value)) << value;
+  }
+  for (std::uint32_t k = 0; k <= 2048; ++k) {  // every subnormal-half tie and its neighbours
+    const float tie = std::ldexp(static_cast<float>(k) + 0.5f, -24);
+    for (float value : {tie, std::nextafter(tie, 0.0f), std::nextafter(tie, 1.0f)}) {
+      ASSERT_EQ(detail::float_to_f16_bits(value), reference::round_to_f16(value)) << value;
+    }
+  }
+}
+
+TEST(HalfConversion, DecodingIsExact) {
+  for (std::uint32_t bits = 0; bits <= 0xffffu; ++bits) {
+    const auto b = static_cast<std::uint16_t>(bits);
+    const double f16 = reference::f16_value(b);
+    const double bf16 = reference::bf16_value(b);
+    if (std::isnan(f16)) {
+      EXPECT_TRUE(std::isnan(detail::f16_bits_to_float(b)));
+    } else {
+      ASSERT_EQ(static_cast<double>(detail::f16_bits_to_float(b)), f16) << std::hex << bits;
+      ASSERT_EQ(detail::float_to_f16_bits(detail::f16_bits_to_float(b)), b) << std::hex << bits;
+    }
+    if (!std::isnan(bf16)) {
+      ASSERT_EQ(static_cast<double>(detail::bf16_bits_to_float(b)), bf16) << std::hex << bits;
+      ASSERT_EQ(detail::float_to_bf16_bits(detail::bf16_bits_to_float(b)), b) << std::hex << bits;
+    }
+  }
+}
+
+// ------------------------------------------------------- perturb vs reference --
+
+struct Inputs {
+  std::vector<float> image;
+  std::vector<float> masks;
+  std::vector<float> blurred;
+};
+
+Inputs make_inputs(const Shape& s, const PerturbationParams& p, std::uint32_t seed) {
+  Inputs in;
+  const auto image_size = static_cast<std::size_t>(s.c * s.h * s.w);
+  in.image = test::random_uniform(image_size, seed);
+  in.masks = test::random_uniform(static_cast<std::size_t>(kNumMasks * mask_cells(p, s.c)), seed + 1);
+  // Any image-shaped fill exercises the blurring formula; random values make
+  // a wrong index visible where a smooth blur would hide it.
+  in.blurred = test::random_uniform(image_size, seed + 2);
+  return in;
+}
+
+using PerturbParam = std::tuple<Perturbation, Layout, Interpolation, bool>;
+
+class PerturbVsReference : public ::testing::TestWithParam<PerturbParam> {};
+
+TEST_P(PerturbVsReference, EveryShapeMatchesTheDoubleReference) {
+  const auto [kind, layout, interpolation, per_channel] = GetParam();
+  const Context ctx = Context::host();
+  std::uint32_t seed = 100;
+  for (const Shape& s : kShapes) {
+    const PerturbationParams p = params_for(kind, interpolation, per_channel, s.grid);
+    const Inputs in = make_inputs(s, p, seed += 10);
+    const ConstImageView image{in.image.data(), 1, s.c, s.h, s.w, layout};
+    std::vector<float> out(static_cast<std::size_t>(kNumMasks * s.c * s.h * s.w), test::poison());
+    perturb(ctx, image, in.masks.data(), kNumMasks, p, in.blurred.data(), out.data());
+
+    const auto expected = reference::perturb(in.image, s.c, s.h, s.w, layout, in.masks, kNumMasks,
+                                             reference_case(p), in.blurred);
+    EXPECT_GT(test::l2_norm(out), 0.0) << describe(s, layout, p);
+    EXPECT_TRUE(close_to_reference(out, expected, 1e-6, describe(s, layout, p)));
+  }
+}
+
+std::string perturb_param_name(const ::testing::TestParamInfo<PerturbParam>& info) {
+  const auto [kind, layout, interpolation, per_channel] = info.param;
+  return std::string(to_string(kind)) + "_" + name_of(layout) + "_" + to_string(interpolation) +
+         (per_channel ? "_per_channel" : "");
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    AllModes, PerturbVsReference,
+    ::testing::Combine(::testing::Values(Perturbation::inpainting, Perturbation::blurring,
+                                         Perturbation::amplitude),
+                       ::testing::Values(Layout::nchw, Layout::nhwc),
+                       ::testing::Values(Interpolation::nearest, Interpolation::nearest_exact,
+                                         Interpolation::bilinear),
+                       ::testing::Bool()),
+    perturb_param_name);
+
+TEST(Perturb, MaskValuesOfZeroAndOneGiveTheFillAndTheImage) {
+  // Exact special cases of the formula: m = 1 keeps the image, m = 0 gives
+  // the baseline; amplitude scales by +-0.5 sigma.
+  const Context ctx = Context::host();
+  const Shape s{3, 12, 20, 4};
+  PerturbationParams p = params_for(Perturbation::inpainting, Interpolation::nearest_exact, false, 4);
+  const auto image = test::random_uniform(static_cast<std::size_t>(s.c * s.h * s.w), 3);
+  std::vector<float> masks(2 * 16);
+  std::fill(masks.begin(), masks.begin() + 16, 1.0f);
+  std::fill(masks.begin() + 16, masks.end(), 0.0f);
+  for (Layout layout : {Layout::nchw, Layout::nhwc}) {
+    const ConstImageView view{image.data(), 1, s.c, s.h, s.w, layout};
+    std::vector<float> out(2 * image.size(), test::poison());
+    p.kind = Perturbation::inpainting;
+    perturb(ctx, view, masks.data(), 2, p, nullptr, out.data());
+    for (std::size_t i = 0; i < image.size(); ++i) {
+      ASSERT_EQ(out[i], image[i]);
+      ASSERT_EQ(out[image.size() + i], kBaseline);
+    }
+    p.kind = Perturbation::amplitude;
+    perturb(ctx, view, masks.data(), 2, p, nullptr, out.data());
+    for (std::size_t i = 0; i < image.size(); ++i) {
+      ASSERT_EQ(out[i], image[i] * 0.5f * kSigma);
+      ASSERT_EQ(out[image.size() + i], image[i] * -0.5f * kSigma);
+    }
+  }
+}
+
+TEST(Perturb, ZeroMasksWritesNothing) {
+  const Context ctx = Context::host();
+  const std::vector<float> image(3 * 8 * 8, 0.5f);
+  const PerturbationParams p;
+  std::vector<float> out(4, 7.0f);
+  perturb(ctx, {image.data(), 1, 3, 8, 8, Layout::nchw}, nullptr, 0, p, nullptr, nullptr);
+  perturb(ctx, {image.data(), 1, 3, 8, 8, Layout::nchw}, nullptr, 0, p, nullptr, out.data());
+  EXPECT_EQ(out, std::vector<float>(4, 7.0f));
+}
+
+// ------------------------------------------------------- half-precision outputs --
+
+using HalfDecoder = double (*)(std::uint16_t);
+using HalfRounder = std::uint16_t (*)(float);
+
+struct HalfCase {
+  Perturbation kind;
+  float baseline;
+  float sigma;
+};
+
+void check_half_outputs(DType type, HalfDecoder decode, HalfRounder round, double half_ulp) {
+  const Context ctx = Context::host();
+  // Ordinary values, plus inputs that drive the outputs into Inf (a huge
+  // baseline) and into subnormals (a tiny sigma).
+  const HalfCase cases[] = {{Perturbation::inpainting, kBaseline, kSigma},
+                            {Perturbation::blurring, kBaseline, kSigma},
+                            {Perturbation::amplitude, kBaseline, kSigma},
+                            {Perturbation::inpainting, 7e4f, kSigma},
+                            {Perturbation::amplitude, kBaseline, 2e-5f}};
+  std::uint32_t seed = 500;
+  for (const Shape& s : {Shape{3, 24, 40, 8}, Shape{2, 7, 13, 3}}) {
+    for (const HalfCase& hc : cases) {
+      for (Layout layout : {Layout::nchw, Layout::nhwc}) {
+        for (Interpolation mode :
+             {Interpolation::nearest, Interpolation::nearest_exact, Interpolation::bilinear}) {
+          for (bool per_channel : {false, true}) {
+            PerturbationParams p = params_for(hc.kind, mode, per_channel, s.grid);
+            p.baseline = hc.baseline;
+            p.sigma = hc.sigma;
+            const Inputs in = make_inputs(s, p, seed += 10);
+            const ConstImageView image{in.image.data(), 1, s.c, s.h, s.w, layout};
+            const std::size_t count = static_cast<std::size_t>(kNumMasks * s.c * s.h * s.w);
+            std::vector<float> f32(count, test::poison());
+            std::vector<std::uint16_t> half(count, 0xffff);  // NaN in both formats
+            perturb(ctx, image, in.masks.data(), kNumMasks, p, in.blurred.data(), f32.data());
+            perturb(ctx, image, in.masks.data(), kNumMasks, p, in.blurred.data(), half.data(), type);
+            const auto expected = reference::perturb(in.image, s.c, s.h, s.w, layout, in.masks,
+                                                     kNumMasks, reference_case(p), in.blurred);
+            const std::string what = describe(s, layout, p) + " baseline " +
+                                     std::to_string(p.baseline) + " sigma " + std::to_string(p.sigma);
+            double norm = 0.0;
+            for (std::size_t i = 0; i < count; ++i) {
+              // The half output is the float result rounded to nearest even...
+              ASSERT_EQ(half[i], round(f32[i])) << what << " element " << i << " f32 " << f32[i];
+              // ...and so within half a half-ulp (plus the float error) of the
+              // exact value, or Inf past the largest finite half.
+              const double value = decode(half[i]);
+              norm += std::isfinite(value) ? value * value : 1.0;
+              if (std::isinf(value)) {
+                ASSERT_GE(std::fabs(expected[i]), 65504.0) << what << " element " << i;
+              } else {
+                const double tolerance =
+                    std::max(std::fabs(expected[i]) * half_ulp, 1e-37) + 1e-6 * std::max(1.0, std::fabs(expected[i]));
+                ASSERT_NEAR(value, expected[i], tolerance) << what << " element " << i;
+              }
+            }
+            EXPECT_GT(norm, 0.0) << what;
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST(PerturbHalfOutput, F16IsTheFloatResultRoundedToNearestEven) {
+  // f16 subnormals are spaced 2^-24: allow that absolutely as well.
+  check_half_outputs(DType::f16, reference::f16_value, reference::round_to_f16, std::ldexp(1.0, -11));
+}
+
+TEST(PerturbHalfOutput, Bf16IsTheFloatResultRoundedToNearestEven) {
+  check_half_outputs(DType::bf16, reference::bf16_value, reference::round_to_bf16, std::ldexp(1.0, -8));
+}
+
+// ------------------------------------------------------------------ box blur --
+
+struct BlurCase {
+  std::int64_t n, c, h, w, k;
+};
+
+const std::vector<BlurCase> kBlurCases = {
+    {2, 3, 24, 40, 10},  // the default 10 x 10 box, window [p-5, p+4]
+    {1, 3, 32, 32, 3},
+    {1, 2, 7, 13, 25},   // window wider than the image: repeated reflection
+    {1, 3, 9, 1, 4},     // 1-pixel-wide image
+    {1, 2, 1, 11, 6},    // 1-pixel-tall image
+    {1, 1, 1, 1, 5},
+    {3, 1, 5, 6, 2},     // even size: anchor 1, window [p-1, p]
+    {1, 3, 16, 16, 1},   // identity
+};
+
+class BoxBlurVsReference : public ::testing::TestWithParam<Layout> {};
+
+TEST_P(BoxBlurVsReference, MatchesTheLiteral2DWindowMean) {
+  const Layout layout = GetParam();
+  const Context ctx = Context::host();
+  std::uint32_t seed = 900;
+  for (const BlurCase& b : kBlurCases) {
+    const auto images = test::random_uniform(static_cast<std::size_t>(b.n * b.c * b.h * b.w), ++seed);
+    std::vector<float> out(images.size(), test::poison());
+    box_blur(ctx, {images.data(), b.n, b.c, b.h, b.w, layout}, b.k,
+             {out.data(), b.n, b.c, b.h, b.w, layout});
+    const auto expected = reference::box_blur(images, b.n, b.c, b.h, b.w, layout, b.k);
+    std::ostringstream what;
+    what << name_of(layout) << " n=" << b.n << " c=" << b.c << " h=" << b.h << " w=" << b.w
+         << " k=" << b.k;
+    EXPECT_GT(test::l2_norm(out), 0.0) << what.str();
+    EXPECT_TRUE(close_to_reference(out, expected, 1e-6, what.str()));
+    if (b.k == 1) EXPECT_EQ(out, images) << "a 1 x 1 box is the identity";
+
+    // In place gives the same result.
+    std::vector<float> in_place = images;
+    box_blur(ctx, {in_place.data(), b.n, b.c, b.h, b.w, layout}, b.k,
+             {in_place.data(), b.n, b.c, b.h, b.w, layout});
+    EXPECT_EQ(in_place, out) << what.str() << " in place";
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Layouts, BoxBlurVsReference, ::testing::Values(Layout::nchw, Layout::nhwc),
+                         [](const ::testing::TestParamInfo<Layout>& info) {
+                           return std::string(name_of(info.param));
+                         });
+
+TEST(BoxBlur, KnownAnswers) {
+  const Context ctx = Context::host();
+  const std::vector<float> row = {1, 2, 3, 4};
+  std::vector<float> out(4, test::poison());
+  // k = 3: window [p-1, p+1]; index -1 reflects to 1, index 4 to 2.
+  box_blur(ctx, {row.data(), 1, 1, 1, 4, Layout::nchw}, 3, {out.data(), 1, 1, 1, 4, Layout::nchw});
+  EXPECT_FLOAT_EQ(out[0], 5.0f / 3.0f);
+  EXPECT_FLOAT_EQ(out[1], 2.0f);
+  EXPECT_FLOAT_EQ(out[2], 3.0f);
+  EXPECT_FLOAT_EQ(out[3], 10.0f / 3.0f);
+  // k = 2: anchor 1, window [p-1, p].
+  box_blur(ctx, {row.data(), 1, 1, 1, 4, Layout::nchw}, 2, {out.data(), 1, 1, 1, 4, Layout::nchw});
+  EXPECT_EQ(out, (std::vector<float>{1.5f, 1.5f, 2.5f, 3.5f}));
+
+  // k = 10 on a delta at x = 10 of a 1 x 20 row: window [p-5, p+4] holds it
+  // for p in [6, 15] only, each contributing 1/10 (the 10 rows all reflect to
+  // row 0, so 10 x 1 / 100).
+  std::vector<float> delta(20, 0.0f);
+  delta[10] = 1.0f;
+  std::vector<float> blurred(20, test::poison());
+  box_blur(ctx, {delta.data(), 1, 1, 1, 20, Layout::nhwc}, 10,
+           {blurred.data(), 1, 1, 1, 20, Layout::nhwc});
+  for (int p = 0; p < 20; ++p) {
+    EXPECT_FLOAT_EQ(blurred[p], p >= 6 && p <= 15 ? 0.1f : 0.0f) << "p " << p;
+  }
+
+  // A constant image blurs to itself.
+  const std::vector<float> constant(3 * 9 * 7, 0.75f);
+  std::vector<float> flat(constant.size(), test::poison());
+  box_blur(ctx, {constant.data(), 1, 3, 9, 7, Layout::nchw}, 10,
+           {flat.data(), 1, 3, 9, 7, Layout::nchw});
+  for (float v : flat) ASSERT_FLOAT_EQ(v, 0.75f);
+}
+
+// ------------------------------------------------------------- bad arguments --
+
+void expect_error(const std::function<void()>& call, const std::string& needle) {
+  try {
+    call();
+    ADD_FAILURE() << "no cuxplain::Error; expected one mentioning \"" << needle << "\"";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos)
+        << "message \"" << e.what() << "\" does not mention \"" << needle << "\"";
+  }
+}
+
+TEST(Perturb, RejectsBadArguments) {
+  const Context ctx = Context::host();
+  const std::vector<float> image(3 * 16 * 16, 0.5f);
+  const std::vector<float> masks(4 * 64, 0.5f);
+  std::vector<float> out(4 * image.size());
+  const ConstImageView view{image.data(), 1, 3, 16, 16, Layout::nchw};
+  const PerturbationParams good;
+  const auto call = [&](ConstImageView v, const float* m, std::int64_t count,
+                        const PerturbationParams& p, const float* blurred, void* o,
+                        DType type = DType::f32) {
+    return [=, &ctx] { perturb(ctx, v, m, count, p, blurred, o, type); };
+  };
+  const auto with = [&](auto change) {
+    PerturbationParams p = good;
+    change(p);
+    return p;
+  };
+  const auto reshaped = [&](auto change) {
+    ConstImageView v = view;
+    change(v);
+    return v;
+  };
+
+  expect_error(call(reshaped([](auto& v) { v.data = nullptr; }), masks.data(), 4, good, nullptr, out.data()), "image.data");
+  expect_error(call(view, nullptr, 4, good, nullptr, out.data()), "masks");
+  expect_error(call(view, masks.data(), 4, good, nullptr, nullptr), "out");
+  expect_error(call(reshaped([](auto& v) { v.n = 2; }), masks.data(), 4, good, nullptr, out.data()), "image.n");
+  expect_error(call(reshaped([](auto& v) { v.n = 0; }), masks.data(), 4, good, nullptr, out.data()), "image.n");
+  expect_error(call(reshaped([](auto& v) { v.c = 0; }), masks.data(), 4, good, nullptr, out.data()), "image.c");
+  expect_error(call(reshaped([](auto& v) { v.h = 0; }), masks.data(), 4, good, nullptr, out.data()), "image.h");
+  expect_error(call(reshaped([](auto& v) { v.w = -3; }), masks.data(), 4, good, nullptr, out.data()), "image.w");
+  expect_error(call(reshaped([](auto& v) { v.layout = static_cast<Layout>(9); }), masks.data(), 4, good, nullptr, out.data()), "image.layout");
+  expect_error(call(view, masks.data(), -1, good, nullptr, out.data()), "num_masks");
+  expect_error(call(view, masks.data(), 4, with([](auto& p) { p.grid_size = 0; }), nullptr, out.data()), "grid_size");
+  expect_error(call(view, masks.data(), 4, with([](auto& p) { p.grid_size = 17; }), nullptr, out.data()), "grid_size");
+  expect_error(call(view, masks.data(), 4, with([](auto& p) { p.interpolation = Interpolation::bicubic; }), nullptr, out.data()), "interpolation");
+  expect_error(call(view, masks.data(), 4, with([](auto& p) { p.kind = static_cast<Perturbation>(7); }), nullptr, out.data()), "params.kind");
+  expect_error(call(view, masks.data(), 4, with([](auto& p) { p.kind = Perturbation::blurring; }), nullptr, out.data()), "blurred");
+  expect_error(call(view, masks.data(), 4, with([](auto& p) { p.baseline = std::numeric_limits<float>::infinity(); }), nullptr, out.data()), "baseline");
+  expect_error(call(view, masks.data(), 4, with([](auto& p) { p.sigma = std::numeric_limits<float>::quiet_NaN(); }), nullptr, out.data()), "sigma");
+  expect_error(call(view, masks.data(), 4, good, nullptr, out.data(), static_cast<DType>(5)), "out_type");
+  // The grid bound uses the shorter side of a non-square image.
+  const ConstImageView wide{image.data(), 1, 3, 8, 32, Layout::nchw};
+  expect_error(call(wide, masks.data(), 1, with([](auto& p) { p.grid_size = 9; }), nullptr, out.data()), "grid_size");
+  // The messages also carry the value.
+  expect_error(call(view, masks.data(), 4, with([](auto& p) { p.grid_size = 17; }), nullptr, out.data()), "17");
+}
+
+TEST(BoxBlur, RejectsBadArguments) {
+  const Context ctx = Context::host();
+  std::vector<float> images(2 * 3 * 8 * 8, 0.5f);
+  std::vector<float> out(images.size());
+  const ConstImageView in{images.data(), 2, 3, 8, 8, Layout::nchw};
+  const ImageView good_out{out.data(), 2, 3, 8, 8, Layout::nchw};
+  const auto call = [&](ConstImageView i, std::int64_t k, ImageView o) {
+    return [=, &ctx] { box_blur(ctx, i, k, o); };
+  };
+  auto in_with = [&](auto change) { ConstImageView v = in; change(v); return v; };
+  auto out_with = [&](auto change) { ImageView v = good_out; change(v); return v; };
+
+  expect_error(call(in_with([](auto& v) { v.data = nullptr; }), 10, good_out), "images.data");
+  expect_error(call(in, 10, out_with([](auto& v) { v.data = nullptr; })), "out.data");
+  expect_error(call(in, 0, good_out), "blur_size");
+  expect_error(call(in, -4, good_out), "blur_size");
+  expect_error(call(in_with([](auto& v) { v.n = 0; }), 10, good_out), "images.n");
+  expect_error(call(in_with([](auto& v) { v.c = 0; }), 10, good_out), "images.c");
+  expect_error(call(in_with([](auto& v) { v.h = 0; }), 10, good_out), "images.h");
+  expect_error(call(in_with([](auto& v) { v.w = 0; }), 10, good_out), "images.w");
+  expect_error(call(in_with([](auto& v) { v.layout = static_cast<Layout>(3); }), 10, good_out), "images.layout");
+  expect_error(call(in, 10, out_with([](auto& v) { v.n = 1; })), "out has shape");
+  expect_error(call(in, 10, out_with([](auto& v) { v.c = 1; })), "out has shape");
+  expect_error(call(in, 10, out_with([](auto& v) { v.h = 4; })), "out has shape");
+  expect_error(call(in, 10, out_with([](auto& v) { v.w = 4; })), "out has shape");
+  expect_error(call(in, 10, out_with([](auto& v) { v.layout = Layout::nhwc; })), "out.layout");
+}
+
+}  // namespace
+}  // namespace cuxplain
