@@ -11,15 +11,15 @@ namespace cuxplain {
 namespace {
 
 void validate_sizes(std::int64_t nb_design, std::int64_t d, const char* op) {
-  CUXPLAIN_EXPECTS(nb_design >= 2, op, ": nb_design must be >= 2 (a variance needs two points), got ",
-                   nb_design);
+  CUXPLAIN_EXPECTS(nb_design >= 2, op,
+                   ": nb_design must be >= 2 (a variance needs two points), got ", nb_design);
   CUXPLAIN_EXPECTS(d >= 1, op, ": d must be >= 1, got ", d);
 }
 
 }  // namespace
 
-void sobol_total_order(const Context& ctx, Estimator estimator, const float* y_a,
-                       const float* y_c, std::int64_t nb_design, std::int64_t d, float* st) {
+void sobol_total_order(const Context& ctx, Estimator estimator, const float* y_a, const float* y_c,
+                       std::int64_t nb_design, std::int64_t d, float* st) {
   CUXPLAIN_EXPECTS(detail::is_known_estimator(estimator),
                    "sobol_total_order: estimator has no known value (", static_cast<int>(estimator),
                    ")");

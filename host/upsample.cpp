@@ -9,8 +9,8 @@
 namespace cuxplain {
 
 void upsample(const Context& ctx, const float* cells, std::int64_t n, std::int64_t grid_h,
-              std::int64_t grid_w, std::int64_t h, std::int64_t w, float* out,
-              Interpolation method, std::int64_t channels) {
+              std::int64_t grid_w, std::int64_t h, std::int64_t w, float* out, Interpolation method,
+              std::int64_t channels) {
   detail::expect_on_device(ctx, cells, "upsample: cells");
   detail::expect_on_device(ctx, out, "upsample: out");
   CUXPLAIN_EXPECTS(n >= 1, "upsample: n must be >= 1, got ", n);

@@ -8,12 +8,12 @@
 
 namespace cuxplain::kernels::host {
 void upsample(const Context& ctx, const float* cells, std::int64_t n, std::int64_t grid_h,
-              std::int64_t grid_w, std::int64_t h, std::int64_t w, float* out,
-              Interpolation method, std::int64_t channels);
+              std::int64_t grid_w, std::int64_t h, std::int64_t w, float* out, Interpolation method,
+              std::int64_t channels);
 }  // namespace cuxplain::kernels::host
 
 namespace cuxplain::kernels::cuda {
 void upsample(const Context& ctx, const float* cells, std::int64_t n, std::int64_t grid_h,
-              std::int64_t grid_w, std::int64_t h, std::int64_t w, float* out,
-              Interpolation method, std::int64_t channels);
+              std::int64_t grid_w, std::int64_t h, std::int64_t w, float* out, Interpolation method,
+              std::int64_t channels);
 }  // namespace cuxplain::kernels::cuda

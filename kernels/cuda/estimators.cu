@@ -111,8 +111,8 @@ __global__ void __launch_bounds__(kThreads)
   const int lane = static_cast<int>(threadIdx.x) % kWarpSize;
   const detail::OutputStats stats = *stats_in;
   // `cell` is the same for all lanes of a warp, so whole warps enter or leave.
-  for (std::int64_t cell = static_cast<std::int64_t>(blockIdx.x) * kWarpsPerBlock + warp;
-       cell < d; cell += static_cast<std::int64_t>(gridDim.x) * kWarpsPerBlock) {
+  for (std::int64_t cell = static_cast<std::int64_t>(blockIdx.x) * kWarpsPerBlock + warp; cell < d;
+       cell += static_cast<std::int64_t>(gridDim.x) * kWarpsPerBlock) {
     Sums sums{};
     for (std::int64_t j = lane; j < nb_design; j += kWarpSize) {
       terms.add(sums, cell, j, nb_design, stats.f0);
@@ -127,10 +127,9 @@ __global__ void __launch_bounds__(kThreads)
 /// the index; otherwise it writes the chunk's sums to partials[task].
 template <class Terms>
 __global__ void __launch_bounds__(kThreads)
-    cells_by_block_kernel(Terms terms, std::int64_t nb_design, std::int64_t d,
-                          std::int64_t chunks, std::int64_t chunk_points,
-                          const detail::OutputStats* stats_in, float* out,
-                          typename Terms::Sums* partials) {
+    cells_by_block_kernel(Terms terms, std::int64_t nb_design, std::int64_t d, std::int64_t chunks,
+                          std::int64_t chunk_points, const detail::OutputStats* stats_in,
+                          float* out, typename Terms::Sums* partials) {
   using Sums = typename Terms::Sums;
   using BlockReduce = cub::BlockReduce<Sums, kThreads>;
   __shared__ typename BlockReduce::TempStorage storage;
@@ -162,14 +161,15 @@ __global__ void __launch_bounds__(kThreads)
 template <class Terms>
 __global__ void __launch_bounds__(kThreads)
     combine_chunks_kernel(Terms terms, const typename Terms::Sums* partials, std::int64_t nb_design,
-                          std::int64_t d, std::int64_t chunks,
-                          const detail::OutputStats* stats_in, float* out) {
+                          std::int64_t d, std::int64_t chunks, const detail::OutputStats* stats_in,
+                          float* out) {
   using Sums = typename Terms::Sums;
   const detail::OutputStats stats = *stats_in;
   for (std::int64_t cell = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x;
        cell < d; cell += static_cast<std::int64_t>(gridDim.x) * blockDim.x) {
     Sums sums{};
-    for (std::int64_t chunk = 0; chunk < chunks; ++chunk) sums = sums + partials[cell * chunks + chunk];
+    for (std::int64_t chunk = 0; chunk < chunks; ++chunk)
+      sums = sums + partials[cell * chunks + chunk];
     out[cell] = terms.index(sums, stats, nb_design);
   }
 }
@@ -185,8 +185,8 @@ void estimate(const Context& ctx, const Terms& terms, const float* y_a, std::int
   CUXPLAIN_CHECK_LAUNCH();
 
   if (nb_design <= kWarpMaxPoints) {
-    cells_by_warp_kernel<<<grid_for(d, kWarpsPerBlock), kThreads, 0, stream>>>(
-        terms, nb_design, d, stats.data(), out);
+    cells_by_warp_kernel<<<grid_for(d, kWarpsPerBlock), kThreads, 0, stream>>>(terms, nb_design, d,
+                                                                               stats.data(), out);
     CUXPLAIN_CHECK_LAUNCH();
     return;
   }

@@ -13,8 +13,8 @@ __global__ void sobol_design_kernel(const float* sequence, std::int64_t nb_desig
                                     bool with_b, std::int64_t row_begin, std::int64_t rows,
                                     float* masks) {
   const std::int64_t count = rows * d;
-  for (std::int64_t i = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x;
-       i < count; i += static_cast<std::int64_t>(gridDim.x) * blockDim.x) {
+  for (std::int64_t i = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x; i < count;
+       i += static_cast<std::int64_t>(gridDim.x) * blockDim.x) {
     const std::int64_t r = i / d;
     const std::int64_t column = i - r * d;
     const detail::DesignRow row = detail::sobol_design_row(row_begin + r, nb_design, with_b);

@@ -34,8 +34,8 @@ __device__ OutputIndex split_output_index(std::int64_t i, std::int64_t h, std::i
 /// taps[0, h): output rows; taps[h, h + w): output columns.
 __global__ void cubic_taps_kernel(std::int64_t grid_h, std::int64_t grid_w, std::int64_t h,
                                   std::int64_t w, detail::CubicTaps* taps) {
-  for (std::int64_t i = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x;
-       i < h + w; i += static_cast<std::int64_t>(gridDim.x) * blockDim.x) {
+  for (std::int64_t i = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x; i < h + w;
+       i += static_cast<std::int64_t>(gridDim.x) * blockDim.x) {
     taps[i] = i < h ? detail::cubic_taps(i, grid_h, h) : detail::cubic_taps(i - h, grid_w, w);
   }
 }
@@ -46,11 +46,11 @@ __global__ void upsample_bicubic_kernel(const float* cells, std::int64_t n, std:
                                         float* out) {
   const std::int64_t count = n * h * w * channels;
   const std::int64_t cells_per_image = grid_h * grid_w * channels;
-  for (std::int64_t i = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x;
-       i < count; i += static_cast<std::int64_t>(gridDim.x) * blockDim.x) {
+  for (std::int64_t i = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x; i < count;
+       i += static_cast<std::int64_t>(gridDim.x) * blockDim.x) {
     const OutputIndex at = split_output_index(i, h, w, channels);
-    out[i] = detail::bicubic_value(cells + at.image * cells_per_image, grid_w, channels,
-                                   taps[at.y], taps[h + at.x], at.channel);
+    out[i] = detail::bicubic_value(cells + at.image * cells_per_image, grid_w, channels, taps[at.y],
+                                   taps[h + at.x], at.channel);
   }
 }
 
@@ -59,8 +59,8 @@ __global__ void upsample_nearest_kernel(const float* cells, std::int64_t n, std:
                                         std::int64_t channels, float* out) {
   const std::int64_t count = n * h * w * channels;
   const std::int64_t cells_per_image = grid_h * grid_w * channels;
-  for (std::int64_t i = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x;
-       i < count; i += static_cast<std::int64_t>(gridDim.x) * blockDim.x) {
+  for (std::int64_t i = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x; i < count;
+       i += static_cast<std::int64_t>(gridDim.x) * blockDim.x) {
     const OutputIndex at = split_output_index(i, h, w, channels);
     const std::int64_t sy = detail::nearest_source(at.y, grid_h, h);
     const std::int64_t sx = detail::nearest_source(at.x, grid_w, w);
@@ -71,8 +71,8 @@ __global__ void upsample_nearest_kernel(const float* cells, std::int64_t n, std:
 }  // namespace
 
 void upsample(const Context& ctx, const float* cells, std::int64_t n, std::int64_t grid_h,
-              std::int64_t grid_w, std::int64_t h, std::int64_t w, float* out,
-              Interpolation method, std::int64_t channels) {
+              std::int64_t grid_w, std::int64_t h, std::int64_t w, float* out, Interpolation method,
+              std::int64_t channels) {
   const Stream stream = ctx.stream();
   const std::int64_t count = n * h * w * channels;
   if (method == Interpolation::nearest) {
@@ -83,7 +83,7 @@ void upsample(const Context& ctx, const float* cells, std::int64_t n, std::int64
   }
   Buffer<detail::CubicTaps> taps(ctx, h + w);
   cubic_taps_kernel<<<grid_for(h + w, kThreads), kThreads, 0, stream>>>(grid_h, grid_w, h, w,
-                                                                         taps.data());
+                                                                        taps.data());
   CUXPLAIN_CHECK_LAUNCH();
   upsample_bicubic_kernel<<<grid_for(count, kThreads), kThreads, 0, stream>>>(
       cells, n, grid_h, grid_w, h, w, channels, taps.data(), out);

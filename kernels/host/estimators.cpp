@@ -7,6 +7,9 @@
 namespace cuxplain::kernels::host {
 namespace {
 
+// Below this many points (N * d) starting threads costs more than the sums.
+constexpr std::int64_t kParallelMinPoints = std::int64_t{1} << 15;
+
 detail::OutputStats stats_of_a(const float* y_a, std::int64_t nb_design) {
   double sum = 0.0;
   for (std::int64_t j = 0; j < nb_design; ++j) sum += static_cast<double>(y_a[j]);
@@ -24,7 +27,7 @@ detail::OutputStats stats_of_a(const float* y_a, std::int64_t nb_design) {
 void sobol_total_order(const Context&, Estimator estimator, const float* y_a, const float* y_c,
                        std::int64_t nb_design, std::int64_t d, float* st) {
   const detail::OutputStats stats = stats_of_a(y_a, nb_design);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (nb_design * d >= kParallelMinPoints)
   for (std::int64_t cell = 0; cell < d; ++cell) {
     const float* c = y_c + cell * nb_design;
     detail::TotalOrderSums sums{};
@@ -36,7 +39,7 @@ void sobol_total_order(const Context&, Estimator estimator, const float* y_a, co
 void sobol_first_order(const Context&, const float* y_a, const float* y_b, const float* y_c,
                        std::int64_t nb_design, std::int64_t d, float* s1) {
   const detail::OutputStats stats = stats_of_a(y_a, nb_design);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (nb_design * d >= kParallelMinPoints)
   for (std::int64_t cell = 0; cell < d; ++cell) {
     const float* c = y_c + cell * nb_design;
     detail::FirstOrderSums sums{};

@@ -9,6 +9,9 @@
 namespace cuxplain::kernels::host {
 namespace {
 
+// Below this many output elements starting threads costs more than the work.
+constexpr std::int64_t kParallelMinOutputs = std::int64_t{1} << 16;
+
 void upsample_bicubic(const float* cells, std::int64_t n, std::int64_t grid_h, std::int64_t grid_w,
                       std::int64_t h, std::int64_t w, float* out, std::int64_t channels) {
   std::vector<detail::CubicTaps> taps_x(static_cast<std::size_t>(w));
@@ -17,7 +20,8 @@ void upsample_bicubic(const float* cells, std::int64_t n, std::int64_t grid_h, s
   for (std::int64_t y = 0; y < h; ++y) taps_y[y] = detail::cubic_taps(y, grid_h, h);
   const std::int64_t cells_per_image = grid_h * grid_w * channels;
   const std::int64_t out_per_image = h * w * channels;
-#pragma omp parallel for collapse(2) schedule(static)
+#pragma omp parallel for collapse(2) schedule(static) \
+    if (n * h * w * channels >= kParallelMinOutputs)
   for (std::int64_t image = 0; image < n; ++image) {
     for (std::int64_t y = 0; y < h; ++y) {
       const float* src = cells + image * cells_per_image;
@@ -38,7 +42,8 @@ void upsample_nearest(const float* cells, std::int64_t n, std::int64_t grid_h, s
   for (std::int64_t x = 0; x < w; ++x) source_x[x] = detail::nearest_source(x, grid_w, w);
   const std::int64_t cells_per_image = grid_h * grid_w * channels;
   const std::int64_t out_per_image = h * w * channels;
-#pragma omp parallel for collapse(2) schedule(static)
+#pragma omp parallel for collapse(2) schedule(static) \
+    if (n * h * w * channels >= kParallelMinOutputs)
   for (std::int64_t image = 0; image < n; ++image) {
     for (std::int64_t y = 0; y < h; ++y) {
       const float* src_row = cells + image * cells_per_image +
@@ -56,8 +61,8 @@ void upsample_nearest(const float* cells, std::int64_t n, std::int64_t grid_h, s
 }  // namespace
 
 void upsample(const Context&, const float* cells, std::int64_t n, std::int64_t grid_h,
-              std::int64_t grid_w, std::int64_t h, std::int64_t w, float* out,
-              Interpolation method, std::int64_t channels) {
+              std::int64_t grid_w, std::int64_t h, std::int64_t w, float* out, Interpolation method,
+              std::int64_t channels) {
   if (method == Interpolation::nearest) {
     upsample_nearest(cells, n, grid_h, grid_w, h, w, out, channels);
   } else {

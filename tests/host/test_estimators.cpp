@@ -8,8 +8,8 @@
 #include <cstring>
 #include <functional>
 #include <random>
+#include <ostream>
 #include <string>
-#include <tuple>
 #include <vector>
 
 #include <cuxplain/cuxplain.hpp>
@@ -35,7 +35,8 @@ Outputs make_outputs(std::int64_t nb_design, std::int64_t d, float offset, std::
   Outputs out;
   out.a = test::random_uniform(static_cast<std::size_t>(nb_design), seed);
   out.b = test::random_uniform(static_cast<std::size_t>(nb_design), seed + 1);
-  const std::vector<float> u = test::random_uniform(static_cast<std::size_t>(nb_design * d), seed + 2);
+  const std::vector<float> u =
+      test::random_uniform(static_cast<std::size_t>(nb_design * d), seed + 2);
   out.c.resize(u.size());
   for (std::int64_t i = 0; i < d; ++i) {
     const float weight = static_cast<float>(i + 1) / static_cast<float>(d + 1);
@@ -63,8 +64,8 @@ std::vector<float> first_order(const Outputs& y, std::int64_t nb_design, std::in
 }
 
 /// |got - want| <= tolerance * max(1, |want|) for every cell (NaN fails).
-void expect_close(const std::vector<float>& got, const std::vector<double>& want,
-                  double tolerance, const std::string& what) {
+void expect_close(const std::vector<float>& got, const std::vector<double>& want, double tolerance,
+                  const std::string& what) {
   ASSERT_EQ(got.size(), want.size());
   for (std::size_t i = 0; i < got.size(); ++i) {
     EXPECT_NEAR(got[i], want[i], tolerance * std::max(1.0, std::fabs(want[i])))
@@ -72,10 +73,21 @@ void expect_close(const std::vector<float>& got, const std::vector<double>& want
   }
 }
 
-/// (nb_design, d, offset): N a power of two or not, both sides of the CUDA
+/// N, d and output offset: N a power of two or not, both sides of the CUDA
 /// backend's warp/block threshold (1024) and its chunk size (8192).
-class EstimatorCases
-    : public ::testing::TestWithParam<std::tuple<std::int64_t, std::int64_t, float>> {};
+struct EstimatorCase {
+  std::int64_t nb_design, d;
+  float offset;
+};
+
+/// Printed into the test names: N32_d64_offset100.
+std::ostream& operator<<(std::ostream& os, const EstimatorCase& c) {
+  const int whole = static_cast<int>(c.offset);
+  return os << "N" << c.nb_design << "_d" << c.d << "_offset" << (whole < 0 ? "minus" : "")
+            << (whole < 0 ? -whole : whole);
+}
+
+class EstimatorCases : public ::testing::TestWithParam<EstimatorCase> {};
 
 TEST_P(EstimatorCases, EveryTotalOrderEstimatorMatchesReference) {
   const auto [nb_design, d, offset] = GetParam();
@@ -113,15 +125,11 @@ TEST_P(EstimatorCases, RepeatableBitForBit) {
 
 INSTANTIATE_TEST_SUITE_P(
     Estimators, EstimatorCases,
-    ::testing::Values(std::make_tuple(std::int64_t{2}, std::int64_t{1}, 0.0f),
-                      std::make_tuple(std::int64_t{5}, std::int64_t{3}, 0.0f),
-                      std::make_tuple(std::int64_t{32}, std::int64_t{64}, 0.0f),
-                      std::make_tuple(std::int64_t{32}, std::int64_t{64}, 100.0f),
-                      std::make_tuple(std::int64_t{33}, std::int64_t{7}, 20.0f),
-                      std::make_tuple(std::int64_t{1000}, std::int64_t{5}, 0.0f),
-                      std::make_tuple(std::int64_t{1025}, std::int64_t{4}, -30.0f),
-                      std::make_tuple(std::int64_t{1 << 14}, std::int64_t{3}, 0.0f),
-                      std::make_tuple(std::int64_t{20000}, std::int64_t{2}, 1000.0f)));
+    ::testing::Values(EstimatorCase{2, 1, 0.0f}, EstimatorCase{5, 3, 0.0f},
+                      EstimatorCase{32, 64, 0.0f}, EstimatorCase{32, 64, 100.0f},
+                      EstimatorCase{33, 7, 20.0f}, EstimatorCase{1000, 5, 0.0f},
+                      EstimatorCase{1025, 4, -30.0f}, EstimatorCase{1 << 14, 3, 0.0f},
+                      EstimatorCase{20000, 2, 1000.0f}));
 
 TEST(Estimators, ConstantOutputsGiveFiniteIndices) {
   constexpr std::int64_t nb_design = 32, d = 4;
@@ -214,7 +222,8 @@ std::string error_message(const std::function<void()>& call) {
 }
 
 void expect_mentions(const std::string& message, const std::string& part) {
-  EXPECT_NE(message.find(part), std::string::npos) << "\"" << message << "\" lacks \"" << part << "\"";
+  EXPECT_NE(message.find(part), std::string::npos)
+      << "\"" << message << "\" lacks \"" << part << "\"";
 }
 
 TEST(Estimators, BadArgumentsThrowNamingTheArgument) {

@@ -6,8 +6,8 @@
 #include <cstdint>
 #include <cstring>
 #include <functional>
+#include <ostream>
 #include <string>
-#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -23,8 +23,7 @@ namespace {
 /// every block boundary, ranges straddling them and batches of 7 rows.
 std::vector<std::pair<std::int64_t, std::int64_t>> row_ranges(std::int64_t nb_design,
                                                               std::int64_t total) {
-  std::vector<std::pair<std::int64_t, std::int64_t>> ranges = {{0, total}, {0, 1},
-                                                               {total - 1, 1}};
+  std::vector<std::pair<std::int64_t, std::int64_t>> ranges = {{0, total}, {0, 1}, {total - 1, 1}};
   for (std::int64_t boundary = nb_design; boundary < total; boundary += nb_design) {
     ranges.push_back({boundary - 1, 2});
     ranges.push_back({boundary, 1});
@@ -36,8 +35,27 @@ std::vector<std::pair<std::int64_t, std::int64_t>> row_ranges(std::int64_t nb_de
   return ranges;
 }
 
-/// (nb_design, d, with_b)
-class DesignCases : public ::testing::TestWithParam<std::tuple<std::int64_t, std::int64_t, bool>> {};
+struct DesignCase {
+  std::int64_t nb_design, d;
+  bool with_b;
+};
+
+/// Printed into the test names: N32_d64_withB.
+std::ostream& operator<<(std::ostream& os, const DesignCase& c) {
+  return os << "N" << c.nb_design << "_d" << c.d << (c.with_b ? "_withB" : "_noB");
+}
+
+std::vector<DesignCase> design_cases() {
+  std::vector<DesignCase> cases;
+  for (std::int64_t nb_design : {2, 5, 32}) {
+    for (std::int64_t d : {1, 3, 64}) {
+      for (bool with_b : {false, true}) cases.push_back({nb_design, d, with_b});
+    }
+  }
+  return cases;
+}
+
+class DesignCases : public ::testing::TestWithParam<DesignCase> {};
 
 TEST_P(DesignCases, RowsEqualTheStackedMatricesBitForBit) {
   const auto [nb_design, d, with_b] = GetParam();
@@ -58,12 +76,7 @@ TEST_P(DesignCases, RowsEqualTheStackedMatricesBitForBit) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(SobolDesign, DesignCases,
-                         ::testing::Combine(::testing::Values(std::int64_t{2}, std::int64_t{5},
-                                                              std::int64_t{32}),
-                                            ::testing::Values(std::int64_t{1}, std::int64_t{3},
-                                                              std::int64_t{64}),
-                                            ::testing::Bool()));
+INSTANTIATE_TEST_SUITE_P(SobolDesign, DesignCases, ::testing::ValuesIn(design_cases()));
 
 TEST(SobolDesign, RowCount) {
   EXPECT_EQ(sobol_design_rows(32, 64, false), 32 * 65);
@@ -82,7 +95,8 @@ std::string error_message(const std::function<void()>& call) {
 }
 
 void expect_mentions(const std::string& message, const std::string& part) {
-  EXPECT_NE(message.find(part), std::string::npos) << "\"" << message << "\" lacks \"" << part << "\"";
+  EXPECT_NE(message.find(part), std::string::npos)
+      << "\"" << message << "\" lacks \"" << part << "\"";
 }
 
 TEST(SobolDesign, BadArgumentsThrowNamingTheArgument) {

@@ -9,8 +9,8 @@
 #include <fstream>
 #include <functional>
 #include <sstream>
+#include <ostream>
 #include <string>
-#include <tuple>
 #include <vector>
 
 #include <cuxplain/cuxplain.hpp>
@@ -27,9 +27,10 @@ struct Shape {
   std::int64_t out_count() const { return n * h * w * channels; }
 };
 
+/// Printed into the test names and messages: n1_8x8_to_224x224_c1.
 std::ostream& operator<<(std::ostream& os, const Shape& s) {
-  return os << s.n << "x" << s.grid_h << "x" << s.grid_w << "x" << s.channels << " -> " << s.h
-            << "x" << s.w;
+  return os << "n" << s.n << "_" << s.grid_h << "x" << s.grid_w << "_to_" << s.h << "x" << s.w
+            << "_c" << s.channels;
 }
 
 std::vector<float> run_upsample(const std::vector<float>& cells, const Shape& s,
@@ -56,7 +57,8 @@ TEST_P(UpsampleShapes, BicubicMatchesReference) {
   const std::vector<double> want =
       reference::resize(cells, s.n, s.grid_h, s.grid_w, s.h, s.w, s.channels, true);
   for (std::size_t i = 0; i < out.size(); ++i) {
-    ASSERT_NEAR(out[i], want[i], 1e-5 * std::max(1.0, std::fabs(want[i]))) << s << ", element " << i;
+    ASSERT_NEAR(out[i], want[i], 1e-5 * std::max(1.0, std::fabs(want[i])))
+        << s << ", element " << i;
   }
   EXPECT_GT(test::l2_norm(out), 0.0);
 }
@@ -136,7 +138,8 @@ std::string error_message(const std::function<void()>& call) {
 }
 
 void expect_mentions(const std::string& message, const std::string& part) {
-  EXPECT_NE(message.find(part), std::string::npos) << "\"" << message << "\" lacks \"" << part << "\"";
+  EXPECT_NE(message.find(part), std::string::npos)
+      << "\"" << message << "\" lacks \"" << part << "\"";
 }
 
 TEST(Upsample, BadArgumentsThrowNamingTheArgument) {
@@ -151,13 +154,16 @@ TEST(Upsample, BadArgumentsThrowNamingTheArgument) {
   const auto bicubic = Interpolation::bicubic;
   expect_mentions(call(nullptr, 1, 8, 8, 16, 16, out.data(), bicubic, 1), "cells is null");
   expect_mentions(call(cells.data(), 1, 8, 8, 16, 16, nullptr, bicubic, 1), "out is null");
-  expect_mentions(call(cells.data(), 0, 8, 8, 16, 16, out.data(), bicubic, 1), "n must be >= 1, got 0");
+  expect_mentions(call(cells.data(), 0, 8, 8, 16, 16, out.data(), bicubic, 1),
+                  "n must be >= 1, got 0");
   expect_mentions(call(cells.data(), 1, 0, 8, 16, 16, out.data(), bicubic, 1),
                   "grid_h must be >= 1, got 0");
   expect_mentions(call(cells.data(), 1, 8, -3, 16, 16, out.data(), bicubic, 1),
                   "grid_w must be >= 1, got -3");
-  expect_mentions(call(cells.data(), 1, 8, 8, 0, 16, out.data(), bicubic, 1), "h must be >= 1, got 0");
-  expect_mentions(call(cells.data(), 1, 8, 8, 16, 0, out.data(), bicubic, 1), "w must be >= 1, got 0");
+  expect_mentions(call(cells.data(), 1, 8, 8, 0, 16, out.data(), bicubic, 1),
+                  "h must be >= 1, got 0");
+  expect_mentions(call(cells.data(), 1, 8, 8, 16, 0, out.data(), bicubic, 1),
+                  "w must be >= 1, got 0");
   expect_mentions(call(cells.data(), 1, 8, 8, 16, 16, out.data(), bicubic, 0),
                   "channels must be >= 1, got 0");
   expect_mentions(call(cells.data(), 1, 8, 8, 16, 16, out.data(), Interpolation::nearest_exact, 1),

@@ -10,8 +10,8 @@ using Matrix = std::vector<std::vector<float>>;
 
 /// The stacked design [A | B | C_1 .. C_d] (B only when with_b), one row per
 /// vector, from a row-major nb_design x 2d sequence.
-inline Matrix sobol_design(const std::vector<float>& sequence, std::size_t nb_design,
-                           std::size_t d, bool with_b) {
+inline Matrix sobol_design(const std::vector<float>& sequence, std::size_t nb_design, std::size_t d,
+                           bool with_b) {
   Matrix a(nb_design, std::vector<float>(d));
   Matrix b(nb_design, std::vector<float>(d));
   for (std::size_t p = 0; p < nb_design; ++p) {

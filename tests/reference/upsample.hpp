@@ -20,14 +20,15 @@ inline double keys(double x) {
 }
 
 /// n images of gh x gw x channels cells resized to h x w x channels (bicubic or nearest).
-inline std::vector<double> resize(const std::vector<float>& cells, std::int64_t n,
-                                  std::int64_t gh, std::int64_t gw, std::int64_t h,
-                                  std::int64_t w, std::int64_t channels, bool bicubic) {
+inline std::vector<double> resize(const std::vector<float>& cells, std::int64_t n, std::int64_t gh,
+                                  std::int64_t gw, std::int64_t h, std::int64_t w,
+                                  std::int64_t channels, bool bicubic) {
   std::vector<double> out(static_cast<std::size_t>(n * h * w * channels));
   const auto cell = [&](std::int64_t image, std::int64_t y, std::int64_t x, std::int64_t ch) {
     y = std::clamp<std::int64_t>(y, 0, gh - 1);
     x = std::clamp<std::int64_t>(x, 0, gw - 1);
-    return static_cast<double>(cells[static_cast<std::size_t>(((image * gh + y) * gw + x) * channels + ch)]);
+    return static_cast<double>(
+        cells[static_cast<std::size_t>(((image * gh + y) * gw + x) * channels + ch)]);
   };
   for (std::int64_t image = 0; image < n; ++image) {
     for (std::int64_t y = 0; y < h; ++y) {

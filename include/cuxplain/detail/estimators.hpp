@@ -92,9 +92,9 @@ CUXPLAIN_HD double total_order_index(Estimator estimator, const TotalOrderSums& 
       // mean(a c_i) - mu_i^2 = sac / N - m^2.
       // (The f0^2 / (N-1) term is the formula's own: it mixes N and N-1.)
       const double m = (s.a + s.c) / (2.0 * n);
-      const double var_i = clamp_variance((s.aa + s.cc) / (2.0 * (n - 1.0)) +
-                                          f0 * (s.a + s.c) / (n * (n - 1.0)) +
-                                          f0 * f0 / (n - 1.0) - m * m);
+      const double var_i =
+          clamp_variance((s.aa + s.cc) / (2.0 * (n - 1.0)) + f0 * (s.a + s.c) / (n * (n - 1.0)) +
+                         f0 * f0 / (n - 1.0) - m * m);
       return 1.0 - (s.ac / n - m * m) / var_i;
     }
     case Estimator::glen: {

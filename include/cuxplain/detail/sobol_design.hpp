@@ -32,9 +32,9 @@ CUXPLAIN_HD DesignRow sobol_design_row(std::int64_t row, std::int64_t nb_design,
 /// Column of the 2d-dimensional sequence that entry `column` of `row` reads:
 /// B's copy (d + column) for B rows and the replaced column of C_i, A's otherwise.
 CUXPLAIN_HD std::int64_t sobol_design_source_column(const DesignRow& row, std::int64_t column,
-                                                     std::int64_t d) {
-  const bool from_b = row.block == DesignBlock::b ||
-                      (row.block == DesignBlock::c && column == row.replaced);
+                                                    std::int64_t d) {
+  const bool from_b =
+      row.block == DesignBlock::b || (row.block == DesignBlock::c && column == row.replaced);
   return from_b ? d + column : column;
 }
 

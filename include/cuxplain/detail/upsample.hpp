@@ -46,8 +46,8 @@ CUXPLAIN_HD CubicTaps cubic_taps(std::int64_t dst, std::int64_t src_size, std::i
   const std::int64_t numerator = (2 * dst + 1) * src_size - dst_size;
   const std::int64_t denominator = 2 * dst_size;
   const std::int64_t left = floor_div(numerator, denominator);
-  const double t = static_cast<double>(numerator - left * denominator) /
-                   static_cast<double>(denominator);
+  const double t =
+      static_cast<double>(numerator - left * denominator) / static_cast<double>(denominator);
 
   constexpr double a = kCubicA;
   const double w0 = ((a * (t + 1.0) - 5.0 * a) * (t + 1.0) + 8.0 * a) * (t + 1.0) - 4.0 * a;
