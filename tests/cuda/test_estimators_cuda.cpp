@@ -1,0 +1,227 @@
+// Sobol index estimators on the CUDA backend against the host backend: every
+// estimator on both sides of the warp/block threshold (N = 1024) and of the
+// chunk size (N = 8192), bitwise repeatability, the variance clamp, a known
+// answer and a host pointer handed to a CUDA context.
+#include <gtest/gtest.h>
+
+#include <cuda_runtime_api.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include <cuxplain/cuxplain.hpp>
+
+#include "common/test_utils.hpp"
+
+namespace cuxplain {
+namespace {
+
+constexpr Estimator kEstimators[] = {Estimator::jansen, Estimator::homma, Estimator::janon,
+                                     Estimator::glen, Estimator::saltelli};
+
+/// A non-blocking stream: work that strayed onto the legacy default stream
+/// would race with it instead of being ordered by accident.
+class TestStream {
+ public:
+  TestStream() { cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking); }
+  ~TestStream() { cudaStreamDestroy(stream_); }
+  TestStream(const TestStream&) = delete;
+  TestStream& operator=(const TestStream&) = delete;
+  cudaStream_t get() const { return stream_; }
+
+ private:
+  cudaStream_t stream_ = nullptr;
+};
+
+struct Outputs {
+  std::vector<float> a, b, c;
+};
+
+/// c_i = (1 - w_i) a + w_i u, w_i = (i + 1) / (d + 1), everything shifted by `offset`.
+Outputs make_outputs(std::int64_t nb_design, std::int64_t d, float offset, std::uint32_t seed) {
+  Outputs out;
+  out.a = test::random_uniform(static_cast<std::size_t>(nb_design), seed);
+  out.b = test::random_uniform(static_cast<std::size_t>(nb_design), seed + 1);
+  const std::vector<float> u =
+      test::random_uniform(static_cast<std::size_t>(nb_design * d), seed + 2);
+  out.c.resize(u.size());
+  for (std::int64_t i = 0; i < d; ++i) {
+    const float weight = static_cast<float>(i + 1) / static_cast<float>(d + 1);
+    for (std::int64_t j = 0; j < nb_design; ++j) {
+      const std::size_t k = static_cast<std::size_t>(i * nb_design + j);
+      out.c[k] = (1.0f - weight) * out.a[static_cast<std::size_t>(j)] + weight * u[k] + offset;
+    }
+  }
+  for (float& v : out.a) v += offset;
+  for (float& v : out.b) v += offset;
+  return out;
+}
+
+/// The outputs on the device and the two estimators run there.
+struct DeviceOutputs {
+  DeviceOutputs(const Context& ctx, const Outputs& y)
+      : ctx(ctx), a(test::upload(ctx, y.a)), b(test::upload(ctx, y.b)), c(test::upload(ctx, y.c)) {}
+  std::vector<float> total_order(Estimator estimator, std::int64_t nb_design,
+                                 std::int64_t d) const {
+    Buffer<float> st = test::poisoned(ctx, d);
+    sobol_total_order(ctx, estimator, a.data(), c.data(), nb_design, d, st.data());
+    return test::download(ctx, st);
+  }
+  std::vector<float> first_order(std::int64_t nb_design, std::int64_t d) const {
+    Buffer<float> s1 = test::poisoned(ctx, d);
+    sobol_first_order(ctx, a.data(), b.data(), c.data(), nb_design, d, s1.data());
+    return test::download(ctx, s1);
+  }
+  Context ctx;
+  Buffer<float> a, b, c;
+};
+
+std::vector<float> host_total_order(Estimator estimator, const Outputs& y, std::int64_t nb_design,
+                                    std::int64_t d) {
+  std::vector<float> st(static_cast<std::size_t>(d), test::poison());
+  sobol_total_order(Context::host(), estimator, y.a.data(), y.c.data(), nb_design, d, st.data());
+  return st;
+}
+
+std::vector<float> host_first_order(const Outputs& y, std::int64_t nb_design, std::int64_t d) {
+  std::vector<float> s1(static_cast<std::size_t>(d), test::poison());
+  sobol_first_order(Context::host(), y.a.data(), y.b.data(), y.c.data(), nb_design, d, s1.data());
+  return s1;
+}
+
+/// Both backends sum in double, in different orders: they agree to float rounding.
+void expect_close(const std::vector<float>& cuda, const std::vector<float>& host,
+                  const std::string& what) {
+  ASSERT_EQ(cuda.size(), host.size());
+  for (std::size_t i = 0; i < cuda.size(); ++i) {
+    EXPECT_NEAR(cuda[i], host[i], 1e-5 * std::max(1.0f, std::fabs(host[i])))
+        << what << ", cell " << i;
+  }
+}
+
+/// N, d and output offset
+struct EstimatorCase {
+  std::int64_t nb_design, d;
+  float offset;
+};
+
+/// Printed into the test names: N32_d64_offset100.
+std::ostream& operator<<(std::ostream& os, const EstimatorCase& c) {
+  const int whole = static_cast<int>(c.offset);
+  return os << "N" << c.nb_design << "_d" << c.d << "_offset" << (whole < 0 ? "minus" : "")
+            << (whole < 0 ? -whole : whole);
+}
+
+class EstimatorCudaCases : public ::testing::TestWithParam<EstimatorCase> {};
+
+TEST_P(EstimatorCudaCases, TotalAndFirstOrderMatchHost) {
+  CUXPLAIN_REQUIRE_CUDA();
+  const auto [nb_design, d, offset] = GetParam();
+  const TestStream stream;
+  const Outputs y = make_outputs(nb_design, d, offset, 17);
+  const DeviceOutputs device(Context::cuda(stream.get()), y);
+  double norm = 0.0;
+  for (Estimator estimator : kEstimators) {
+    const std::vector<float> st = device.total_order(estimator, nb_design, d);
+    expect_close(st, host_total_order(estimator, y, nb_design, d), to_string(estimator));
+    norm += test::l2_norm(st);
+  }
+  EXPECT_GT(norm, 0.0);
+  const std::vector<float> s1 = device.first_order(nb_design, d);
+  expect_close(s1, host_first_order(y, nb_design, d), "first order");
+  EXPECT_GT(test::l2_norm(s1), 0.0);
+}
+
+TEST_P(EstimatorCudaCases, RepeatableBitForBit) {
+  CUXPLAIN_REQUIRE_CUDA();
+  const auto [nb_design, d, offset] = GetParam();
+  const TestStream stream;
+  const DeviceOutputs device(Context::cuda(stream.get()), make_outputs(nb_design, d, offset, 18));
+  for (Estimator estimator : kEstimators) {
+    const std::vector<float> first = device.total_order(estimator, nb_design, d);
+    const std::vector<float> second = device.total_order(estimator, nb_design, d);
+    EXPECT_EQ(std::memcmp(first.data(), second.data(), first.size() * sizeof(float)), 0)
+        << to_string(estimator);
+  }
+  const std::vector<float> first = device.first_order(nb_design, d);
+  const std::vector<float> second = device.first_order(nb_design, d);
+  EXPECT_EQ(std::memcmp(first.data(), second.data(), first.size() * sizeof(float)), 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Estimators, EstimatorCudaCases,
+    ::testing::Values(EstimatorCase{2, 1, 0.0f}, EstimatorCase{5, 3, 0.0f},
+                      EstimatorCase{32, 64, 100.0f}, EstimatorCase{32, 4096, 0.0f},
+                      EstimatorCase{33, 7, 20.0f}, EstimatorCase{1024, 9, 0.0f},
+                      EstimatorCase{1025, 4, -30.0f}, EstimatorCase{8192, 2, 0.0f},
+                      EstimatorCase{8193, 3, 0.0f}, EstimatorCase{1 << 14, 3, 0.0f},
+                      EstimatorCase{20000, 2, 1000.0f}, EstimatorCase{1 << 18, 5, 0.0f}));
+
+TEST(Estimators, CudaConstantOutputsGiveFiniteIndices) {
+  CUXPLAIN_REQUIRE_CUDA();
+  constexpr std::int64_t nb_design = 32, d = 4;
+  const TestStream stream;
+  Outputs y;
+  y.a.assign(nb_design, 0.7f);
+  y.b.assign(nb_design, 0.7f);
+  y.c.assign(nb_design * d, 0.7f);
+  const DeviceOutputs device(Context::cuda(stream.get()), y);
+  for (Estimator estimator : kEstimators) {
+    const std::vector<float> st = device.total_order(estimator, nb_design, d);
+    EXPECT_EQ(st, host_total_order(estimator, y, nb_design, d)) << to_string(estimator);
+    for (float v : st) EXPECT_TRUE(std::isfinite(v)) << to_string(estimator);
+  }
+  for (float v : device.first_order(nb_design, d)) EXPECT_TRUE(std::isfinite(v));
+}
+
+/// y = x_0: Jansen and the first-order index are exactly 0 for cells 1.. .
+TEST(Estimators, CudaUnusedInputsScoreExactlyZero) {
+  CUXPLAIN_REQUIRE_CUDA();
+  const TestStream stream;
+  for (std::int64_t nb_design : {std::int64_t{256}, std::int64_t{20000}}) {
+    constexpr std::int64_t d = 4;
+    const std::vector<float> x_a = test::random_uniform(nb_design * d, 21);
+    const std::vector<float> x_b = test::random_uniform(nb_design * d, 22);
+    Outputs y;
+    y.a.resize(nb_design);
+    y.b.resize(nb_design);
+    y.c.resize(nb_design * d);
+    for (std::int64_t j = 0; j < nb_design; ++j) {
+      y.a[j] = x_a[j * d];
+      y.b[j] = x_b[j * d];
+      for (std::int64_t i = 0; i < d; ++i)
+        y.c[i * nb_design + j] = i == 0 ? x_b[j * d] : x_a[j * d];
+    }
+    const DeviceOutputs device(Context::cuda(stream.get()), y);
+    const std::vector<float> jansen = device.total_order(Estimator::jansen, nb_design, d);
+    const std::vector<float> s1 = device.first_order(nb_design, d);
+    EXPECT_NEAR(jansen[0], 1.0, 0.2);
+    EXPECT_NEAR(s1[0], 1.0, 0.2);
+    for (std::int64_t i = 1; i < d; ++i) {
+      EXPECT_EQ(jansen[i], 0.0f) << "N " << nb_design << ", cell " << i;
+      EXPECT_EQ(s1[i], 0.0f) << "N " << nb_design << ", cell " << i;
+    }
+  }
+}
+
+TEST(Estimators, CudaRejectsHostPointers) {
+  CUXPLAIN_REQUIRE_CUDA();
+  const TestStream stream;
+  const Context ctx = Context::cuda(stream.get());
+  const std::vector<float> a(8, 1.0f), c(16, 2.0f);
+  Buffer<float> st = test::poisoned(ctx, 2);
+  try {
+    sobol_total_order(ctx, Estimator::jansen, a.data(), c.data(), 8, 2, st.data());
+    ADD_FAILURE() << "expected cuxplain::Error";
+  } catch (const Error& error) {
+    EXPECT_NE(std::string(error.what()).find("y_a points to host memory"), std::string::npos)
+        << error.what();
+  }
+}
+
+}  // namespace
+}  // namespace cuxplain

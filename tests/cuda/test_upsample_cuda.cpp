@@ -1,0 +1,97 @@
+// Heatmap upsampling on the CUDA backend against the host backend: nearest
+// bit-identical, bicubic to float rounding (the device may fuse multiply-adds).
+#include <gtest/gtest.h>
+
+#include <cuda_runtime_api.h>
+
+#include <algorithm>
+#include <cmath>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include <cuxplain/cuxplain.hpp>
+
+#include "common/test_utils.hpp"
+
+namespace cuxplain {
+namespace {
+
+/// A non-blocking stream: work that strayed onto the legacy default stream
+/// would race with it instead of being ordered by accident.
+class TestStream {
+ public:
+  TestStream() { cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking); }
+  ~TestStream() { cudaStreamDestroy(stream_); }
+  TestStream(const TestStream&) = delete;
+  TestStream& operator=(const TestStream&) = delete;
+  cudaStream_t get() const { return stream_; }
+
+ private:
+  cudaStream_t stream_ = nullptr;
+};
+
+struct Shape {
+  std::int64_t n, grid_h, grid_w, h, w, channels;
+  std::int64_t cell_count() const { return n * grid_h * grid_w * channels; }
+  std::int64_t out_count() const { return n * h * w * channels; }
+};
+
+/// Printed into the test names and messages: n1_8x8_to_224x224_c1.
+std::ostream& operator<<(std::ostream& os, const Shape& s) {
+  return os << "n" << s.n << "_" << s.grid_h << "x" << s.grid_w << "_to_" << s.h << "x" << s.w
+            << "_c" << s.channels;
+}
+
+const Shape kShapes[] = {
+    {1, 8, 8, 224, 224, 1}, {4, 8, 8, 64, 64, 3}, {3, 7, 5, 23, 31, 1}, {1, 4, 6, 9, 13, 3},
+    {2, 1, 1, 5, 7, 1},     {1, 1, 3, 4, 9, 3},   {1, 9, 7, 4, 3, 1},   {2, 3, 3, 3, 3, 3},
+};
+
+class UpsampleCudaShapes : public ::testing::TestWithParam<Shape> {};
+
+TEST_P(UpsampleCudaShapes, MatchesHost) {
+  CUXPLAIN_REQUIRE_CUDA();
+  const Shape s = GetParam();
+  const TestStream stream;
+  const Context cuda = Context::cuda(stream.get());
+  const std::vector<float> cells = test::random_uniform(s.cell_count(), 51, -1.0f, 1.0f);
+  const Buffer<float> device_cells = test::upload(cuda, cells);
+  for (Interpolation method : {Interpolation::bicubic, Interpolation::nearest}) {
+    std::vector<float> host(static_cast<std::size_t>(s.out_count()), test::poison());
+    upsample(Context::host(), cells.data(), s.n, s.grid_h, s.grid_w, s.h, s.w, host.data(), method,
+             s.channels);
+    Buffer<float> out = test::poisoned(cuda, s.out_count());
+    upsample(cuda, device_cells.data(), s.n, s.grid_h, s.grid_w, s.h, s.w, out.data(), method,
+             s.channels);
+    const std::vector<float> got = test::download(cuda, out);
+    if (method == Interpolation::nearest) {
+      EXPECT_EQ(got, host) << s;
+    } else {
+      for (std::size_t i = 0; i < got.size(); ++i) {
+        ASSERT_NEAR(got[i], host[i], 2e-6f * std::max(1.0f, std::fabs(host[i])))
+            << s << ", element " << i;
+      }
+    }
+    EXPECT_GT(test::l2_norm(got), 0.0) << s;
+  }
+}
+
+TEST_P(UpsampleCudaShapes, ConstantGridStaysConstant) {
+  CUXPLAIN_REQUIRE_CUDA();
+  const Shape s = GetParam();
+  const TestStream stream;
+  const Context cuda = Context::cuda(stream.get());
+  const Buffer<float> cells =
+      test::upload(cuda, std::vector<float>(static_cast<std::size_t>(s.cell_count()), 0.37f));
+  for (Interpolation method : {Interpolation::bicubic, Interpolation::nearest}) {
+    Buffer<float> out = test::poisoned(cuda, s.out_count());
+    upsample(cuda, cells.data(), s.n, s.grid_h, s.grid_w, s.h, s.w, out.data(), method, s.channels);
+    for (float v : test::download(cuda, out)) ASSERT_NEAR(v, 0.37f, 1e-6) << s;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Upsample, UpsampleCudaShapes, ::testing::ValuesIn(kShapes));
+
+}  // namespace
+}  // namespace cuxplain
