@@ -1,0 +1,139 @@
+// End-to-end Sobol and HSIC attribution with a trivial model (a linear read
+// of every pixel), so the numbers are the library's own cost: design, fused
+// perturbation, output handling and the estimator.
+#include <benchmark/benchmark.h>
+
+#include <vector>
+
+#include <cuxplain/cuxplain.hpp>
+
+#include "bench_common.hpp"
+
+#if CUXPLAIN_WITH_CUDA
+#include <cublas_v2.h>
+#endif
+
+namespace {
+
+using namespace cuxplain;
+
+constexpr std::int64_t kChannels = 3, kSide = 224;
+
+Model linear_host_model() {
+  return Model{1, [](ConstImageView batch, float* out) {
+    const std::int64_t size = batch.image_size();
+    for (std::int64_t i = 0; i < batch.n; ++i) {
+      const float* x = batch.data + i * size;
+      float sum = 0.0f;
+      for (std::int64_t e = 0; e < size; ++e) sum += x[e];
+      out[i] = sum / static_cast<float>(size);
+    }
+  }};
+}
+
+void report(benchmark::State& state, std::int64_t forwards) {
+  const double image_bytes = static_cast<double>(kChannels * kSide * kSide * 4);
+  bench::set_throughput(state, forwards * image_bytes, static_cast<double>(forwards));
+  state.counters["forwards"] = static_cast<double>(forwards);
+}
+
+void BM_SobolHost(benchmark::State& state) {
+  const Context ctx = Context::host();
+  const std::vector<float> image(kChannels * kSide * kSide, 0.5f);
+  SobolOptions options;
+  options.grid_size = state.range(0);
+  std::vector<float> scores(static_cast<std::size_t>(options.grid_size * options.grid_size));
+  const Model model = linear_host_model();
+  for (auto _ : state) {
+    sobol_attribution(ctx, model, {image.data(), 1, kChannels, kSide, kSide, Layout::nchw}, {0},
+                      scores.data(), options);
+  }
+  report(state, options.nb_design * (options.grid_size * options.grid_size + 1));
+}
+
+void BM_HsicHost(benchmark::State& state) {
+  const Context ctx = Context::host();
+  std::vector<float> image(kChannels * kSide * kSide);
+  for (std::size_t e = 0; e < image.size(); ++e) image[e] = static_cast<float>(e % 97) / 97.0f;
+  HsicOptions options;
+  options.grid_size = state.range(0);
+  std::vector<float> scores(static_cast<std::size_t>(options.grid_size * options.grid_size));
+  const Model model = linear_host_model();
+  for (auto _ : state) {
+    hsic_attribution(ctx, model, {image.data(), 1, kChannels, kSide, kSide, Layout::nchw}, {0},
+                     scores.data(), options);
+  }
+  report(state, options.nb_design);
+}
+
+#if CUXPLAIN_WITH_CUDA
+
+/// outputs = batch * (1/size) as a cuBLAS GEMV on ctx's stream.
+class LinearCudaModel {
+ public:
+  explicit LinearCudaModel(const Context& ctx)
+      : ctx_(ctx), weights_(ctx, kChannels * kSide * kSide) {
+    fill(ctx, weights_.data(), weights_.size(), 1.0f / static_cast<float>(weights_.size()));
+    cublasCreate(&handle_);
+    cublasSetStream(handle_, ctx.stream());
+  }
+  ~LinearCudaModel() { cublasDestroy(handle_); }
+  Model model() {
+    return Model{1, [this](ConstImageView batch, float* out) {
+      const float one = 1.0f, zero = 0.0f;
+      const int size = static_cast<int>(batch.image_size());
+      cublasSgemv(handle_, CUBLAS_OP_T, size, static_cast<int>(batch.n), &one, batch.data, size,
+                  weights_.data(), 1, &zero, out, 1);
+    }};
+  }
+
+ private:
+  Context ctx_;
+  Buffer<float> weights_;
+  cublasHandle_t handle_ = nullptr;
+};
+
+void BM_SobolCuda(benchmark::State& state) {
+  const Context ctx = Context::cuda();
+  Buffer<float> image(ctx, kChannels * kSide * kSide);
+  fill(ctx, image.data(), image.size(), 0.5f);
+  SobolOptions options;
+  options.grid_size = state.range(0);
+  Buffer<float> scores(ctx, options.grid_size * options.grid_size);
+  LinearCudaModel linear(ctx);
+  const Model model = linear.model();
+  bench::time_cuda(state, ctx, [&] {
+    sobol_attribution(ctx, model, {image.data(), 1, kChannels, kSide, kSide, Layout::nchw}, {0},
+                      scores.data(), options);
+  });
+  report(state, options.nb_design * (options.grid_size * options.grid_size + 1));
+}
+
+#endif
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  for (std::int64_t grid : {8, 16}) {
+    benchmark::RegisterBenchmark("sobol_attribution_224/host", BM_SobolHost)
+        ->Arg(grid)
+        ->Unit(benchmark::kMillisecond);
+  }
+  benchmark::RegisterBenchmark("hsic_attribution_224/host", BM_HsicHost)
+      ->Arg(8)
+      ->Unit(benchmark::kMillisecond);
+#if CUXPLAIN_WITH_CUDA
+  if (bench::cuda_benchmarks_enabled()) {
+    for (std::int64_t grid : {8, 16, 32}) {
+      benchmark::RegisterBenchmark("sobol_attribution_224/cuda", BM_SobolCuda)
+          ->Arg(grid)
+          ->UseManualTime()
+          ->Unit(benchmark::kMillisecond);
+    }
+  }
+#endif
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
