@@ -7,9 +7,23 @@
 
 namespace cuxplain {
 
-/// Resizes n grids of grid_h x grid_w cells (x channels, channel fastest) to
-/// n x h x w (x channels) heatmaps with half-pixel centres: bicubic (Keys
-/// convolution, a = -0.75, edge clamped: OpenCV's INTER_CUBIC) or nearest.
+/// Resizes n grids of grid_h x grid_w cells to n heatmaps of h x w, as
+/// cv2.resize does on float32 images:
+///  - Interpolation::bicubic (INTER_CUBIC): half-pixel centres, source
+///    coordinate (dst + 0.5) * grid / size - 0.5, Keys cubic convolution with
+///    a = -0.75 over 4 x 4 neighbours, neighbours outside the grid clamped to
+///    the edge (BORDER_REPLICATE); horizontal pass, then vertical, in float.
+///    Matches cv2 to about 1e-6; a same-size resize is an exact copy.
+///  - Interpolation::nearest (INTER_NEAREST, PyTorch's "nearest"):
+///    src = min(floor(dst * grid / size), grid - 1), exact.
+/// Other Interpolation values are rejected.
+///
+/// cells: n x grid_h x grid_w x channels floats, out: n x h x w x channels
+/// floats (channels interleaved, channel fastest; channels = 1 is a plain
+/// stack of maps), both on ctx's device. CUDA work is enqueued on
+/// ctx.stream() without synchronizing (bicubic takes (h + w) * 48 bytes of
+/// temporary memory from ctx's allocator). Throws cuxplain::Error on a null
+/// pointer, memory on the wrong device, a size < 1 or another method.
 void upsample(const Context& ctx, const float* cells, std::int64_t n, std::int64_t grid_h,
               std::int64_t grid_w, std::int64_t h, std::int64_t w, float* out,
               Interpolation method = Interpolation::bicubic, std::int64_t channels = 1);
