@@ -43,7 +43,9 @@ void perturb_walk(ConstImageView image, const float* masks, Index num_masks,
   // The axis taps depend on one coordinate each: tabulate them once per call.
   std::vector<detail::MaskAxisTap<Index>> row_taps(static_cast<std::size_t>(h));
   std::vector<detail::MaskAxisTap<Index>> column_taps(static_cast<std::size_t>(w));
-  for (Index y = 0; y < h; ++y) row_taps[y] = detail::mask_axis_tap(params.interpolation, y, grid, h);
+  for (Index y = 0; y < h; ++y) {
+    row_taps[y] = detail::mask_axis_tap(params.interpolation, y, grid, h);
+  }
   for (Index x = 0; x < w; ++x) {
     column_taps[x] = detail::mask_axis_tap(params.interpolation, x, grid, w);
   }
@@ -52,9 +54,9 @@ void perturb_walk(ConstImageView image, const float* masks, Index num_masks,
   const auto write_pixel = [&](const float* mask, Index y, Index x, Index ch,
                                typename Store::type* dst) {
     const Index offset = y * strides.y + x * strides.x + ch * strides.channel;
-    const auto taps = detail::mask_taps(row_taps[y], column_taps[x], grid,
-                                        params.per_channel ? c : Index{1},
-                                        params.per_channel ? ch : Index{0});
+    const auto taps =
+        detail::mask_taps(row_taps[y], column_taps[x], grid, params.per_channel ? c : Index{1},
+                          params.per_channel ? ch : Index{0});
     const float m = detail::mask_value<Bilinear>(mask, taps);
     const float fill = fill_source != nullptr ? fill_source[offset] : baseline;
     dst[offset] = Store::encode(detail::perturbed_value(kind, image.data[offset], m, fill, sigma));

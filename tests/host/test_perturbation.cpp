@@ -36,8 +36,8 @@ struct Shape {
 /// 24/8, 13/3) scales, a 1-cell grid, grids as large as the image, and 18
 /// cells on 33 rows, where a precomputed scale misplaces row 27.
 const std::vector<Shape> kShapes = {
-    {3, 32, 32, 8}, {3, 30, 30, 8}, {3, 24, 40, 8}, {2, 7, 13, 3},  {3, 24, 40, 1},
-    {3, 16, 16, 16}, {1, 7, 13, 7}, {2, 13, 7, 5},  {2, 33, 35, 18},
+    {3, 32, 32, 8},  {3, 30, 30, 8}, {3, 24, 40, 8}, {2, 7, 13, 3},   {3, 24, 40, 1},
+    {3, 16, 16, 16}, {1, 7, 13, 7},  {2, 13, 7, 5},  {2, 33, 35, 18},
 };
 
 constexpr std::int64_t kNumMasks = 3;
@@ -83,8 +83,8 @@ reference::PerturbCase reference_case(const PerturbationParams& p) {
                                               const std::vector<double>& expected, double rel,
                                               const std::string& what) {
   if (got.size() != expected.size()) {
-    return ::testing::AssertionFailure() << what << ": size " << got.size() << " vs "
-                                         << expected.size();
+    return ::testing::AssertionFailure()
+           << what << ": size " << got.size() << " vs " << expected.size();
   }
   std::size_t bad = 0, first_bad = 0;
   for (std::size_t i = 0; i < got.size(); ++i) {
@@ -95,8 +95,8 @@ reference::PerturbCase reference_case(const PerturbationParams& p) {
   }
   if (bad == 0) return ::testing::AssertionSuccess();
   return ::testing::AssertionFailure()
-         << what << ": " << bad << " of " << got.size() << " elements differ; first at " << first_bad
-         << ": got " << got[first_bad] << ", expected " << expected[first_bad];
+         << what << ": " << bad << " of " << got.size() << " elements differ; first at "
+         << first_bad << ": got " << got[first_bad] << ", expected " << expected[first_bad];
 }
 
 // ---------------------------------------------------- mask source indices --
@@ -120,20 +120,23 @@ TEST(PerturbationMath, AxisTapsMatchTheExactFormulasForEverySizeAndGrid) {
       // scale g/size can: 27.5 * (18/33.) = 14.999999999999998).
       const auto ratio = [&](double position) { return position * g / size; };
       for (std::int64_t dst = 0; dst < size; ++dst) {
-        const auto nearest = detail::mask_axis_tap<std::int64_t>(Interpolation::nearest, dst, g, size);
+        const auto nearest =
+            detail::mask_axis_tap<std::int64_t>(Interpolation::nearest, dst, g, size);
         const auto expect_nearest =
             std::min<std::int64_t>(static_cast<std::int64_t>(std::floor(ratio(dst))), g - 1);
         ASSERT_EQ(nearest.i0, expect_nearest) << "size " << size << " g " << g << " dst " << dst;
         ASSERT_EQ(nearest.i1, expect_nearest);
         ASSERT_EQ(nearest.t, 0.0f);
 
-        const auto exact = detail::mask_axis_tap<std::int64_t>(Interpolation::nearest_exact, dst, g, size);
-        const auto expect_exact = std::min<std::int64_t>(
-            static_cast<std::int64_t>(std::floor(ratio(dst + 0.5))), g - 1);
+        const auto exact =
+            detail::mask_axis_tap<std::int64_t>(Interpolation::nearest_exact, dst, g, size);
+        const auto expect_exact =
+            std::min<std::int64_t>(static_cast<std::int64_t>(std::floor(ratio(dst + 0.5))), g - 1);
         ASSERT_EQ(exact.i0, expect_exact) << "size " << size << " g " << g << " dst " << dst;
         ASSERT_EQ(exact.i1, expect_exact);
 
-        const auto bilinear = detail::mask_axis_tap<std::int64_t>(Interpolation::bilinear, dst, g, size);
+        const auto bilinear =
+            detail::mask_axis_tap<std::int64_t>(Interpolation::bilinear, dst, g, size);
         const double src = std::max(0.0, ratio(dst + 0.5) - 0.5);
         const auto i0 = static_cast<std::int64_t>(std::floor(src));
         const auto expected = cell_weights(g, i0, std::min(i0 + 1, g - 1), src - i0);
@@ -166,7 +169,8 @@ TEST(PerturbationMath, KnownSourceCells) {
   EXPECT_EQ(mask_axis_tap<std::int64_t>(Interpolation::nearest, 3, 3, 9).i0, 1);
   EXPECT_EQ(mask_axis_tap<std::int64_t>(Interpolation::nearest, 6, 3, 9).i0, 2);
   // Bilinear, 2 cells on 8 pixels: src = (dst+0.5)/4 - 0.5.
-  const auto left = mask_axis_tap<std::int64_t>(Interpolation::bilinear, 1, 2, 8);  // src 0 (clamped)
+  const auto left =
+      mask_axis_tap<std::int64_t>(Interpolation::bilinear, 1, 2, 8);  // src 0 (clamped)
   EXPECT_EQ(left.i0, 0);
   EXPECT_EQ(left.t, 0.0f);
   const auto mid = mask_axis_tap<std::int64_t>(Interpolation::bilinear, 3, 2, 8);  // src 0.375
@@ -189,8 +193,9 @@ TEST(PerturbationMath, Reflect101) {
   for (std::int64_t n = 1; n <= 9; ++n) {
     for (std::int64_t i = -40; i <= 40; ++i) {
       ASSERT_EQ(reflect_101<std::int64_t>(i, n), reference::reflect_101(i, n)) << n << " " << i;
-      ASSERT_EQ(reflect_101<std::int32_t>(static_cast<std::int32_t>(i), static_cast<std::int32_t>(n)),
-                reference::reflect_101(i, n));
+      ASSERT_EQ(
+          reflect_101<std::int32_t>(static_cast<std::int32_t>(i), static_cast<std::int32_t>(n)),
+          reference::reflect_101(i, n));
     }
   }
 }
@@ -214,26 +219,26 @@ TEST(HalfConversion, F16EdgeCases) {
       {-0.0f, 0x8000},
       {1.0f, 0x3c00},
       {-2.0f, 0xc000},
-      {65504.0f, 0x7bff},                 // largest finite half
-      {65519.99f, 0x7bff},                // below the halfway point to 2^16
-      {65520.0f, 0x7c00},                 // halfway, odd mantissa: rounds up to Inf
+      {65504.0f, 0x7bff},   // largest finite half
+      {65519.99f, 0x7bff},  // below the halfway point to 2^16
+      {65520.0f, 0x7c00},   // halfway, odd mantissa: rounds up to Inf
       {-65520.0f, 0xfc00},
       {1e6f, 0x7c00},
       {std::numeric_limits<float>::max(), 0x7c00},
       {std::numeric_limits<float>::infinity(), 0x7c00},
       {-std::numeric_limits<float>::infinity(), 0xfc00},
-      {std::ldexp(1.0f, -14), 0x0400},    // smallest normal
-      {min_subnormal, 0x0001},            // smallest subnormal
+      {std::ldexp(1.0f, -14), 0x0400},  // smallest normal
+      {min_subnormal, 0x0001},          // smallest subnormal
       {-min_subnormal, 0x8001},
-      {std::ldexp(1.0f, -25), 0x0000},    // half of it: tie, to even (zero)
+      {std::ldexp(1.0f, -25), 0x0000},  // half of it: tie, to even (zero)
       {-std::ldexp(1.0f, -25), 0x8000},
       {std::nextafter(std::ldexp(1.0f, -25), 1.0f), 0x0001},
       {3 * std::ldexp(1.0f, -25), 0x0002},  // 1.5 subnormal units: tie, to even (2)
       {5 * std::ldexp(1.0f, -25), 0x0002},  // 2.5 units: tie, to even (2)
-      {1023 * min_subnormal, 0x03ff},     // largest subnormal
-      {1023.5f * min_subnormal, 0x0400},  // tie between 0x3ff and 0x400: to even
+      {1023 * min_subnormal, 0x03ff},       // largest subnormal
+      {1023.5f * min_subnormal, 0x0400},    // tie between 0x3ff and 0x400: to even
       {std::ldexp(1.0f, -30), 0x0000},
-      {1e-45f, 0x0000},                   // float subnormal
+      {1e-45f, 0x0000},                            // float subnormal
       {1.0f + std::ldexp(1.0f, -11), 0x3c00},      // tie, to even (down)
       {1.0f + 3 * std::ldexp(1.0f, -11), 0x3c02},  // tie, to even (up)
       {1.0f + std::ldexp(1.0f, -11) + std::ldexp(1.0f, -20), 0x3c01},
@@ -243,8 +248,9 @@ TEST(HalfConversion, F16EdgeCases) {
     EXPECT_EQ(float_to_f16_bits(c.value), c.bits) << "value " << c.value;
     EXPECT_EQ(reference::round_to_f16(c.value), c.bits) << "reference, value " << c.value;
   }
-  for (float nan : {std::numeric_limits<float>::quiet_NaN(), -std::numeric_limits<float>::quiet_NaN(),
-                    std::numeric_limits<float>::signaling_NaN(), from_bits(0x7f800001u)}) {
+  for (float nan :
+       {std::numeric_limits<float>::quiet_NaN(), -std::numeric_limits<float>::quiet_NaN(),
+        std::numeric_limits<float>::signaling_NaN(), from_bits(0x7f800001u)}) {
     const std::uint16_t bits = float_to_f16_bits(nan);
     EXPECT_EQ(bits & 0x7c00, 0x7c00);
     EXPECT_NE(bits & 0x03ff, 0) << "NaN must not become Inf";
@@ -267,7 +273,7 @@ TEST(HalfConversion, Bf16EdgeCases) {
       {1.0f + std::ldexp(1.0f, -8) + std::ldexp(1.0f, -20), 0x3f81},
       {std::numeric_limits<float>::max(), 0x7f80},  // past the halfway point to 2^128
       {-std::numeric_limits<float>::max(), 0xff80},
-      {from_bits(0x7f7f7fffu), 0x7f7f},             // just below it: largest finite bf16
+      {from_bits(0x7f7f7fffu), 0x7f7f},  // just below it: largest finite bf16
       {std::numeric_limits<float>::infinity(), 0x7f80},
       {-std::numeric_limits<float>::infinity(), 0xff80},
       {from_bits(0x00008000u), 0x0000},  // float subnormal, tie to even
@@ -278,8 +284,9 @@ TEST(HalfConversion, Bf16EdgeCases) {
     EXPECT_EQ(float_to_bf16_bits(c.value), c.bits) << "value " << c.value;
     EXPECT_EQ(reference::round_to_bf16(c.value), c.bits) << "reference, value " << c.value;
   }
-  for (float nan : {std::numeric_limits<float>::quiet_NaN(), -std::numeric_limits<float>::quiet_NaN(),
-                    from_bits(0x7f800001u), from_bits(0xff800001u)}) {
+  for (float nan :
+       {std::numeric_limits<float>::quiet_NaN(), -std::numeric_limits<float>::quiet_NaN(),
+        from_bits(0x7f800001u), from_bits(0xff800001u)}) {
     const std::uint16_t bits = float_to_bf16_bits(nan);
     EXPECT_EQ(bits & 0x7f80, 0x7f80);
     EXPECT_NE(bits & 0x007f, 0) << "NaN must not become Inf";
@@ -354,7 +361,8 @@ Inputs make_inputs(const Shape& s, const PerturbationParams& p, std::uint32_t se
   Inputs in;
   const auto image_size = static_cast<std::size_t>(s.c * s.h * s.w);
   in.image = test::random_uniform(image_size, seed);
-  in.masks = test::random_uniform(static_cast<std::size_t>(kNumMasks * mask_cells(p, s.c)), seed + 1);
+  in.masks =
+      test::random_uniform(static_cast<std::size_t>(kNumMasks * mask_cells(p, s.c)), seed + 1);
   // Any image-shaped fill exercises the blurring formula; random values make
   // a wrong index visible where a smooth blur would hide it.
   in.blurred = test::random_uniform(image_size, seed + 2);
@@ -404,7 +412,8 @@ TEST(Perturb, MaskValuesOfZeroAndOneGiveTheFillAndTheImage) {
   // the baseline; amplitude scales by +-0.5 sigma.
   const Context ctx = Context::host();
   const Shape s{3, 12, 20, 4};
-  PerturbationParams p = params_for(Perturbation::inpainting, Interpolation::nearest_exact, false, 4);
+  PerturbationParams p =
+      params_for(Perturbation::inpainting, Interpolation::nearest_exact, false, 4);
   const auto image = test::random_uniform(static_cast<std::size_t>(s.c * s.h * s.w), 3);
   std::vector<float> masks(2 * 16);
   std::fill(masks.begin(), masks.begin() + 16, 1.0f);
@@ -473,11 +482,13 @@ void check_half_outputs(DType type, HalfDecoder decode, HalfRounder round, doubl
             std::vector<float> f32(count, test::poison());
             std::vector<std::uint16_t> half(count, 0xffff);  // NaN in both formats
             perturb(ctx, image, in.masks.data(), kNumMasks, p, in.blurred.data(), f32.data());
-            perturb(ctx, image, in.masks.data(), kNumMasks, p, in.blurred.data(), half.data(), type);
+            perturb(ctx, image, in.masks.data(), kNumMasks, p, in.blurred.data(), half.data(),
+                    type);
             const auto expected = reference::perturb(in.image, s.c, s.h, s.w, layout, in.masks,
                                                      kNumMasks, reference_case(p), in.blurred);
             const std::string what = describe(s, layout, p) + " baseline " +
-                                     std::to_string(p.baseline) + " sigma " + std::to_string(p.sigma);
+                                     std::to_string(p.baseline) + " sigma " +
+                                     std::to_string(p.sigma);
             double norm = 0.0;
             for (std::size_t i = 0; i < count; ++i) {
               // The half output is the float result rounded to nearest even...
@@ -489,8 +500,8 @@ void check_half_outputs(DType type, HalfDecoder decode, HalfRounder round, doubl
               if (std::isinf(value)) {
                 ASSERT_GE(std::fabs(expected[i]), 65504.0) << what << " element " << i;
               } else {
-                const double tolerance =
-                    std::max(std::fabs(expected[i]) * half_ulp, 1e-37) + 1e-6 * std::max(1.0, std::fabs(expected[i]));
+                const double tolerance = std::max(std::fabs(expected[i]) * half_ulp, 1e-37) +
+                                         1e-6 * std::max(1.0, std::fabs(expected[i]));
                 ASSERT_NEAR(value, expected[i], tolerance) << what << " element " << i;
               }
             }
@@ -504,11 +515,13 @@ void check_half_outputs(DType type, HalfDecoder decode, HalfRounder round, doubl
 
 TEST(PerturbHalfOutput, F16IsTheFloatResultRoundedToNearestEven) {
   // f16 subnormals are spaced 2^-24: allow that absolutely as well.
-  check_half_outputs(DType::f16, reference::f16_value, reference::round_to_f16, std::ldexp(1.0, -11));
+  check_half_outputs(DType::f16, reference::f16_value, reference::round_to_f16,
+                     std::ldexp(1.0, -11));
 }
 
 TEST(PerturbHalfOutput, Bf16IsTheFloatResultRoundedToNearestEven) {
-  check_half_outputs(DType::bf16, reference::bf16_value, reference::round_to_bf16, std::ldexp(1.0, -8));
+  check_half_outputs(DType::bf16, reference::bf16_value, reference::round_to_bf16,
+                     std::ldexp(1.0, -8));
 }
 
 // ------------------------------------------------------------------ box blur --
@@ -518,14 +531,12 @@ struct BlurCase {
 };
 
 const std::vector<BlurCase> kBlurCases = {
-    {2, 3, 24, 40, 10},  // the default 10 x 10 box, window [p-5, p+4]
-    {1, 3, 32, 32, 3},
-    {1, 2, 7, 13, 25},   // window wider than the image: repeated reflection
-    {1, 3, 9, 1, 4},     // 1-pixel-wide image
-    {1, 2, 1, 11, 6},    // 1-pixel-tall image
-    {1, 1, 1, 1, 5},
-    {3, 1, 5, 6, 2},     // even size: anchor 1, window [p-1, p]
-    {1, 3, 16, 16, 1},   // identity
+    {2, 3, 24, 40, 10},                     // the default 10 x 10 box, window [p-5, p+4]
+    {1, 3, 32, 32, 3},  {1, 2, 7, 13, 25},  // window wider than the image: repeated reflection
+    {1, 3, 9, 1, 4},                        // 1-pixel-wide image
+    {1, 2, 1, 11, 6},                       // 1-pixel-tall image
+    {1, 1, 1, 1, 5},    {3, 1, 5, 6, 2},    // even size: anchor 1, window [p-1, p]
+    {1, 3, 16, 16, 1},                      // identity
 };
 
 class BoxBlurVsReference : public ::testing::TestWithParam<Layout> {};
@@ -535,7 +546,8 @@ TEST_P(BoxBlurVsReference, MatchesTheLiteral2DWindowMean) {
   const Context ctx = Context::host();
   std::uint32_t seed = 900;
   for (const BlurCase& b : kBlurCases) {
-    const auto images = test::random_uniform(static_cast<std::size_t>(b.n * b.c * b.h * b.w), ++seed);
+    const auto images =
+        test::random_uniform(static_cast<std::size_t>(b.n * b.c * b.h * b.w), ++seed);
     std::vector<float> out(images.size(), test::poison());
     box_blur(ctx, {images.data(), b.n, b.c, b.h, b.w, layout}, b.k,
              {out.data(), b.n, b.c, b.h, b.w, layout});
@@ -613,45 +625,51 @@ TEST(Perturb, RejectsBadArguments) {
   std::vector<float> out(4 * image.size());
   const ConstImageView view{image.data(), 1, 3, 16, 16, Layout::nchw};
   const PerturbationParams good;
-  const auto call = [&](ConstImageView v, const float* m, std::int64_t count,
-                        const PerturbationParams& p, const float* blurred, void* o,
-                        DType type = DType::f32) {
-    return [=, &ctx] { perturb(ctx, v, m, count, p, blurred, o, type); };
-  };
-  const auto with = [&](auto change) {
-    PerturbationParams p = good;
-    change(p);
-    return p;
-  };
-  const auto reshaped = [&](auto change) {
+  // Each check changes one thing of an otherwise valid call.
+  const auto bad_image = [&](auto change, const std::string& needle) {
     ConstImageView v = view;
     change(v);
-    return v;
+    expect_error([&] { perturb(ctx, v, masks.data(), 4, good, nullptr, out.data()); }, needle);
+  };
+  const auto bad_params = [&](auto change, const std::string& needle) {
+    PerturbationParams p = good;
+    change(p);
+    expect_error([&] { perturb(ctx, view, masks.data(), 4, p, nullptr, out.data()); }, needle);
   };
 
-  expect_error(call(reshaped([](auto& v) { v.data = nullptr; }), masks.data(), 4, good, nullptr, out.data()), "image.data");
-  expect_error(call(view, nullptr, 4, good, nullptr, out.data()), "masks");
-  expect_error(call(view, masks.data(), 4, good, nullptr, nullptr), "out");
-  expect_error(call(reshaped([](auto& v) { v.n = 2; }), masks.data(), 4, good, nullptr, out.data()), "image.n");
-  expect_error(call(reshaped([](auto& v) { v.n = 0; }), masks.data(), 4, good, nullptr, out.data()), "image.n");
-  expect_error(call(reshaped([](auto& v) { v.c = 0; }), masks.data(), 4, good, nullptr, out.data()), "image.c");
-  expect_error(call(reshaped([](auto& v) { v.h = 0; }), masks.data(), 4, good, nullptr, out.data()), "image.h");
-  expect_error(call(reshaped([](auto& v) { v.w = -3; }), masks.data(), 4, good, nullptr, out.data()), "image.w");
-  expect_error(call(reshaped([](auto& v) { v.layout = static_cast<Layout>(9); }), masks.data(), 4, good, nullptr, out.data()), "image.layout");
-  expect_error(call(view, masks.data(), -1, good, nullptr, out.data()), "num_masks");
-  expect_error(call(view, masks.data(), 4, with([](auto& p) { p.grid_size = 0; }), nullptr, out.data()), "grid_size");
-  expect_error(call(view, masks.data(), 4, with([](auto& p) { p.grid_size = 17; }), nullptr, out.data()), "grid_size");
-  expect_error(call(view, masks.data(), 4, with([](auto& p) { p.interpolation = Interpolation::bicubic; }), nullptr, out.data()), "interpolation");
-  expect_error(call(view, masks.data(), 4, with([](auto& p) { p.kind = static_cast<Perturbation>(7); }), nullptr, out.data()), "params.kind");
-  expect_error(call(view, masks.data(), 4, with([](auto& p) { p.kind = Perturbation::blurring; }), nullptr, out.data()), "blurred");
-  expect_error(call(view, masks.data(), 4, with([](auto& p) { p.baseline = std::numeric_limits<float>::infinity(); }), nullptr, out.data()), "baseline");
-  expect_error(call(view, masks.data(), 4, with([](auto& p) { p.sigma = std::numeric_limits<float>::quiet_NaN(); }), nullptr, out.data()), "sigma");
-  expect_error(call(view, masks.data(), 4, good, nullptr, out.data(), static_cast<DType>(5)), "out_type");
-  // The grid bound uses the shorter side of a non-square image.
+  bad_image([](ConstImageView& v) { v.data = nullptr; }, "image.data");
+  bad_image([](ConstImageView& v) { v.n = 2; }, "image.n");
+  bad_image([](ConstImageView& v) { v.n = 0; }, "image.n");
+  bad_image([](ConstImageView& v) { v.c = 0; }, "image.c");
+  bad_image([](ConstImageView& v) { v.h = 0; }, "image.h");
+  bad_image([](ConstImageView& v) { v.w = -3; }, "image.w");
+  bad_image([](ConstImageView& v) { v.layout = static_cast<Layout>(9); }, "image.layout");
+
+  bad_params([](PerturbationParams& p) { p.grid_size = 0; }, "grid_size");
+  bad_params([](PerturbationParams& p) { p.grid_size = 17; }, "grid_size");
+  bad_params([](PerturbationParams& p) { p.grid_size = 17; }, "17");  // and its value
+  // The grid bound is the shorter side of a non-square image.
   const ConstImageView wide{image.data(), 1, 3, 8, 32, Layout::nchw};
-  expect_error(call(wide, masks.data(), 1, with([](auto& p) { p.grid_size = 9; }), nullptr, out.data()), "grid_size");
-  // The messages also carry the value.
-  expect_error(call(view, masks.data(), 4, with([](auto& p) { p.grid_size = 17; }), nullptr, out.data()), "17");
+  PerturbationParams grid9 = good;
+  grid9.grid_size = 9;
+  expect_error([&] { perturb(ctx, wide, masks.data(), 1, grid9, nullptr, out.data()); },
+               "grid_size");
+  bad_params([](PerturbationParams& p) { p.interpolation = Interpolation::bicubic; },
+             "interpolation");
+  bad_params([](PerturbationParams& p) { p.kind = static_cast<Perturbation>(7); }, "params.kind");
+  bad_params([](PerturbationParams& p) { p.kind = Perturbation::blurring; }, "blurred");
+  bad_params([](PerturbationParams& p) { p.baseline = std::numeric_limits<float>::infinity(); },
+             "baseline");
+  bad_params([](PerturbationParams& p) { p.sigma = std::numeric_limits<float>::quiet_NaN(); },
+             "sigma");
+
+  expect_error([&] { perturb(ctx, view, nullptr, 4, good, nullptr, out.data()); }, "masks");
+  expect_error([&] { perturb(ctx, view, masks.data(), 4, good, nullptr, nullptr); }, "out");
+  expect_error([&] { perturb(ctx, view, masks.data(), -1, good, nullptr, out.data()); },
+               "num_masks");
+  expect_error(
+      [&] { perturb(ctx, view, masks.data(), 4, good, nullptr, out.data(), static_cast<DType>(5)); },
+      "out_type");
 }
 
 TEST(BoxBlur, RejectsBadArguments) {
@@ -663,8 +681,16 @@ TEST(BoxBlur, RejectsBadArguments) {
   const auto call = [&](ConstImageView i, std::int64_t k, ImageView o) {
     return [=, &ctx] { box_blur(ctx, i, k, o); };
   };
-  auto in_with = [&](auto change) { ConstImageView v = in; change(v); return v; };
-  auto out_with = [&](auto change) { ImageView v = good_out; change(v); return v; };
+  auto in_with = [&](auto change) {
+    ConstImageView v = in;
+    change(v);
+    return v;
+  };
+  auto out_with = [&](auto change) {
+    ImageView v = good_out;
+    change(v);
+    return v;
+  };
 
   expect_error(call(in_with([](auto& v) { v.data = nullptr; }), 10, good_out), "images.data");
   expect_error(call(in, 10, out_with([](auto& v) { v.data = nullptr; })), "out.data");
@@ -674,7 +700,8 @@ TEST(BoxBlur, RejectsBadArguments) {
   expect_error(call(in_with([](auto& v) { v.c = 0; }), 10, good_out), "images.c");
   expect_error(call(in_with([](auto& v) { v.h = 0; }), 10, good_out), "images.h");
   expect_error(call(in_with([](auto& v) { v.w = 0; }), 10, good_out), "images.w");
-  expect_error(call(in_with([](auto& v) { v.layout = static_cast<Layout>(3); }), 10, good_out), "images.layout");
+  expect_error(call(in_with([](auto& v) { v.layout = static_cast<Layout>(3); }), 10, good_out),
+               "images.layout");
   expect_error(call(in, 10, out_with([](auto& v) { v.n = 1; })), "out has shape");
   expect_error(call(in, 10, out_with([](auto& v) { v.c = 1; })), "out has shape");
   expect_error(call(in, 10, out_with([](auto& v) { v.h = 4; })), "out has shape");

@@ -22,9 +22,8 @@ inline std::int64_t element_offset(std::int64_t c, std::int64_t h, std::int64_t 
 
 /// One g x g (x channels) mask resized to h x w, as [(ch*h + y)*w + x];
 /// channels = c for per-channel masks (cell (gy*g + gx)*c + ch), else 1.
-inline std::vector<double> upsample_mask(const float* mask, std::int64_t g,
-                                         std::int64_t channels, std::int64_t h, std::int64_t w,
-                                         Interpolation mode) {
+inline std::vector<double> upsample_mask(const float* mask, std::int64_t g, std::int64_t channels,
+                                         std::int64_t h, std::int64_t w, Interpolation mode) {
   struct Source {
     std::int64_t i0, i1;
     double lambda;
@@ -37,7 +36,8 @@ inline std::vector<double> upsample_mask(const float* mask, std::int64_t g,
       return position * static_cast<double>(g) / static_cast<double>(size);
     };
     if (mode == Interpolation::nearest) {
-      const auto i = std::min<std::int64_t>(static_cast<std::int64_t>(std::floor(ratio(dst))), g - 1);
+      const auto i =
+          std::min<std::int64_t>(static_cast<std::int64_t>(std::floor(ratio(dst))), g - 1);
       return Source{i, i, 0.0};
     }
     if (mode == Interpolation::nearest_exact) {
@@ -59,9 +59,12 @@ inline std::vector<double> upsample_mask(const float* mask, std::int64_t g,
       const Source sy = source(y, h);
       for (std::int64_t x = 0; x < w; ++x) {
         const Source sx = source(x, w);
-        const double top = (1.0 - sx.lambda) * cell(sy.i0, sx.i0, ch) + sx.lambda * cell(sy.i0, sx.i1, ch);
-        const double bottom = (1.0 - sx.lambda) * cell(sy.i1, sx.i0, ch) + sx.lambda * cell(sy.i1, sx.i1, ch);
-        out[static_cast<std::size_t>((ch * h + y) * w + x)] = (1.0 - sy.lambda) * top + sy.lambda * bottom;
+        const double top =
+            (1.0 - sx.lambda) * cell(sy.i0, sx.i0, ch) + sx.lambda * cell(sy.i0, sx.i1, ch);
+        const double bottom =
+            (1.0 - sx.lambda) * cell(sy.i1, sx.i0, ch) + sx.lambda * cell(sy.i1, sx.i1, ch);
+        out[static_cast<std::size_t>((ch * h + y) * w + x)] =
+            (1.0 - sy.lambda) * top + sy.lambda * bottom;
       }
     }
   }
@@ -95,12 +98,14 @@ inline std::vector<double> perturb(const std::vector<float>& image, std::int64_t
         for (std::int64_t x = 0; x < w; ++x) {
           const std::int64_t at = element_offset(c, h, w, layout, ch, y, x);
           const double px = image[static_cast<std::size_t>(at)];
-          const double m = m_full[static_cast<std::size_t>(((p.per_channel ? ch : 0) * h + y) * w + x)];
+          const double m =
+              m_full[static_cast<std::size_t>(((p.per_channel ? ch : 0) * h + y) * w + x)];
           double value = 0.0;
           switch (p.kind) {
             case Perturbation::inpainting: value = px * m + (1.0 - m) * p.baseline; break;
             case Perturbation::blurring:
-              value = px * m + (1.0 - m) * static_cast<double>(blurred[static_cast<std::size_t>(at)]);
+              value =
+                  px * m + (1.0 - m) * static_cast<double>(blurred[static_cast<std::size_t>(at)]);
               break;
             case Perturbation::amplitude: value = px * (m - 0.5) * p.sigma; break;
           }
@@ -139,7 +144,8 @@ inline std::vector<double> box_blur(const std::vector<float>& images, std::int64
               sum += img[element_offset(c, h, w, layout, ch, sy, sx)];
             }
           }
-          out[static_cast<std::size_t>(i * image_size + element_offset(c, h, w, layout, ch, y, x))] =
+          out[static_cast<std::size_t>(i * image_size +
+                                       element_offset(c, h, w, layout, ch, y, x))] =
               sum / static_cast<double>(k * k);
         }
       }

@@ -200,18 +200,19 @@ CUXPLAIN_HD std::uint16_t float_to_f16_bits(float value) {
   const std::uint32_t bits = float_as_bits(value);
   const std::uint32_t sign = (bits >> 16) & 0x8000u;
   const std::uint32_t magnitude = bits & 0x7fffffffu;
-  if (magnitude >= 0x7f800000u) {  // Inf, NaN
-    const std::uint32_t nan = magnitude > 0x7f800000u ? 0x0200u | ((magnitude >> 13) & 0x03ffu) : 0u;
-    return static_cast<std::uint16_t>(sign | 0x7c00u | nan);
-  }
-  if (magnitude >= 0x477ff000u) return static_cast<std::uint16_t>(sign | 0x7c00u);  // >= 65520
-  if (magnitude >= 0x38800000u) {  // >= 2^-14: a normal half
+  // Normal halves, [2^-14, 65520), first: one unsigned range test (smaller
+  // magnitudes wrap around) keeps the common case short on the GPU.
+  if (magnitude - 0x38800000u < 0x477ff000u - 0x38800000u) {
     // Rebias the exponent (127 -> 15), then round off 13 mantissa bits; a carry
     // out of the mantissa correctly bumps the exponent.
     const std::uint32_t rebased = magnitude - 0x38000000u;
     return static_cast<std::uint16_t>(sign |
                                       ((rebased + 0x0fffu + ((rebased >> 13) & 1u)) >> 13));
   }
+  if (magnitude > 0x7f800000u) {  // NaN: quiet, keeping the leading payload bits
+    return static_cast<std::uint16_t>(sign | 0x7e00u | ((magnitude >> 13) & 0x03ffu));
+  }
+  if (magnitude >= 0x477ff000u) return static_cast<std::uint16_t>(sign | 0x7c00u);  // >= 65520, Inf
   // Subnormal half: value / 2^-24 = significand >> (126 - exponent).
   const std::uint32_t exponent = magnitude >> 23;
   const std::uint32_t shift = 126u - exponent;  // >= 14 here
