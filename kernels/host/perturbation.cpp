@@ -50,7 +50,7 @@ void perturb_walk(ConstImageView image, const float* masks, Index num_masks,
     column_taps[x] = detail::mask_axis_tap(params.interpolation, x, grid, w);
   }
 
-  // One output row of `mask`: pixels (y, x) for x in [0, w), channel `ch`.
+  // Element (ch, y, x) of the copy at `dst`, perturbed by the mask at `mask`.
   const auto write_pixel = [&](const float* mask, Index y, Index x, Index ch,
                                typename Store::type* dst) {
     const Index offset = y * strides.y + x * strides.x + ch * strides.channel;
