@@ -29,14 +29,16 @@ constexpr std::int64_t kSobolChunkRows = 256;
 
 void sobol(const Context& ctx, std::int64_t n, std::int64_t dims, float* out, std::int64_t skip,
            bool scrambled, std::uint64_t seed) {
-  // Bit-major direction vectors: directions[b * dims + d].
-  Buffer<std::uint32_t> directions(ctx, detail::kSobolBits * dims);
+  // Bit-major direction vectors, directions[b * dims + d], as many as the
+  // largest point index uses.
+  const int bits = detail::sobol_bits_needed(skip + n);
+  Buffer<std::uint32_t> directions(ctx, bits * dims);
   std::uint32_t* v = directions.data();
 #pragma omp parallel for schedule(static) if (dims >= 256)
   for (std::int64_t d = 0; d < dims; ++d) {
     std::uint32_t vectors[detail::kSobolBits];
-    detail::sobol_direction_vectors(kSobolTable, d, vectors);
-    for (int b = 0; b < detail::kSobolBits; ++b) v[b * dims + d] = vectors[b];
+    detail::sobol_direction_vectors(kSobolTable, d, bits, vectors);
+    for (int b = 0; b < bits; ++b) v[b * dims + d] = vectors[b];
   }
   Buffer<std::uint32_t> owen_seeds(ctx, scrambled ? dims : 0);
   for (std::int64_t d = 0; d < owen_seeds.size(); ++d) {
@@ -85,19 +87,29 @@ void halton(std::int64_t n, std::int64_t dims, float* out, std::int64_t skip) {
 }
 
 void lhs(std::int64_t n, std::int64_t dims, float* out, std::uint64_t seed) {
+  std::vector<std::uint32_t> permutation_seeds(static_cast<std::size_t>(dims));
+  std::vector<std::uint64_t> jitter_keys(static_cast<std::size_t>(dims));
+  for (std::int64_t d = 0; d < dims; ++d) {
+    permutation_seeds[d] = detail::lhs_permutation_seed(seed, d);
+    jitter_keys[d] = detail::lhs_jitter_key(seed, d);
+  }
 #pragma omp parallel for schedule(static) if (n * dims >= kParallelMinValues)
   for (std::int64_t i = 0; i < n; ++i) {
-    for (std::int64_t d = 0; d < dims; ++d) out[i * dims + d] = detail::lhs_value(seed, d, i, n);
+    for (std::int64_t d = 0; d < dims; ++d) {
+      out[i * dims + d] = detail::lhs_value(permutation_seeds[d], jitter_keys[d], i, n);
+    }
   }
 }
 
 void monte_carlo(std::int64_t n, std::int64_t dims, float* out, std::int64_t skip,
                  std::uint64_t seed) {
+  std::vector<std::uint64_t> keys(static_cast<std::size_t>(dims));
+  for (std::int64_t d = 0; d < dims; ++d) keys[d] = detail::monte_carlo_key(seed, d);
 #pragma omp parallel for schedule(static) if (n * dims >= kParallelMinValues)
   for (std::int64_t i = 0; i < n; ++i) {
     const auto index = static_cast<std::uint64_t>(skip + i);
     for (std::int64_t d = 0; d < dims; ++d) {
-      out[i * dims + d] = detail::monte_carlo_value(seed, d, index);
+      out[i * dims + d] = detail::monte_carlo_value(keys[d], index);
     }
   }
 }

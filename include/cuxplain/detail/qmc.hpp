@@ -50,8 +50,12 @@ CUXPLAIN_HD std::uint32_t reverse_bits(std::uint32_t x) {
   x = ((x >> 1) & 0x55555555u) | ((x & 0x55555555u) << 1);
   x = ((x >> 2) & 0x33333333u) | ((x & 0x33333333u) << 2);
   x = ((x >> 4) & 0x0f0f0f0fu) | ((x & 0x0f0f0f0fu) << 4);
+#if defined(__GNUC__) || defined(__clang__)
+  return __builtin_bswap32(x);
+#else
   x = ((x >> 8) & 0x00ff00ffu) | ((x & 0x00ff00ffu) << 8);
   return (x >> 16) | (x << 16);
+#endif
 #endif
 }
 
@@ -115,18 +119,20 @@ CUXPLAIN_HD float bits_to_unit_float(std::uint64_t bits) {
 // ---------------------------------------------------------------------------
 // Sobol
 
-/// The 32 direction vectors V[b] = m_(b+1) * 2^(31-b) of Sobol dimension `dim`,
-/// from the Joe-Kuo table in kernels/sobol_joe_kuo_table.inc (layout written
-/// there and in tools/make_sobol_table.py). m_k for k > s follows Bratley and
-/// Fox's recurrence, as scipy's _initialize_v:
+/// The first `count` (<= 32) direction vectors V[b] = m_(b+1) * 2^(31-b) of
+/// Sobol dimension `dim`, from the Joe-Kuo table in
+/// kernels/sobol_joe_kuo_table.inc (layout written there and in
+/// tools/make_sobol_table.py). m_k for k > s follows Bratley and Fox's
+/// recurrence, as scipy's _initialize_v:
 ///   m_k = 2 a_1 m_(k-1) ^ 4 a_2 m_(k-2) ^ ... ^ 2^(s-1) a_(s-1) m_(k-s+1)
 ///         ^ 2^s m_(k-s) ^ m_(k-s).
 /// scipy keeps 30 bits (its V30[b] = V[b] >> 2 for b < 30); the two extra
-/// vectors extend the sequence to 2^32 points.
-CUXPLAIN_HD void sobol_direction_vectors(const std::uint32_t* table, std::int64_t dim,
+/// vectors extend the sequence to 2^32 points. Points below 2^c need only
+/// the first c vectors.
+CUXPLAIN_HD void sobol_direction_vectors(const std::uint32_t* table, std::int64_t dim, int count,
                                          std::uint32_t* v) {
   if (dim == 0) {  // van der Corput: every m_k = 1
-    for (int b = 0; b < kSobolBits; ++b) v[b] = 1u << (kSobolBits - 1 - b);
+    for (int b = 0; b < count; ++b) v[b] = 1u << (kSobolBits - 1 - b);
     return;
   }
   // Header: table[0] = G degree groups, then (first dimension, first word) per
@@ -139,22 +145,32 @@ CUXPLAIN_HD void sobol_direction_vectors(const std::uint32_t* table, std::int64_
   const std::uint32_t* record =
       table + first_word + (static_cast<std::uint32_t>(dim) - first_dim) * (s + 2);
   const std::uint32_t a = record[1];  // record[0] is s
-  for (std::uint32_t k = 0; k < s; ++k) v[k] = record[2 + k];
+  const auto bits = static_cast<std::uint32_t>(count);
+  for (std::uint32_t k = 0; k < s && k < bits; ++k) v[k] = record[2 + k];
   // m_k < 2^k, so every term fits 32 bits up to k = 32.
-  for (std::uint32_t k = s; k < kSobolBits; ++k) {
+  for (std::uint32_t k = s; k < bits; ++k) {
     std::uint32_t m = v[k - s] ^ (v[k - s] << s);
     for (std::uint32_t t = 1; t < s; ++t) {
       if ((a >> (s - 1 - t)) & 1u) m ^= v[k - t] << t;
     }
     v[k] = m;
   }
-  for (int b = 0; b < kSobolBits; ++b) v[b] <<= (kSobolBits - 1 - b);
+  for (int b = 0; b < count; ++b) v[b] <<= (kSobolBits - 1 - b);
+}
+
+/// Direction vectors that points [0, end) use: the bit length of end - 1
+/// (at least 1). end <= 2^32.
+CUXPLAIN_HD int sobol_bits_needed(std::int64_t end) {
+  int bits = 1;
+  while (bits < kSobolBits && (std::int64_t{1} << bits) < end) ++bits;
+  return bits;
 }
 
 /// Point j of a Sobol dimension as a 32-bit fraction: the XOR of the direction
 /// vectors selected by the bits of j's Gray code (j ^ (j >> 1)), the order in
 /// which scipy and Joe-Kuo enumerate points. `directions` is bit-major:
-/// directions[b * dims + d] holds V[b] of dimension d.
+/// directions[b * dims + d] holds V[b] of dimension d, for every b below the
+/// bit length of j.
 CUXPLAIN_HD std::uint32_t sobol_fraction(const std::uint32_t* directions, std::int64_t dims,
                                          std::int64_t d, std::uint32_t j) {
   std::uint32_t gray = j ^ (j >> 1);
@@ -268,23 +284,28 @@ CUXPLAIN_HD std::uint32_t kensler_permute(std::uint32_t i, std::uint32_t l, std:
 /// [k/n, (k+1)/n), which needs strata at least 2^-24 wide.
 constexpr std::int64_t kLhsMaxPoints = std::int64_t{1} << 24;
 
-/// Stratum of point i in dimension dim of an n-point Latin hypercube.
-CUXPLAIN_HD std::uint32_t lhs_stratum(std::uint64_t seed, std::int64_t dim, std::int64_t i,
-                                      std::int64_t n) {
-  const auto p = static_cast<std::uint32_t>(
+/// Selects the permutation of strata of dimension dim.
+CUXPLAIN_HD std::uint32_t lhs_permutation_seed(std::uint64_t seed, std::int64_t dim) {
+  return static_cast<std::uint32_t>(
       stream_key(seed, kLhsPermutationSalt, static_cast<std::uint64_t>(dim)) >> 32);
-  return kensler_permute(static_cast<std::uint32_t>(i), static_cast<std::uint32_t>(n), p);
 }
 
-/// Coordinate dim of point i of an n-point Latin hypercube (n <= kLhsMaxPoints):
-/// (stratum + u) / n with u a 24-bit uniform, rounded to float and nudged by one
-/// ulp where rounding left the stratum. For n <= 2^24, f * n is exact in double
-/// and a stratum is at least one float ulp wide, so one step suffices.
-CUXPLAIN_HD float lhs_value(std::uint64_t seed, std::int64_t dim, std::int64_t i, std::int64_t n) {
-  const std::uint32_t stratum = lhs_stratum(seed, dim, i, n);
-  const std::uint64_t key = stream_key(seed, kLhsJitterSalt, static_cast<std::uint64_t>(dim));
+/// Stream of the positions inside the strata of dimension dim.
+CUXPLAIN_HD std::uint64_t lhs_jitter_key(std::uint64_t seed, std::int64_t dim) {
+  return stream_key(seed, kLhsJitterSalt, static_cast<std::uint64_t>(dim));
+}
+
+/// Coordinate of point i of an n-point Latin hypercube (n <= kLhsMaxPoints) in
+/// the dimension with these permutation seed and jitter key: (stratum + u) / n
+/// with u a 24-bit uniform, rounded to float and nudged by one ulp where
+/// rounding left the stratum. For n <= 2^24, f * n is exact in double and a
+/// stratum is at least one float ulp wide, so one step suffices.
+CUXPLAIN_HD float lhs_value(std::uint32_t permutation_seed, std::uint64_t jitter_key,
+                            std::int64_t i, std::int64_t n) {
+  const std::uint32_t stratum = kensler_permute(static_cast<std::uint32_t>(i),
+                                                static_cast<std::uint32_t>(n), permutation_seed);
   const double jitter =
-      static_cast<double>(stream_bits(key, static_cast<std::uint64_t>(i)) >> 40) *
+      static_cast<double>(stream_bits(jitter_key, static_cast<std::uint64_t>(i)) >> 40) *
       5.9604644775390625e-08;  // 24 bits, 2^-24
   const double count = static_cast<double>(n);
   float value = static_cast<float>((static_cast<double>(stratum) + jitter) / count);
@@ -299,9 +320,13 @@ CUXPLAIN_HD float lhs_value(std::uint64_t seed, std::int64_t dim, std::int64_t i
 // ---------------------------------------------------------------------------
 // Monte Carlo
 
-/// Coordinate dim of point `index` of Sampler::monte_carlo.
-CUXPLAIN_HD float monte_carlo_value(std::uint64_t seed, std::int64_t dim, std::uint64_t index) {
-  const std::uint64_t key = stream_key(seed, kMonteCarloSalt, static_cast<std::uint64_t>(dim));
+/// Stream of dimension dim of Sampler::monte_carlo.
+CUXPLAIN_HD std::uint64_t monte_carlo_key(std::uint64_t seed, std::int64_t dim) {
+  return stream_key(seed, kMonteCarloSalt, static_cast<std::uint64_t>(dim));
+}
+
+/// Coordinate of point `index` of Sampler::monte_carlo in the dimension with this key.
+CUXPLAIN_HD float monte_carlo_value(std::uint64_t key, std::uint64_t index) {
   return bits_to_unit_float(stream_bits(key, index));
 }
 
