@@ -150,44 +150,44 @@ std::int64_t count_different(const std::vector<float>& a, const std::vector<floa
 // ---------------------------------------------------------------------------
 // Sobol against scipy
 
-TEST(Sobol, MatchesScipyFirst1024PointsIn8Dims) {
+TEST(QmcSobol, MatchesScipyFirst1024PointsIn8Dims) {
   const Fixture f = load_fixture("qmc_sobol_d8_n1025.txt");
   expect_sobol_matches(f, 0, 1024, 0);
 }
 
-TEST(Sobol, SkipOneMatchesScipyFromTheSecondPoint) {
+TEST(QmcSobol, SkipOneMatchesScipyFromTheSecondPoint) {
   const Fixture f = load_fixture("qmc_sobol_d8_n1025.txt");
   expect_sobol_matches(f, 1, 1024, 1);
 }
 
-TEST(Sobol, MatchesScipyAfterSkippingAMillionPoints) {
+TEST(QmcSobol, MatchesScipyAfterSkippingAMillionPoints) {
   const Fixture f = load_fixture("qmc_sobol_d8_skip1000003.txt");
   expect_sobol_matches(f, 0, f.rows, 1000003);
 }
 
-TEST(Sobol, MatchesScipyTruncatedTo24BitsJustBelow2Pow30) {
+TEST(QmcSobol, MatchesScipyTruncatedTo24BitsJustBelow2Pow30) {
   const Fixture f = load_fixture("qmc_sobol_d4_skip2p30m16.txt");
   expect_sobol_matches(f, 0, f.rows, (std::int64_t{1} << 30) - 16);
 }
 
-TEST(Sobol, ThirtyTwoBitDirectionsBeyond2Pow30) {
+TEST(QmcSobol, ThirtyTwoBitDirectionsBeyond2Pow30) {
   const Fixture f = load_fixture("qmc_sobol_d8_beyond_2p30.txt");
   expect_sobol_matches(f, 0, f.rows, 3 * (std::int64_t{1} << 30) + 12345);
 }
 
-TEST(Sobol, MatchesScipyIn4096Dims) {
+TEST(QmcSobol, MatchesScipyIn4096Dims) {
   const Fixture f = load_fixture("qmc_sobol_d4096_n64.txt");
   ASSERT_EQ(f.dims(), 4096);
   expect_sobol_matches(f, 0, 64, 0);
 }
 
-TEST(Sobol, MatchesScipyInAll21201Dims) {
+TEST(QmcSobol, MatchesScipyInAll21201Dims) {
   const Fixture f = load_fixture("qmc_sobol_d21201_n64.txt");
   ASSERT_EQ(f.dims(), kSobolMaxDimensions);
   expect_sobol_matches(f, 0, 64, 0);
 }
 
-TEST(Sobol, FirstPointIsTheOriginAndEveryDimensionIsANet) {
+TEST(QmcSobol, FirstPointIsTheOriginAndEveryDimensionIsANet) {
   const std::int64_t n = 256;
   const std::vector<float> x = samples(Sampler::sobol, n, kSobolMaxDimensions);
   for (std::int64_t d = 0; d < kSobolMaxDimensions; ++d) ASSERT_EQ(x[d], 0.0f) << d;
@@ -197,7 +197,7 @@ TEST(Sobol, FirstPointIsTheOriginAndEveryDimensionIsANet) {
 // ---------------------------------------------------------------------------
 // Owen-scrambled Sobol
 
-TEST(SobolOwen, EveryDimensionIsA0m1Net) {
+TEST(QmcSobolOwen, EveryDimensionIsA0m1Net) {
   struct Case {
     int m;
     std::int64_t dims;
@@ -215,7 +215,7 @@ TEST(SobolOwen, EveryDimensionIsA0m1Net) {
   }
 }
 
-TEST(SobolOwen, SeedsGiveDifferentScramblesDeterministically) {
+TEST(QmcSobolOwen, SeedsGiveDifferentScramblesDeterministically) {
   const std::int64_t n = 1024, dims = 64;
   const std::vector<float> plain = samples(Sampler::sobol, n, dims);
   const std::vector<float> a = samples(Sampler::sobol_owen, n, dims, 0, 1);
@@ -230,7 +230,7 @@ TEST(SobolOwen, SeedsGiveDifferentScramblesDeterministically) {
                                                     a[static_cast<std::size_t>(n / 2 * dims)]);
 }
 
-TEST(SobolOwen, ScrambledMeanIsNearOneHalf) {
+TEST(QmcSobolOwen, ScrambledMeanIsNearOneHalf) {
   // Owen-scrambled nets are unbiased with variance far below Monte Carlo's.
   const std::int64_t n = 4096, dims = 16;
   const std::vector<float> x = samples(Sampler::sobol_owen, n, dims, 0, 7);
@@ -244,29 +244,29 @@ TEST(SobolOwen, ScrambledMeanIsNearOneHalf) {
 // ---------------------------------------------------------------------------
 // Halton against scipy
 
-TEST(Halton, MatchesScipyFromTheOrigin) {
+TEST(QmcHalton, MatchesScipyFromTheOrigin) {
   const Fixture f = load_fixture("qmc_halton_d8_n260.txt");
   expect_halton_matches(f, 0, 256, 0);
   EXPECT_EQ(samples(Sampler::halton, 1, 8)[7], 0.0f);
 }
 
-TEST(Halton, MatchesScipyWithSkip) {
+TEST(QmcHalton, MatchesScipyWithSkip) {
   const Fixture f = load_fixture("qmc_halton_d8_n260.txt");
   expect_halton_matches(f, 3, 257, 3);
 }
 
-TEST(Halton, MatchesScipyAfterSkippingABillionPoints) {
+TEST(QmcHalton, MatchesScipyAfterSkippingABillionPoints) {
   const Fixture f = load_fixture("qmc_halton_d8_skip1000000007.txt");
   expect_halton_matches(f, 0, f.rows, 1000000007);
 }
 
-TEST(Halton, MatchesScipyInAll21201Dims) {
+TEST(QmcHalton, MatchesScipyInAll21201Dims) {
   const Fixture f = load_fixture("qmc_halton_d21201_n16.txt");
   ASSERT_EQ(f.dims(), kHaltonMaxDimensions);
   expect_halton_matches(f, 0, f.rows, 0);
 }
 
-TEST(Halton, LastIndexStaysBelowOne) {
+TEST(QmcHalton, LastIndexStaysBelowOne) {
   // Base 2 at index 2^32 - 1 is 1 - 2^-32, which rounds to 1.0f unless capped.
   const std::vector<float> x = samples(Sampler::halton, 1, 2, kTwoPow32 - 1);
   EXPECT_LT(x[0], 1.0f);
@@ -276,7 +276,7 @@ TEST(Halton, LastIndexStaysBelowOne) {
 // ---------------------------------------------------------------------------
 // Latin hypercube
 
-TEST(LatinHypercube, OnePointPerStratumInEveryDimension) {
+TEST(QmcLatinHypercube, OnePointPerStratumInEveryDimension) {
   for (const std::int64_t n : {1, 2, 7, 100, 1000, 1024, 4099}) {
     for (const std::uint64_t seed : {0ull, 42ull}) {
       const std::int64_t dims = 9;
@@ -286,7 +286,7 @@ TEST(LatinHypercube, OnePointPerStratumInEveryDimension) {
   }
 }
 
-TEST(LatinHypercube, LargeNStaysStratifiedAfterFloatRounding) {
+TEST(QmcLatinHypercube, LargeNStaysStratifiedAfterFloatRounding) {
   // Strata of width ~2^-21 where float ulps are 2^-24 near 1: rounding moves
   // values across stratum edges unless corrected.
   const std::int64_t n = (std::int64_t{1} << 21) + 3;
@@ -295,7 +295,7 @@ TEST(LatinHypercube, LargeNStaysStratifiedAfterFloatRounding) {
   expect_one_point_per_stratum(samples(Sampler::lhs, n_max, 1, 0, 4), n_max, 1, "lhs n=2^24");
 }
 
-TEST(LatinHypercube, SeedChangesTheDesignAndSkipIsIgnored) {
+TEST(QmcLatinHypercube, SeedChangesTheDesignAndSkipIsIgnored) {
   const std::int64_t n = 500, dims = 8;
   const std::vector<float> a = samples(Sampler::lhs, n, dims, 0, 1);
   EXPECT_EQ(count_different(a, samples(Sampler::lhs, n, dims, 0, 1)), 0);
@@ -304,7 +304,7 @@ TEST(LatinHypercube, SeedChangesTheDesignAndSkipIsIgnored) {
             static_cast<std::int64_t>(a.size()) * 99 / 100);
 }
 
-TEST(LatinHypercube, DimensionsArePermutedIndependently) {
+TEST(QmcLatinHypercube, DimensionsArePermutedIndependently) {
   // Identical permutations in two dimensions would put the points on a diagonal.
   const std::int64_t n = 1000, dims = 4;
   const std::vector<float> x = samples(Sampler::lhs, n, dims, 0, 9);
@@ -322,7 +322,7 @@ TEST(LatinHypercube, DimensionsArePermutedIndependently) {
 // ---------------------------------------------------------------------------
 // Monte Carlo
 
-TEST(MonteCarlo, MomentsOfUniforms) {
+TEST(QmcMonteCarlo, MomentsOfUniforms) {
   const std::int64_t n = 1 << 16, dims = 4;
   const std::vector<float> x = samples(Sampler::monte_carlo, n, dims, 0, 2024);
   for (std::int64_t d = 0; d < dims; ++d) {
@@ -340,7 +340,7 @@ TEST(MonteCarlo, MomentsOfUniforms) {
   }
 }
 
-TEST(MonteCarlo, SeedDeterminesTheStream) {
+TEST(QmcMonteCarlo, SeedDeterminesTheStream) {
   const std::int64_t n = 1000, dims = 3;
   const std::vector<float> a = samples(Sampler::monte_carlo, n, dims, 0, 5);
   EXPECT_EQ(count_different(a, samples(Sampler::monte_carlo, n, dims, 0, 5)), 0);
@@ -352,7 +352,7 @@ TEST(MonteCarlo, SeedDeterminesTheStream) {
 // ---------------------------------------------------------------------------
 // All sequences: skip continues the same sequence
 
-TEST(Samplers, SkipContinuesTheSequence) {
+TEST(QmcSamplers, SkipContinuesTheSequence) {
   const std::int64_t n = 300, dims = 5, skip = 37;
   for (const Sampler sampler :
        {Sampler::sobol, Sampler::sobol_owen, Sampler::halton, Sampler::monte_carlo}) {
@@ -363,7 +363,7 @@ TEST(Samplers, SkipContinuesTheSequence) {
   }
 }
 
-TEST(Samplers, GridStrideCursorTracksRowAndColumn) {
+TEST(QmcSamplers, GridStrideCursorTracksRowAndColumn) {
   // The CUDA kernels' walk over the n x dims output, for strides below, equal
   // to and above the row length (a grid smaller or larger than a row).
   for (const std::int64_t cols : {1, 3, 7, 64}) {
@@ -393,7 +393,7 @@ void expect_error_naming(const std::string& argument, Sampler sampler, std::int6
   }
 }
 
-TEST(Samplers, BadArgumentsThrowNamingTheArgument) {
+TEST(QmcSamplers, BadArgumentsThrowNamingTheArgument) {
   std::vector<float> out(64, test::poison());
   float* p = out.data();
   for (const Sampler sampler : {Sampler::sobol, Sampler::sobol_owen, Sampler::halton,
