@@ -49,7 +49,9 @@ __global__ void sobol_points_kernel(const std::uint32_t* __restrict__ directions
     // skip + n <= 2^32 (validated): the point index fits 32 bits.
     const auto j = static_cast<std::uint32_t>(skip + at.row);
     std::uint32_t x = detail::sobol_fraction(directions, dims, at.col, j);
-    if constexpr (kScrambled) x = detail::owen_scramble(x, detail::owen_dimension_seed(seed, at.col));
+    if constexpr (kScrambled) {
+      x = detail::owen_scramble(x, detail::owen_dimension_seed(seed, at.col));
+    }
     out[at.index] = detail::fraction_to_float(x);
   }
 }

@@ -136,7 +136,9 @@ void expect_one_point_per_stratum(const std::vector<float>& x, std::int64_t n, s
       ok = k >= 0 && k < n && seen[static_cast<std::size_t>(k)] < 0;
       if (ok) seen[static_cast<std::size_t>(k)] = i;
     }
-    if (!ok && ++bad_dims <= 3) ADD_FAILURE() << what << ": dimension " << d << " is not stratified";
+    if (!ok && ++bad_dims <= 3) {
+      ADD_FAILURE() << what << ": dimension " << d << " is not stratified";
+    }
   }
   EXPECT_EQ(bad_dims, 0) << what;
 }
@@ -226,8 +228,10 @@ TEST(QmcSobolOwen, SeedsGiveDifferentScramblesDeterministically) {
   EXPECT_GT(count_different(a, b), total * 99 / 100);
   EXPECT_GT(count_different(a, plain), total * 99 / 100);
   // Dimensions are scrambled independently: no two columns coincide.
-  for (std::int64_t d = 1; d < dims; ++d) EXPECT_NE(a[static_cast<std::size_t>(n / 2 * dims + d)],
-                                                    a[static_cast<std::size_t>(n / 2 * dims)]);
+  const std::size_t middle_row = static_cast<std::size_t>(n / 2 * dims);
+  for (std::int64_t d = 1; d < dims; ++d) {
+    EXPECT_NE(a[middle_row + static_cast<std::size_t>(d)], a[middle_row]) << d;
+  }
 }
 
 TEST(QmcSobolOwen, ScrambledMeanIsNearOneHalf) {
