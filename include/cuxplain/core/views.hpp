@@ -58,8 +58,17 @@ class HostSpan {
   HostSpan(const std::vector<U, Alloc>& v) : data_(v.data()), size_(v.size()) {}  // NOLINT
   template <class U, class Alloc>
   HostSpan(std::vector<U, Alloc>& v) : data_(v.data()), size_(v.size()) {}  // NOLINT
+  // For braced arguments, f(ctx, ..., {3, 7}, ...): the list lives until the
+  // end of the full expression, as long as the call. Never store such a span.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Winit-list-lifetime"
+#endif
   constexpr HostSpan(std::initializer_list<std::remove_const_t<T>> list)  // NOLINT
       : data_(list.begin()), size_(list.size()) {}
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
 
   constexpr T* data() const { return data_; }
   constexpr std::size_t size() const { return size_; }
