@@ -35,6 +35,14 @@ void validate_model_and_images(const Context& ctx, const Model& model, ConstImag
   }
 }
 
+void validate_scores(const Context& ctx, const float* scores, const char* caller) {
+  expect_on_device(ctx, scores, concat(caller, ": scores").c_str());
+}
+
+void validate_skip(std::int64_t skip, const char* caller) {
+  CUXPLAIN_EXPECTS(skip >= 0, caller, ": options.skip must be >= 0, got ", skip);
+}
+
 void validate_grid(ConstImageView images, std::int64_t grid_size, const char* caller) {
   CUXPLAIN_EXPECTS(grid_size >= 1, caller, ": options.grid_size must be >= 1, got ", grid_size);
   CUXPLAIN_EXPECTS(grid_size <= std::min(images.h, images.w), caller, ": options.grid_size ",

@@ -16,6 +16,12 @@ namespace cuxplain::detail {
 void validate_model_and_images(const Context& ctx, const Model& model, ConstImageView images,
                                HostSpan<const int> targets, const char* caller);
 
+/// The scores pointer: non-null, on ctx's device.
+void validate_scores(const Context& ctx, const float* scores, const char* caller);
+
+/// options.skip >= 0.
+void validate_skip(std::int64_t skip, const char* caller);
+
 /// grid_size in [1, min(h, w)].
 void validate_grid(ConstImageView images, std::int64_t grid_size, const char* caller);
 
@@ -23,6 +29,27 @@ void validate_grid(ConstImageView images, std::int64_t grid_size, const char* ca
 void validate_perturbation(Perturbation perturbation, Interpolation mask_interpolation,
                            std::int64_t blur_size, float baseline, float sigma,
                            std::int64_t batch_size, const char* caller);
+
+/// Checks shared by the perturbation explainers (SobolOptions, HsicOptions):
+/// model, images, targets, the scores pointer, grid, skip, perturbation and
+/// batch size.
+template <class Options>
+void validate_explainer(const Context& ctx, const Model& model, ConstImageView images,
+                        HostSpan<const int> targets, const float* scores, const Options& options,
+                        const char* caller);
+
+/// The perturbation an explainer's options describe.
+template <class Options>
+PerturbationParams perturbation_params(const Options& options, bool per_channel) {
+  PerturbationParams params;
+  params.kind = options.perturbation;
+  params.baseline = options.baseline;
+  params.sigma = options.sigma;
+  params.interpolation = options.mask_interpolation;
+  params.grid_size = options.grid_size;
+  params.per_channel = per_channel;
+  return params;
+}
 
 /// Runs the model on perturbed copies of one image at a time, batch_size rows
 /// per call, and collects the target class output of every row. Memory:
@@ -59,5 +86,17 @@ class PerturbationStream {
   Buffer<float> blurred_;
   Buffer<int> nonfinite_rows_;
 };
+
+template <class Options>
+void validate_explainer(const Context& ctx, const Model& model, ConstImageView images,
+                        HostSpan<const int> targets, const float* scores, const Options& options,
+                        const char* caller) {
+  validate_model_and_images(ctx, model, images, targets, caller);
+  validate_scores(ctx, scores, caller);
+  validate_grid(images, options.grid_size, caller);
+  validate_skip(options.skip, caller);
+  validate_perturbation(options.perturbation, options.mask_interpolation, options.blur_size,
+                        options.baseline, options.sigma, options.batch_size, caller);
+}
 
 }  // namespace cuxplain::detail

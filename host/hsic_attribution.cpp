@@ -16,16 +16,9 @@ namespace {
 void validate(const Context& ctx, const Model& model, ConstImageView images,
               HostSpan<const int> targets, const float* scores, const HsicOptions& options,
               const float* interactions) {
-  detail::validate_model_and_images(ctx, model, images, targets, "hsic_attribution");
-  detail::expect_on_device(ctx, scores, "hsic_attribution: scores");
-  detail::validate_grid(images, options.grid_size, "hsic_attribution");
+  detail::validate_explainer(ctx, model, images, targets, scores, options, "hsic_attribution");
   CUXPLAIN_EXPECTS(options.nb_design >= 2, "hsic_attribution: options.nb_design must be >= 2, got ",
                    options.nb_design);
-  CUXPLAIN_EXPECTS(options.skip >= 0, "hsic_attribution: options.skip must be >= 0, got ",
-                   options.skip);
-  detail::validate_perturbation(options.perturbation, options.mask_interpolation,
-                                options.blur_size, options.baseline, options.sigma,
-                                options.batch_size, "hsic_attribution");
   if (options.interactions) {
     detail::expect_on_device(ctx, interactions,
                              "hsic_attribution: interactions (options.interactions is set)");
@@ -39,12 +32,7 @@ void hsic_attribution(const Context& ctx, const Model& model, ConstImageView ima
                       float* interactions) {
   validate(ctx, model, images, targets, scores, options, interactions);
 
-  PerturbationParams params;
-  params.kind = options.perturbation;
-  params.baseline = options.baseline;
-  params.sigma = options.sigma;
-  params.interpolation = options.mask_interpolation;
-  params.grid_size = options.grid_size;
+  const PerturbationParams params = detail::perturbation_params(options, /*per_channel=*/false);
   const std::int64_t nb_design = options.nb_design;
   const std::int64_t cells = mask_cells(params, images.c);
 

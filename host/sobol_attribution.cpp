@@ -18,17 +18,10 @@ namespace {
 void validate(const Context& ctx, const Model& model, ConstImageView images,
               HostSpan<const int> targets, const float* scores, const SobolOptions& options,
               const float* first_order_scores) {
-  detail::validate_model_and_images(ctx, model, images, targets, "sobol_attribution");
-  detail::expect_on_device(ctx, scores, "sobol_attribution: scores");
-  detail::validate_grid(images, options.grid_size, "sobol_attribution");
+  detail::validate_explainer(ctx, model, images, targets, scores, options, "sobol_attribution");
   CUXPLAIN_EXPECTS(options.nb_design >= 2 && detail::is_power_of_two(options.nb_design),
                    "sobol_attribution: options.nb_design must be a power of two >= 2, got ",
                    options.nb_design);
-  CUXPLAIN_EXPECTS(options.skip >= 0, "sobol_attribution: options.skip must be >= 0, got ",
-                   options.skip);
-  detail::validate_perturbation(options.perturbation, options.mask_interpolation,
-                                options.blur_size, options.baseline, options.sigma,
-                                options.batch_size, "sobol_attribution");
   if (options.first_order) {
     detail::expect_on_device(ctx, first_order_scores,
                              "sobol_attribution: first_order_scores (options.first_order is set)");
@@ -49,13 +42,7 @@ void sobol_attribution(const Context& ctx, const Model& model, ConstImageView im
                        float* first_order_scores) {
   validate(ctx, model, images, targets, scores, options, first_order_scores);
 
-  PerturbationParams params;
-  params.kind = options.perturbation;
-  params.baseline = options.baseline;
-  params.sigma = options.sigma;
-  params.interpolation = options.mask_interpolation;
-  params.grid_size = options.grid_size;
-  params.per_channel = options.per_channel;
+  const PerturbationParams params = detail::perturbation_params(options, options.per_channel);
 
   const std::int64_t nb_design = options.nb_design;
   const std::int64_t cells = mask_cells(params, images.c);

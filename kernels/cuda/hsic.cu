@@ -159,14 +159,8 @@ __global__ void finish_interactions_kernel(const double* total, std::int64_t d, 
   for (std::int64_t e = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x;
        e < d * d; e += static_cast<std::int64_t>(gridDim.x) * blockDim.x) {
     const std::int64_t i = e / d, j = e % d;
-    const double s = 0.5 * (total[i * d + j] + total[j * d + i]) / static_cast<double>(n);
-    interactions[e] = i == j ? 0.0f : static_cast<float>(s);
+    interactions[e] = detail::interaction_entry(total[i * d + j], total[j * d + i], n, i == j);
   }
-}
-
-std::int64_t interaction_chunk_rows(std::int64_t nb_design, std::int64_t d) {
-  const std::int64_t budget = std::int64_t{1} << 24;
-  return std::max<std::int64_t>(1, std::min(nb_design, budget / std::max<std::int64_t>(1, nb_design * d)));
 }
 
 }  // namespace
@@ -234,7 +228,7 @@ void hsic_interactions(const Context& ctx, const float* masks, std::int64_t nb_d
                        std::int64_t d, HsicKernel kernel, const float* centered_gram,
                        float* interactions) {
   const std::int64_t n = nb_design;
-  const std::int64_t chunk = interaction_chunk_rows(n, d);
+  const std::int64_t chunk = detail::interaction_chunk_rows(n, d);
   Buffer<float> kernel_panel(ctx, chunk * n * d);
   Buffer<float> weighted_panel(ctx, chunk * n * d);
   Buffer<float> chunk_sum(ctx, d * d);

@@ -17,13 +17,6 @@ namespace {
 /// the number of threads.
 constexpr std::int64_t kRowBlock = 64;
 
-/// Rows a of the (a, b) pair matrix per interaction GEMM chunk, sized so a
-/// chunk's two N*rows x d panels stay near 16 M floats each.
-std::int64_t interaction_chunk_rows(std::int64_t nb_design, std::int64_t d) {
-  const std::int64_t budget = std::int64_t{1} << 24;
-  return std::max<std::int64_t>(1, std::min(nb_design, budget / std::max<std::int64_t>(1, nb_design * d)));
-}
-
 }  // namespace
 
 void binarize_masks(const Context&, float* masks, std::int64_t count) {
@@ -106,7 +99,7 @@ void hsic_interactions(const Context& ctx, const float* masks, std::int64_t nb_d
   // S = sum over pairs (a, b) of Lc_ab k_ab k_ab^T with k_ab[i] = k(x_ai, x_bi):
   // K^T diag(Lc) K over the N^2 pairs, as GEMMs over chunks of rows a.
   const std::int64_t n = nb_design;
-  const std::int64_t chunk = interaction_chunk_rows(n, d);
+  const std::int64_t chunk = detail::interaction_chunk_rows(n, d);
   Buffer<float> kernel_panel(ctx, chunk * n * d);
   Buffer<float> weighted_panel(ctx, chunk * n * d);
   Buffer<float> chunk_sum(ctx, d * d);
@@ -129,9 +122,7 @@ void hsic_interactions(const Context& ctx, const float* masks, std::int64_t nb_d
   }
   for (std::int64_t i = 0; i < d; ++i) {
     for (std::int64_t j = 0; j < d; ++j) {
-      // The GEMM result is symmetric up to rounding; average for exact symmetry.
-      const double s = 0.5 * (total[i * d + j] + total[j * d + i]) / static_cast<double>(n);
-      interactions[i * d + j] = i == j ? 0.0f : static_cast<float>(s);
+      interactions[i * d + j] = detail::interaction_entry(total[i * d + j], total[j * d + i], n, i == j);
     }
   }
 }

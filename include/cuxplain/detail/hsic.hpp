@@ -2,6 +2,7 @@
 // Per-element HSIC math shared by both backends: input kernels, the output RBF
 // kernel, mask binarization and the centring of a Gram matrix.
 #include <cmath>
+#include <cstdint>
 
 #include "../core/options.hpp"
 #include "hd.hpp"
@@ -50,6 +51,22 @@ CUXPLAIN_HD float hsic_output_kernel(float yj, float yl, float inv_two_w2) {
 CUXPLAIN_HD float centered_entry(float l_jl, double row_mean_j, double row_mean_l,
                                  double grand_mean) {
   return static_cast<float>(static_cast<double>(l_jl) - row_mean_j - row_mean_l + grand_mean);
+}
+
+/// Interaction S_ij from the accumulated sums T = K^T diag(Lc) K: T is
+/// symmetric up to rounding, so both halves are averaged; divided by N; the
+/// diagonal (not an interaction) is 0.
+CUXPLAIN_HD float interaction_entry(double t_ij, double t_ji, std::int64_t n, bool diagonal) {
+  return diagonal ? 0.0f : static_cast<float>(0.5 * (t_ij + t_ji) / static_cast<double>(n));
+}
+
+/// Rows a of the (a, b) pair matrix per interaction GEMM chunk, so that a
+/// chunk's two (rows * N) x d panels stay near 2^24 floats each.
+inline std::int64_t interaction_chunk_rows(std::int64_t nb_design, std::int64_t d) {
+  const std::int64_t budget = std::int64_t{1} << 24;
+  const std::int64_t per_row = nb_design * d > 0 ? nb_design * d : 1;
+  const std::int64_t rows = budget / per_row;
+  return rows < 1 ? 1 : (rows > nb_design ? nb_design : rows);
 }
 
 }  // namespace cuxplain::detail
