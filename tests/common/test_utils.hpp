@@ -1,16 +1,20 @@
 #pragma once
 // Helpers shared by the test programs: seeded random data, poisoned outputs,
-// device round trips and the visible skip of CUDA tests without a GPU.
+// device round trips, error-message checks and the visible skip of CUDA tests
+// without a GPU.
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <random>
+#include <string>
 #include <vector>
 
 #include <cuxplain/core/buffer.hpp>
 #include <cuxplain/core/context.hpp>
+#include <cuxplain/core/error.hpp>
 #include <cuxplain/core/memory.hpp>
 
 namespace cuxplain::test {
@@ -55,6 +59,29 @@ std::vector<T> download(const Context& ctx, const Buffer<T>& buffer) {
   std::vector<T> out(static_cast<std::size_t>(buffer.size()));
   copy_to_host(ctx, out.data(), buffer.data(), buffer.bytes());
   return out;
+}
+
+/// what() of the cuxplain::Error that `call` throws; a test failure (and an
+/// empty message) when it throws none.
+inline std::string error_message(const std::function<void()>& call) {
+  try {
+    call();
+  } catch (const Error& error) {
+    return error.what();
+  }
+  ADD_FAILURE() << "expected cuxplain::Error";
+  return {};
+}
+
+/// `message` contains `part` (an argument's name, its value, a phrase).
+inline void expect_mentions(const std::string& message, const std::string& part) {
+  EXPECT_NE(message.find(part), std::string::npos)
+      << "\"" << message << "\" lacks \"" << part << "\"";
+}
+
+/// `call` throws a cuxplain::Error whose message contains `part`.
+inline void expect_error(const std::function<void()>& call, const std::string& part) {
+  expect_mentions(error_message(call), part);
 }
 
 }  // namespace cuxplain::test

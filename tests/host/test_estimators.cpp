@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <functional>
 #include <random>
 #include <ostream>
 #include <string>
@@ -19,6 +18,9 @@
 
 namespace cuxplain {
 namespace {
+
+using test::error_message;
+using test::expect_mentions;
 
 constexpr Estimator kEstimators[] = {Estimator::jansen, Estimator::homma, Estimator::janon,
                                      Estimator::glen, Estimator::saltelli};
@@ -209,21 +211,6 @@ TEST(Estimators, IshigamiKnownIndices) {
   EXPECT_NEAR(s1[0], 0.3139, 0.03);
   EXPECT_NEAR(s1[1], 0.4424, 0.03);
   EXPECT_NEAR(s1[2], 0.0, 0.03);
-}
-
-std::string error_message(const std::function<void()>& call) {
-  try {
-    call();
-  } catch (const Error& error) {
-    return error.what();
-  }
-  ADD_FAILURE() << "expected cuxplain::Error";
-  return {};
-}
-
-void expect_mentions(const std::string& message, const std::string& part) {
-  EXPECT_NE(message.find(part), std::string::npos)
-      << "\"" << message << "\" lacks \"" << part << "\"";
 }
 
 TEST(Estimators, BadArgumentsThrowNamingTheArgument) {

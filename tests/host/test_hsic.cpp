@@ -280,12 +280,7 @@ class HsicBadInput : public ::testing::Test {
  protected:
   void expect_error(const std::function<void()>& call, const std::string& needle) {
     std::vector<float> scores_before = scores;
-    try {
-      call();
-      ADD_FAILURE() << "no cuxplain::Error; expected one mentioning '" << needle << "'";
-    } catch (const Error& e) {
-      EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
-    }
+    test::expect_error(call, needle);
     EXPECT_EQ(scores, scores_before) << "scores written by a failing call";
     std::vector<float> fresh(16, test::poison());
     hsic_attribution(ctx, reader.as_model(ctx), view(), {0}, fresh.data(), options);

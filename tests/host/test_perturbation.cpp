@@ -9,7 +9,6 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
-#include <functional>
 #include <limits>
 #include <random>
 #include <sstream>
@@ -608,15 +607,7 @@ TEST(BoxBlur, KnownAnswers) {
 
 // ------------------------------------------------------------- bad arguments --
 
-void expect_error(const std::function<void()>& call, const std::string& needle) {
-  try {
-    call();
-    ADD_FAILURE() << "no cuxplain::Error; expected one mentioning \"" << needle << "\"";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos)
-        << "message \"" << e.what() << "\" does not mention \"" << needle << "\"";
-  }
-}
+using test::expect_error;
 
 TEST(Perturb, RejectsBadArguments) {
   const Context ctx = Context::host();

@@ -387,14 +387,10 @@ TEST(QmcSamplers, GridStrideCursorTracksRowAndColumn) {
 
 void expect_error_naming(const std::string& argument, Sampler sampler, std::int64_t n,
                          std::int64_t dims, float* out, std::int64_t skip = 0) {
-  try {
-    generate_samples(Context::host(), sampler, n, dims, out, skip, 0);
-    ADD_FAILURE() << "no error for " << argument << " (" << to_string(sampler) << ", n=" << n
-                  << ", dims=" << dims << ", skip=" << skip << ")";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find(argument), std::string::npos)
-        << "message does not name '" << argument << "': " << e.what();
-  }
+  SCOPED_TRACE(::testing::Message() << to_string(sampler) << ", n=" << n << ", dims=" << dims
+                                    << ", skip=" << skip);
+  test::expect_error([&] { generate_samples(Context::host(), sampler, n, dims, out, skip, 0); },
+                     argument);
 }
 
 TEST(QmcSamplers, BadArgumentsThrowNamingTheArgument) {

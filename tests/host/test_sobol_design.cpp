@@ -5,7 +5,6 @@
 
 #include <cstdint>
 #include <cstring>
-#include <functional>
 #include <ostream>
 #include <string>
 #include <utility>
@@ -18,6 +17,9 @@
 
 namespace cuxplain {
 namespace {
+
+using test::error_message;
+using test::expect_mentions;
 
 /// Ranges [begin, begin + rows) that cover the whole design, single rows at
 /// every block boundary, ranges straddling them and batches of 7 rows.
@@ -82,21 +84,6 @@ TEST(SobolDesign, RowCount) {
   EXPECT_EQ(sobol_design_rows(32, 64, false), 32 * 65);
   EXPECT_EQ(sobol_design_rows(32, 64, true), 32 * 66);
   static_assert(sobol_design_rows(2, 1, true) == 6, "usable in constant expressions");
-}
-
-std::string error_message(const std::function<void()>& call) {
-  try {
-    call();
-  } catch (const Error& error) {
-    return error.what();
-  }
-  ADD_FAILURE() << "expected cuxplain::Error";
-  return {};
-}
-
-void expect_mentions(const std::string& message, const std::string& part) {
-  EXPECT_NE(message.find(part), std::string::npos)
-      << "\"" << message << "\" lacks \"" << part << "\"";
 }
 
 TEST(SobolDesign, BadArgumentsThrowNamingTheArgument) {

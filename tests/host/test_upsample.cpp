@@ -7,7 +7,6 @@
 #include <cmath>
 #include <cstdint>
 #include <fstream>
-#include <functional>
 #include <sstream>
 #include <ostream>
 #include <string>
@@ -20,6 +19,9 @@
 
 namespace cuxplain {
 namespace {
+
+using test::error_message;
+using test::expect_mentions;
 
 struct Shape {
   std::int64_t n, grid_h, grid_w, h, w, channels;
@@ -125,21 +127,6 @@ TEST(Upsample, MatchesOpenCvResize) {
     ++cases;
   }
   EXPECT_GE(cases, 10);
-}
-
-std::string error_message(const std::function<void()>& call) {
-  try {
-    call();
-  } catch (const Error& error) {
-    return error.what();
-  }
-  ADD_FAILURE() << "expected cuxplain::Error";
-  return {};
-}
-
-void expect_mentions(const std::string& message, const std::string& part) {
-  EXPECT_NE(message.find(part), std::string::npos)
-      << "\"" << message << "\" lacks \"" << part << "\"";
 }
 
 TEST(Upsample, BadArgumentsThrowNamingTheArgument) {
