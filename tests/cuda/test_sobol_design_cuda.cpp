@@ -2,8 +2,6 @@
 // host backend for arbitrary row ranges, with and without B.
 #include <gtest/gtest.h>
 
-#include <cuda_runtime_api.h>
-
 #include <algorithm>
 #include <ostream>
 #include <string>
@@ -12,24 +10,13 @@
 
 #include <cuxplain/cuxplain.hpp>
 
+#include "common/cuda_stream.hpp"
 #include "common/test_utils.hpp"
 
 namespace cuxplain {
 namespace {
 
-/// A non-blocking stream: work that strayed onto the legacy default stream
-/// would race with it instead of being ordered by accident.
-class TestStream {
- public:
-  TestStream() { cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking); }
-  ~TestStream() { cudaStreamDestroy(stream_); }
-  TestStream(const TestStream&) = delete;
-  TestStream& operator=(const TestStream&) = delete;
-  cudaStream_t get() const { return stream_; }
-
- private:
-  cudaStream_t stream_ = nullptr;
-};
+using test::TestStream;
 
 struct DesignCase {
   std::int64_t nb_design, d;

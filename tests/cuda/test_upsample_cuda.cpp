@@ -2,8 +2,6 @@
 // bit-identical, bicubic to float rounding (the device may fuse multiply-adds).
 #include <gtest/gtest.h>
 
-#include <cuda_runtime_api.h>
-
 #include <algorithm>
 #include <cmath>
 #include <ostream>
@@ -12,24 +10,13 @@
 
 #include <cuxplain/cuxplain.hpp>
 
+#include "common/cuda_stream.hpp"
 #include "common/test_utils.hpp"
 
 namespace cuxplain {
 namespace {
 
-/// A non-blocking stream: work that strayed onto the legacy default stream
-/// would race with it instead of being ordered by accident.
-class TestStream {
- public:
-  TestStream() { cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking); }
-  ~TestStream() { cudaStreamDestroy(stream_); }
-  TestStream(const TestStream&) = delete;
-  TestStream& operator=(const TestStream&) = delete;
-  cudaStream_t get() const { return stream_; }
-
- private:
-  cudaStream_t stream_ = nullptr;
-};
+using test::TestStream;
 
 struct Shape {
   std::int64_t n, grid_h, grid_w, h, w, channels;
