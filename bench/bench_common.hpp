@@ -1,7 +1,8 @@
 #pragma once
-// Shared benchmark plumbing: CUDA-event timing with manual time, an L2 flush
-// before each timed iteration, and the device's peak DRAM bandwidth so
-// memory-bound kernels can report "% of peak".
+// Shared benchmark plumbing: the programs' main(), a non-blocking stream for
+// the CUDA cases, CUDA-event timing with manual time, an L2 flush before each
+// timed iteration, and the device's peak DRAM bandwidth so memory-bound
+// kernels can report "% of peak".
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
@@ -25,6 +26,25 @@ inline void set_throughput(benchmark::State& state, double bytes_per_iteration,
 }
 
 #if CUXPLAIN_WITH_CUDA
+
+/// A non-blocking stream for one CUDA case, so that nothing is ordered by the
+/// legacy default stream; waits for its work before it is destroyed.
+class CudaStream {
+ public:
+  CudaStream() { cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking); }
+  ~CudaStream() {
+    if (stream_ != nullptr) {
+      cudaStreamSynchronize(stream_);
+      cudaStreamDestroy(stream_);
+    }
+  }
+  CudaStream(const CudaStream&) = delete;
+  CudaStream& operator=(const CudaStream&) = delete;
+  cudaStream_t get() const { return stream_; }
+
+ private:
+  cudaStream_t stream_ = nullptr;
+};
 
 /// Peak DRAM bandwidth of the current device in bytes/s (2 transfers per clock).
 inline double device_peak_bandwidth() {
@@ -94,5 +114,22 @@ inline void set_percent_of_peak(benchmark::State& state, double bytes_per_iterat
 /// Registers CUDA benchmarks only when a device is present, so host-only
 /// machines run the host cases and list no CUDA ones.
 inline bool cuda_benchmarks_enabled() { return Context::cuda_available(); }
+
+/// The rest of every benchmark program's main(), once it has registered its
+/// host cases: parses the benchmark flags (unknown ones are an error), calls
+/// `register_cuda_cases` when this is a CUDA build with a device present, and
+/// runs the selected benchmarks. Returns main's exit status.
+inline int run_benchmarks(int argc, char** argv, const std::function<void()>& register_cuda_cases) {
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+#if CUXPLAIN_WITH_CUDA
+  if (register_cuda_cases && cuda_benchmarks_enabled()) register_cuda_cases();
+#else
+  (void)register_cuda_cases;
+#endif
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
 
 }  // namespace cuxplain::bench

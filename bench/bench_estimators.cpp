@@ -66,21 +66,17 @@ void host_case(benchmark::State& state, Estimator estimator, bool first_order, S
 
 #if CUXPLAIN_WITH_CUDA
 void cuda_case(benchmark::State& state, Estimator estimator, bool first_order, Shape s) {
-  cudaStream_t stream = nullptr;
-  cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking);
-  {
-    const Context ctx = Context::cuda(stream);
-    const std::vector<float> y = make_outputs(s.nb_design, s.d);
-    cuxplain::Buffer<float> device_y(ctx, static_cast<std::int64_t>(y.size()));
-    cuxplain::copy_to_device(ctx, device_y.data(), y.data(), y.size() * sizeof(float));
-    cuxplain::Buffer<float> out(ctx, s.d);
-    cuxplain::bench::time_cuda(
-        state, ctx, [&] { run(ctx, estimator, first_order, device_y.data(), s, out.data()); });
-    cuxplain::bench::set_throughput(state, bytes_moved(s, first_order),
-                                    static_cast<double>(s.nb_design * s.d));
-    cuxplain::bench::set_percent_of_peak(state, bytes_moved(s, first_order));
-  }
-  cudaStreamDestroy(stream);
+  const cuxplain::bench::CudaStream stream;
+  const Context ctx = Context::cuda(stream.get());
+  const std::vector<float> y = make_outputs(s.nb_design, s.d);
+  cuxplain::Buffer<float> device_y(ctx, static_cast<std::int64_t>(y.size()));
+  cuxplain::copy_to_device(ctx, device_y.data(), y.data(), y.size() * sizeof(float));
+  cuxplain::Buffer<float> out(ctx, s.d);
+  cuxplain::bench::time_cuda(
+      state, ctx, [&] { run(ctx, estimator, first_order, device_y.data(), s, out.data()); });
+  cuxplain::bench::set_throughput(state, bytes_moved(s, first_order),
+                                  static_cast<double>(s.nb_design * s.d));
+  cuxplain::bench::set_percent_of_peak(state, bytes_moved(s, first_order));
 }
 #endif
 
@@ -108,12 +104,9 @@ void register_backend(const char* backend, void (*fn)(benchmark::State&, Estimat
 
 int main(int argc, char** argv) {
   register_backend("host", host_case, false);
+  return cuxplain::bench::run_benchmarks(argc, argv, [] {
 #if CUXPLAIN_WITH_CUDA
-  if (cuxplain::bench::cuda_benchmarks_enabled()) register_backend("cuda", cuda_case, true);
+    register_backend("cuda", cuda_case, true);
 #endif
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
+  });
 }

@@ -119,7 +119,6 @@ void BM_HsicLiteralCuda(benchmark::State& state) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  benchmark::Initialize(&argc, argv);
   const std::vector<std::vector<std::int64_t>> sizes = {{1536, 49}, {8192, 256}};
   for (const auto& size : sizes) {
     for (std::int64_t binary : {1, 0}) {
@@ -134,8 +133,8 @@ int main(int argc, char** argv) {
       ->Args({1536, 49, 1})
       ->Unit(benchmark::kMillisecond)
       ->Iterations(1);
+  return bench::run_benchmarks(argc, argv, [&] {
 #if CUXPLAIN_WITH_CUDA
-  if (bench::cuda_benchmarks_enabled()) {
     for (const auto& size : sizes)
       for (std::int64_t binary : {1, 0})
         benchmark::RegisterBenchmark("hsic_scores/cuda", BM_HsicScoresCuda)
@@ -149,9 +148,6 @@ int main(int argc, char** argv) {
           ->Args({1536, 49, binary})
           ->UseManualTime()
           ->Unit(benchmark::kMillisecond);
-  }
 #endif
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
+  });
 }

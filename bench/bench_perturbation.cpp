@@ -125,21 +125,8 @@ void host_box_blur(benchmark::State& state, Layout layout) {
 
 #if CUXPLAIN_WITH_CUDA
 
-/// A non-default stream for the CUDA cases, destroyed after them.
-class BenchStream {
- public:
-  BenchStream() { cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking); }
-  ~BenchStream() { cudaStreamDestroy(stream_); }
-  BenchStream(const BenchStream&) = delete;
-  BenchStream& operator=(const BenchStream&) = delete;
-  cudaStream_t get() const { return stream_; }
-
- private:
-  cudaStream_t stream_ = nullptr;
-};
-
 void cuda_perturb(benchmark::State& state, PerturbCase p) {
-  const BenchStream stream;
+  const bench::CudaStream stream;
   const Context ctx = Context::cuda(stream.get());
   {
     const PerturbData data(ctx, p);
@@ -151,7 +138,7 @@ void cuda_perturb(benchmark::State& state, PerturbCase p) {
 }
 
 void cuda_box_blur(benchmark::State& state, Layout layout) {
-  const BenchStream stream;
+  const bench::CudaStream stream;
   const Context ctx = Context::cuda(stream.get());
   {
     Buffer<float> image(ctx, kImageSize);
@@ -204,8 +191,8 @@ int main(int argc, char** argv) {
         ->UseRealTime()
         ->Unit(benchmark::kMicrosecond);
   }
+  return bench::run_benchmarks(argc, argv, [&] {
 #if CUXPLAIN_WITH_CUDA
-  if (bench::cuda_benchmarks_enabled()) {
     for (const PerturbCase& p : perturb_cases()) {
       benchmark::RegisterBenchmark(("perturb/cuda" + shape + name_of(p)).c_str(), cuda_perturb, p)
           ->UseManualTime()
@@ -218,11 +205,6 @@ int main(int argc, char** argv) {
           ->UseManualTime()
           ->Unit(benchmark::kMicrosecond);
     }
-  }
 #endif
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
+  });
 }

@@ -41,18 +41,14 @@ void host_case(benchmark::State& state, Sampler sampler, Shape s) {
 
 #if CUXPLAIN_WITH_CUDA
 void cuda_case(benchmark::State& state, Sampler sampler, Shape s) {
-  cudaStream_t stream = nullptr;
-  cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking);
-  {
-    const Context ctx = Context::cuda(stream);
-    cuxplain::Buffer<float> out(ctx, s.n * s.dims);
-    cuxplain::bench::time_cuda(state, ctx, [&] {
-      cuxplain::generate_samples(ctx, sampler, s.n, s.dims, out.data(), s.skip, kSeed);
-    });
-    cuxplain::bench::set_throughput(state, bytes_written(s), static_cast<double>(s.n * s.dims));
-    cuxplain::bench::set_percent_of_peak(state, bytes_written(s));
-  }
-  cudaStreamDestroy(stream);
+  const cuxplain::bench::CudaStream stream;
+  const Context ctx = Context::cuda(stream.get());
+  cuxplain::Buffer<float> out(ctx, s.n * s.dims);
+  cuxplain::bench::time_cuda(state, ctx, [&] {
+    cuxplain::generate_samples(ctx, sampler, s.n, s.dims, out.data(), s.skip, kSeed);
+  });
+  cuxplain::bench::set_throughput(state, bytes_written(s), static_cast<double>(s.n * s.dims));
+  cuxplain::bench::set_percent_of_peak(state, bytes_written(s));
 }
 #endif
 
@@ -75,12 +71,9 @@ void register_backend(const char* backend, void (*fn)(benchmark::State&, Sampler
 
 int main(int argc, char** argv) {
   register_backend("host", host_case, false);
+  return cuxplain::bench::run_benchmarks(argc, argv, [] {
 #if CUXPLAIN_WITH_CUDA
-  if (cuxplain::bench::cuda_benchmarks_enabled()) register_backend("cuda", cuda_case, true);
+    register_backend("cuda", cuda_case, true);
 #endif
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
+  });
 }

@@ -114,7 +114,6 @@ void BM_SobolCuda(benchmark::State& state) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  benchmark::Initialize(&argc, argv);
   for (std::int64_t grid : {8, 16}) {
     benchmark::RegisterBenchmark("sobol_attribution_224/host", BM_SobolHost)
         ->Arg(grid)
@@ -123,17 +122,14 @@ int main(int argc, char** argv) {
   benchmark::RegisterBenchmark("hsic_attribution_224/host", BM_HsicHost)
       ->Arg(8)
       ->Unit(benchmark::kMillisecond);
+  return bench::run_benchmarks(argc, argv, [] {
 #if CUXPLAIN_WITH_CUDA
-  if (bench::cuda_benchmarks_enabled()) {
     for (std::int64_t grid : {8, 16, 32}) {
       benchmark::RegisterBenchmark("sobol_attribution_224/cuda", BM_SobolCuda)
           ->Arg(grid)
           ->UseManualTime()
           ->Unit(benchmark::kMillisecond);
     }
-  }
 #endif
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
+  });
 }

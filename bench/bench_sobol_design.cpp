@@ -53,23 +53,19 @@ void host_case(benchmark::State& state, Shape s) {
 
 #if CUXPLAIN_WITH_CUDA
 void cuda_case(benchmark::State& state, Shape s) {
-  cudaStream_t stream = nullptr;
-  cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking);
-  {
-    const Context ctx = Context::cuda(stream);
-    const std::vector<float> sequence = make_sequence(s);
-    cuxplain::Buffer<float> device_sequence(ctx, static_cast<std::int64_t>(sequence.size()));
-    cuxplain::copy_to_device(ctx, device_sequence.data(), sequence.data(),
-                             sequence.size() * sizeof(float));
-    cuxplain::Buffer<float> masks(ctx, rows_of(s) * s.d);
-    cuxplain::bench::time_cuda(state, ctx, [&] {
-      cuxplain::sobol_design_masks(ctx, device_sequence.data(), s.nb_design, s.d, false,
-                                   first_row(s), rows_of(s), masks.data());
-    });
-    cuxplain::bench::set_throughput(state, bytes_moved(s), static_cast<double>(rows_of(s) * s.d));
-    cuxplain::bench::set_percent_of_peak(state, bytes_moved(s));
-  }
-  cudaStreamDestroy(stream);
+  const cuxplain::bench::CudaStream stream;
+  const Context ctx = Context::cuda(stream.get());
+  const std::vector<float> sequence = make_sequence(s);
+  cuxplain::Buffer<float> device_sequence(ctx, static_cast<std::int64_t>(sequence.size()));
+  cuxplain::copy_to_device(ctx, device_sequence.data(), sequence.data(),
+                           sequence.size() * sizeof(float));
+  cuxplain::Buffer<float> masks(ctx, rows_of(s) * s.d);
+  cuxplain::bench::time_cuda(state, ctx, [&] {
+    cuxplain::sobol_design_masks(ctx, device_sequence.data(), s.nb_design, s.d, false,
+                                 first_row(s), rows_of(s), masks.data());
+  });
+  cuxplain::bench::set_throughput(state, bytes_moved(s), static_cast<double>(rows_of(s) * s.d));
+  cuxplain::bench::set_percent_of_peak(state, bytes_moved(s));
 }
 #endif
 
@@ -82,16 +78,11 @@ std::string name(const char* backend, Shape s) {
 
 int main(int argc, char** argv) {
   for (Shape s : kShapes) benchmark::RegisterBenchmark(name("host", s).c_str(), host_case, s);
+  return cuxplain::bench::run_benchmarks(argc, argv, [] {
 #if CUXPLAIN_WITH_CUDA
-  if (cuxplain::bench::cuda_benchmarks_enabled()) {
     for (Shape s : kShapes) {
       benchmark::RegisterBenchmark(name("cuda", s).c_str(), cuda_case, s)->UseManualTime();
     }
-  }
 #endif
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
+  });
 }

@@ -44,22 +44,18 @@ void host_case(benchmark::State& state, Interpolation method, Shape s) {
 
 #if CUXPLAIN_WITH_CUDA
 void cuda_case(benchmark::State& state, Interpolation method, Shape s) {
-  cudaStream_t stream = nullptr;
-  cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking);
-  {
-    const Context ctx = Context::cuda(stream);
-    const std::vector<float> cells = make_cells(s);
-    cuxplain::Buffer<float> device_cells(ctx, cell_count(s));
-    cuxplain::copy_to_device(ctx, device_cells.data(), cells.data(), cells.size() * sizeof(float));
-    cuxplain::Buffer<float> out(ctx, out_count(s));
-    cuxplain::bench::time_cuda(state, ctx, [&] {
-      cuxplain::upsample(ctx, device_cells.data(), s.n, s.grid, s.grid, s.size, s.size, out.data(),
-                         method, s.channels);
-    });
-    cuxplain::bench::set_throughput(state, bytes_moved(s), static_cast<double>(out_count(s)));
-    cuxplain::bench::set_percent_of_peak(state, bytes_moved(s));
-  }
-  cudaStreamDestroy(stream);
+  const cuxplain::bench::CudaStream stream;
+  const Context ctx = Context::cuda(stream.get());
+  const std::vector<float> cells = make_cells(s);
+  cuxplain::Buffer<float> device_cells(ctx, cell_count(s));
+  cuxplain::copy_to_device(ctx, device_cells.data(), cells.data(), cells.size() * sizeof(float));
+  cuxplain::Buffer<float> out(ctx, out_count(s));
+  cuxplain::bench::time_cuda(state, ctx, [&] {
+    cuxplain::upsample(ctx, device_cells.data(), s.n, s.grid, s.grid, s.size, s.size, out.data(),
+                       method, s.channels);
+  });
+  cuxplain::bench::set_throughput(state, bytes_moved(s), static_cast<double>(out_count(s)));
+  cuxplain::bench::set_percent_of_peak(state, bytes_moved(s));
 }
 #endif
 
@@ -78,19 +74,14 @@ int main(int argc, char** argv) {
       benchmark::RegisterBenchmark(name("host", method, s).c_str(), host_case, method, s);
     }
   }
+  return cuxplain::bench::run_benchmarks(argc, argv, [] {
 #if CUXPLAIN_WITH_CUDA
-  if (cuxplain::bench::cuda_benchmarks_enabled()) {
     for (Interpolation method : {Interpolation::bicubic, Interpolation::nearest}) {
       for (Shape s : kShapes) {
         benchmark::RegisterBenchmark(name("cuda", method, s).c_str(), cuda_case, method, s)
             ->UseManualTime();
       }
     }
-  }
 #endif
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
+  });
 }
