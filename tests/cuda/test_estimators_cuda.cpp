@@ -7,46 +7,25 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <ostream>
 #include <string>
 #include <vector>
 
 #include <cuxplain/cuxplain.hpp>
 
 #include "common/cuda_stream.hpp"
+#include "common/estimator_cases.hpp"
 #include "common/test_utils.hpp"
 
 namespace cuxplain {
 namespace {
 
-constexpr Estimator kEstimators[] = {Estimator::jansen, Estimator::homma, Estimator::janon,
-                                     Estimator::glen, Estimator::saltelli};
-
+using test::EstimatorCase;
+using test::host_first_order;
+using test::host_total_order;
+using test::kEstimators;
+using test::make_outputs;
+using test::Outputs;
 using test::TestStream;
-
-struct Outputs {
-  std::vector<float> a, b, c;
-};
-
-/// c_i = (1 - w_i) a + w_i u, w_i = (i + 1) / (d + 1), everything shifted by `offset`.
-Outputs make_outputs(std::int64_t nb_design, std::int64_t d, float offset, std::uint32_t seed) {
-  Outputs out;
-  out.a = test::random_uniform(static_cast<std::size_t>(nb_design), seed);
-  out.b = test::random_uniform(static_cast<std::size_t>(nb_design), seed + 1);
-  const std::vector<float> u =
-      test::random_uniform(static_cast<std::size_t>(nb_design * d), seed + 2);
-  out.c.resize(u.size());
-  for (std::int64_t i = 0; i < d; ++i) {
-    const float weight = static_cast<float>(i + 1) / static_cast<float>(d + 1);
-    for (std::int64_t j = 0; j < nb_design; ++j) {
-      const std::size_t k = static_cast<std::size_t>(i * nb_design + j);
-      out.c[k] = (1.0f - weight) * out.a[static_cast<std::size_t>(j)] + weight * u[k] + offset;
-    }
-  }
-  for (float& v : out.a) v += offset;
-  for (float& v : out.b) v += offset;
-  return out;
-}
 
 /// The outputs on the device and the two estimators run there.
 struct DeviceOutputs {
@@ -67,19 +46,6 @@ struct DeviceOutputs {
   Buffer<float> a, b, c;
 };
 
-std::vector<float> host_total_order(Estimator estimator, const Outputs& y, std::int64_t nb_design,
-                                    std::int64_t d) {
-  std::vector<float> st(static_cast<std::size_t>(d), test::poison());
-  sobol_total_order(Context::host(), estimator, y.a.data(), y.c.data(), nb_design, d, st.data());
-  return st;
-}
-
-std::vector<float> host_first_order(const Outputs& y, std::int64_t nb_design, std::int64_t d) {
-  std::vector<float> s1(static_cast<std::size_t>(d), test::poison());
-  sobol_first_order(Context::host(), y.a.data(), y.b.data(), y.c.data(), nb_design, d, s1.data());
-  return s1;
-}
-
 /// Both backends sum in double, in different orders: they agree to float rounding.
 void expect_close(const std::vector<float>& cuda, const std::vector<float>& host,
                   const std::string& what) {
@@ -88,19 +54,6 @@ void expect_close(const std::vector<float>& cuda, const std::vector<float>& host
     EXPECT_NEAR(cuda[i], host[i], 1e-5 * std::max(1.0f, std::fabs(host[i])))
         << what << ", cell " << i;
   }
-}
-
-/// N, d and output offset
-struct EstimatorCase {
-  std::int64_t nb_design, d;
-  float offset;
-};
-
-/// Printed into the test names: N32_d64_offset100.
-std::ostream& operator<<(std::ostream& os, const EstimatorCase& c) {
-  const int whole = static_cast<int>(c.offset);
-  return os << "N" << c.nb_design << "_d" << c.d << "_offset" << (whole < 0 ? "minus" : "")
-            << (whole < 0 ? -whole : whole);
 }
 
 class EstimatorCudaCases : public ::testing::TestWithParam<EstimatorCase> {};
@@ -152,10 +105,7 @@ TEST(Estimators, CudaConstantOutputsGiveFiniteIndices) {
   CUXPLAIN_REQUIRE_CUDA();
   constexpr std::int64_t nb_design = 32, d = 4;
   const TestStream stream;
-  Outputs y;
-  y.a.assign(nb_design, 0.7f);
-  y.b.assign(nb_design, 0.7f);
-  y.c.assign(nb_design * d, 0.7f);
+  const Outputs y = test::constant_outputs(nb_design, d, 0.7f);
   const DeviceOutputs device(Context::cuda(stream.get()), y);
   for (Estimator estimator : kEstimators) {
     const std::vector<float> st = device.total_order(estimator, nb_design, d);
@@ -171,19 +121,8 @@ TEST(Estimators, CudaUnusedInputsScoreExactlyZero) {
   const TestStream stream;
   for (std::int64_t nb_design : {std::int64_t{256}, std::int64_t{20000}}) {
     constexpr std::int64_t d = 4;
-    const std::vector<float> x_a = test::random_uniform(nb_design * d, 21);
-    const std::vector<float> x_b = test::random_uniform(nb_design * d, 22);
-    Outputs y;
-    y.a.resize(nb_design);
-    y.b.resize(nb_design);
-    y.c.resize(nb_design * d);
-    for (std::int64_t j = 0; j < nb_design; ++j) {
-      y.a[j] = x_a[j * d];
-      y.b[j] = x_b[j * d];
-      for (std::int64_t i = 0; i < d; ++i)
-        y.c[i * nb_design + j] = i == 0 ? x_b[j * d] : x_a[j * d];
-    }
-    const DeviceOutputs device(Context::cuda(stream.get()), y);
+    const DeviceOutputs device(Context::cuda(stream.get()),
+                               test::first_input_outputs(nb_design, d));
     const std::vector<float> jansen = device.total_order(Estimator::jansen, nb_design, d);
     const std::vector<float> s1 = device.first_order(nb_design, d);
     EXPECT_NEAR(jansen[0], 1.0, 0.2);

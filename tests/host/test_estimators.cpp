@@ -7,12 +7,12 @@
 #include <cmath>
 #include <cstring>
 #include <random>
-#include <ostream>
 #include <string>
 #include <vector>
 
 #include <cuxplain/cuxplain.hpp>
 
+#include "common/estimator_cases.hpp"
 #include "common/test_utils.hpp"
 #include "reference/estimators.hpp"
 
@@ -20,50 +20,13 @@ namespace cuxplain {
 namespace {
 
 using test::error_message;
+using test::EstimatorCase;
 using test::expect_mentions;
-
-constexpr Estimator kEstimators[] = {Estimator::jansen, Estimator::homma, Estimator::janon,
-                                     Estimator::glen, Estimator::saltelli};
-
-/// Outputs on A, B and C_1..C_d where cell i matters more as i grows:
-/// c_i = (1 - w_i) a + w_i u with u independent, w_i = (i + 1) / (d + 1), all
-/// shifted by `offset` (logits sit far from zero; the textbook Homma and
-/// Saltelli forms lose digits there).
-struct Outputs {
-  std::vector<float> a, b, c;
-};
-
-Outputs make_outputs(std::int64_t nb_design, std::int64_t d, float offset, std::uint32_t seed) {
-  Outputs out;
-  out.a = test::random_uniform(static_cast<std::size_t>(nb_design), seed);
-  out.b = test::random_uniform(static_cast<std::size_t>(nb_design), seed + 1);
-  const std::vector<float> u =
-      test::random_uniform(static_cast<std::size_t>(nb_design * d), seed + 2);
-  out.c.resize(u.size());
-  for (std::int64_t i = 0; i < d; ++i) {
-    const float weight = static_cast<float>(i + 1) / static_cast<float>(d + 1);
-    for (std::int64_t j = 0; j < nb_design; ++j) {
-      const std::size_t k = static_cast<std::size_t>(i * nb_design + j);
-      out.c[k] = (1.0f - weight) * out.a[static_cast<std::size_t>(j)] + weight * u[k] + offset;
-    }
-  }
-  for (float& v : out.a) v += offset;
-  for (float& v : out.b) v += offset;
-  return out;
-}
-
-std::vector<float> total_order(Estimator estimator, const Outputs& y, std::int64_t nb_design,
-                               std::int64_t d) {
-  std::vector<float> st(static_cast<std::size_t>(d), test::poison());
-  sobol_total_order(Context::host(), estimator, y.a.data(), y.c.data(), nb_design, d, st.data());
-  return st;
-}
-
-std::vector<float> first_order(const Outputs& y, std::int64_t nb_design, std::int64_t d) {
-  std::vector<float> s1(static_cast<std::size_t>(d), test::poison());
-  sobol_first_order(Context::host(), y.a.data(), y.b.data(), y.c.data(), nb_design, d, s1.data());
-  return s1;
-}
+using test::host_first_order;
+using test::host_total_order;
+using test::kEstimators;
+using test::make_outputs;
+using test::Outputs;
 
 /// |got - want| <= tolerance * max(1, |want|) for every cell (NaN fails).
 void expect_close(const std::vector<float>& got, const std::vector<double>& want, double tolerance,
@@ -75,20 +38,6 @@ void expect_close(const std::vector<float>& got, const std::vector<double>& want
   }
 }
 
-/// N, d and output offset: N a power of two or not, both sides of the CUDA
-/// backend's warp/block threshold (1024) and its chunk size (8192).
-struct EstimatorCase {
-  std::int64_t nb_design, d;
-  float offset;
-};
-
-/// Printed into the test names: N32_d64_offset100.
-std::ostream& operator<<(std::ostream& os, const EstimatorCase& c) {
-  const int whole = static_cast<int>(c.offset);
-  return os << "N" << c.nb_design << "_d" << c.d << "_offset" << (whole < 0 ? "minus" : "")
-            << (whole < 0 ? -whole : whole);
-}
-
 class EstimatorCases : public ::testing::TestWithParam<EstimatorCase> {};
 
 TEST_P(EstimatorCases, EveryTotalOrderEstimatorMatchesReference) {
@@ -96,7 +45,7 @@ TEST_P(EstimatorCases, EveryTotalOrderEstimatorMatchesReference) {
   const Outputs y = make_outputs(nb_design, d, offset, 7);
   double norm = 0.0;  // over all estimators: Glen is exactly 0 or 2 when N = 2
   for (Estimator estimator : kEstimators) {
-    const std::vector<float> st = total_order(estimator, y, nb_design, d);
+    const std::vector<float> st = host_total_order(estimator, y, nb_design, d);
     const std::vector<double> want =
         reference::total_order(estimator, y.a, y.c, static_cast<std::size_t>(d));
     expect_close(st, want, 1e-5, to_string(estimator));
@@ -108,7 +57,7 @@ TEST_P(EstimatorCases, EveryTotalOrderEstimatorMatchesReference) {
 TEST_P(EstimatorCases, FirstOrderMatchesReference) {
   const auto [nb_design, d, offset] = GetParam();
   const Outputs y = make_outputs(nb_design, d, offset, 8);
-  const std::vector<float> s1 = first_order(y, nb_design, d);
+  const std::vector<float> s1 = host_first_order(y, nb_design, d);
   expect_close(s1, reference::first_order(y.a, y.b, y.c, static_cast<std::size_t>(d)), 1e-5,
                "first order");
   EXPECT_GT(test::l2_norm(s1), 0.0);
@@ -118,13 +67,15 @@ TEST_P(EstimatorCases, RepeatableBitForBit) {
   const auto [nb_design, d, offset] = GetParam();
   const Outputs y = make_outputs(nb_design, d, offset, 9);
   for (Estimator estimator : kEstimators) {
-    const std::vector<float> first = total_order(estimator, y, nb_design, d);
-    const std::vector<float> second = total_order(estimator, y, nb_design, d);
+    const std::vector<float> first = host_total_order(estimator, y, nb_design, d);
+    const std::vector<float> second = host_total_order(estimator, y, nb_design, d);
     EXPECT_EQ(std::memcmp(first.data(), second.data(), first.size() * sizeof(float)), 0)
         << to_string(estimator);
   }
 }
 
+// N a power of two or not, both sides of the CUDA backend's warp/block
+// threshold (1024) and its chunk size (8192).
 INSTANTIATE_TEST_SUITE_P(
     Estimators, EstimatorCases,
     ::testing::Values(EstimatorCase{2, 1, 0.0f}, EstimatorCase{5, 3, 0.0f},
@@ -135,43 +86,30 @@ INSTANTIATE_TEST_SUITE_P(
 
 TEST(Estimators, ConstantOutputsGiveFiniteIndices) {
   constexpr std::int64_t nb_design = 32, d = 4;
-  Outputs y;
-  y.a.assign(nb_design, 0.7f);
-  y.b.assign(nb_design, 0.7f);
-  y.c.assign(nb_design * d, 0.7f);
+  const Outputs y = test::constant_outputs(nb_design, d, 0.7f);
   for (Estimator estimator : kEstimators) {
-    for (float v : total_order(estimator, y, nb_design, d)) {
+    for (float v : host_total_order(estimator, y, nb_design, d)) {
       EXPECT_TRUE(std::isfinite(v)) << to_string(estimator);
     }
   }
-  for (float v : first_order(y, nb_design, d)) EXPECT_TRUE(std::isfinite(v));
+  for (float v : host_first_order(y, nb_design, d)) EXPECT_TRUE(std::isfinite(v));
 }
 
-/// y = x_0 on random A and B: cells 1.. never change the output, so Jansen's
-/// numerator sum((a - c_i)^2) is exactly zero for them; cell 0 carries all
-/// the variance (ST_0 and S_0 near 1).
+/// y = x_0 on random A and B: Jansen's numerator and the first-order index
+/// are exactly zero for cells 1..; cell 0 carries all the variance (ST_0 and
+/// S_0 near 1).
 TEST(Estimators, UnusedInputsScoreExactlyZero) {
   constexpr std::int64_t nb_design = 4096, d = 4;
-  const std::vector<float> x_a = test::random_uniform(nb_design * d, 21);
-  const std::vector<float> x_b = test::random_uniform(nb_design * d, 22);
-  Outputs y;
-  y.a.resize(nb_design);
-  y.b.resize(nb_design);
-  y.c.resize(nb_design * d);
-  for (std::int64_t j = 0; j < nb_design; ++j) {
-    y.a[j] = x_a[j * d];
-    y.b[j] = x_b[j * d];
-    for (std::int64_t i = 0; i < d; ++i) y.c[i * nb_design + j] = i == 0 ? x_b[j * d] : x_a[j * d];
-  }
-  const std::vector<float> jansen = total_order(Estimator::jansen, y, nb_design, d);
+  const Outputs y = test::first_input_outputs(nb_design, d);
+  const std::vector<float> jansen = host_total_order(Estimator::jansen, y, nb_design, d);
   EXPECT_NEAR(jansen[0], 1.0, 0.1);
   for (std::int64_t i = 1; i < d; ++i) EXPECT_EQ(jansen[i], 0.0f) << "cell " << i;
 
-  const std::vector<float> glen = total_order(Estimator::glen, y, nb_design, d);
+  const std::vector<float> glen = host_total_order(Estimator::glen, y, nb_design, d);
   EXPECT_NEAR(glen[0], 1.0, 0.1);
   for (std::int64_t i = 1; i < d; ++i) EXPECT_NEAR(glen[i], 0.0, 1e-6) << "cell " << i;
 
-  const std::vector<float> s1 = first_order(y, nb_design, d);
+  const std::vector<float> s1 = host_first_order(y, nb_design, d);
   EXPECT_NEAR(s1[0], 1.0, 0.1);
   for (std::int64_t i = 1; i < d; ++i) EXPECT_EQ(s1[i], 0.0f) << "cell " << i;
 }
@@ -203,11 +141,11 @@ TEST(Estimators, IshigamiKnownIndices) {
       y.c[i * nb_design + j] = static_cast<float>(ishigami(c));
     }
   }
-  const std::vector<float> st = total_order(Estimator::jansen, y, nb_design, d);
+  const std::vector<float> st = host_total_order(Estimator::jansen, y, nb_design, d);
   EXPECT_NEAR(st[0], 0.5576, 0.02);
   EXPECT_NEAR(st[1], 0.4424, 0.02);
   EXPECT_NEAR(st[2], 0.2437, 0.02);
-  const std::vector<float> s1 = first_order(y, nb_design, d);
+  const std::vector<float> s1 = host_first_order(y, nb_design, d);
   EXPECT_NEAR(s1[0], 0.3139, 0.03);
   EXPECT_NEAR(s1[1], 0.4424, 0.03);
   EXPECT_NEAR(s1[2], 0.0, 0.03);
