@@ -3,7 +3,6 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <ostream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -11,32 +10,14 @@
 #include <cuxplain/cuxplain.hpp>
 
 #include "common/cuda_stream.hpp"
+#include "common/sobol_design_cases.hpp"
 #include "common/test_utils.hpp"
 
 namespace cuxplain {
 namespace {
 
+using test::DesignCase;
 using test::TestStream;
-
-struct DesignCase {
-  std::int64_t nb_design, d;
-  bool with_b;
-};
-
-/// Printed into the test names: N32_d64_withB.
-std::ostream& operator<<(std::ostream& os, const DesignCase& c) {
-  return os << "N" << c.nb_design << "_d" << c.d << (c.with_b ? "_withB" : "_noB");
-}
-
-std::vector<DesignCase> design_cases() {
-  std::vector<DesignCase> cases;
-  for (std::int64_t nb_design : {2, 5, 32}) {
-    for (std::int64_t d : {1, 3, 64, 192}) {
-      for (bool with_b : {false, true}) cases.push_back({nb_design, d, with_b});
-    }
-  }
-  return cases;
-}
 
 class DesignCudaCases : public ::testing::TestWithParam<DesignCase> {};
 
@@ -66,7 +47,8 @@ TEST_P(DesignCudaCases, RowsEqualHostBitForBit) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(SobolDesign, DesignCudaCases, ::testing::ValuesIn(design_cases()));
+INSTANTIATE_TEST_SUITE_P(SobolDesign, DesignCudaCases,
+                         ::testing::ValuesIn(test::design_cases({1, 3, 64, 192})));
 
 }  // namespace
 }  // namespace cuxplain

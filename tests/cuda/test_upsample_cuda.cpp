@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <ostream>
 #include <string>
 #include <vector>
 
@@ -12,34 +11,24 @@
 
 #include "common/cuda_stream.hpp"
 #include "common/test_utils.hpp"
+#include "common/upsample_cases.hpp"
 
 namespace cuxplain {
 namespace {
 
 using test::TestStream;
+using test::UpsampleShape;
 
-struct Shape {
-  std::int64_t n, grid_h, grid_w, h, w, channels;
-  std::int64_t cell_count() const { return n * grid_h * grid_w * channels; }
-  std::int64_t out_count() const { return n * h * w * channels; }
-};
-
-/// Printed into the test names and messages: n1_8x8_to_224x224_c1.
-std::ostream& operator<<(std::ostream& os, const Shape& s) {
-  return os << "n" << s.n << "_" << s.grid_h << "x" << s.grid_w << "_to_" << s.h << "x" << s.w
-            << "_c" << s.channels;
-}
-
-const Shape kShapes[] = {
+const UpsampleShape kShapes[] = {
     {1, 8, 8, 224, 224, 1}, {4, 8, 8, 64, 64, 3}, {3, 7, 5, 23, 31, 1}, {1, 4, 6, 9, 13, 3},
     {2, 1, 1, 5, 7, 1},     {1, 1, 3, 4, 9, 3},   {1, 9, 7, 4, 3, 1},   {2, 3, 3, 3, 3, 3},
 };
 
-class UpsampleCudaShapes : public ::testing::TestWithParam<Shape> {};
+class UpsampleCudaShapes : public ::testing::TestWithParam<UpsampleShape> {};
 
 TEST_P(UpsampleCudaShapes, MatchesHost) {
   CUXPLAIN_REQUIRE_CUDA();
-  const Shape s = GetParam();
+  const UpsampleShape s = GetParam();
   const TestStream stream;
   const Context cuda = Context::cuda(stream.get());
   const std::vector<float> cells = test::random_uniform(s.cell_count(), 51, -1.0f, 1.0f);
@@ -66,7 +55,7 @@ TEST_P(UpsampleCudaShapes, MatchesHost) {
 
 TEST_P(UpsampleCudaShapes, ConstantGridStaysConstant) {
   CUXPLAIN_REQUIRE_CUDA();
-  const Shape s = GetParam();
+  const UpsampleShape s = GetParam();
   const TestStream stream;
   const Context cuda = Context::cuda(stream.get());
   const Buffer<float> cells =

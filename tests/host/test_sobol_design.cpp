@@ -5,19 +5,20 @@
 
 #include <cstdint>
 #include <cstring>
-#include <ostream>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include <cuxplain/cuxplain.hpp>
 
+#include "common/sobol_design_cases.hpp"
 #include "common/test_utils.hpp"
 #include "reference/sobol_design.hpp"
 
 namespace cuxplain {
 namespace {
 
+using test::DesignCase;
 using test::error_message;
 using test::expect_mentions;
 
@@ -35,26 +36,6 @@ std::vector<std::pair<std::int64_t, std::int64_t>> row_ranges(std::int64_t nb_de
   }
   ranges.push_back({total / 3, total - total / 3});
   return ranges;
-}
-
-struct DesignCase {
-  std::int64_t nb_design, d;
-  bool with_b;
-};
-
-/// Printed into the test names: N32_d64_withB.
-std::ostream& operator<<(std::ostream& os, const DesignCase& c) {
-  return os << "N" << c.nb_design << "_d" << c.d << (c.with_b ? "_withB" : "_noB");
-}
-
-std::vector<DesignCase> design_cases() {
-  std::vector<DesignCase> cases;
-  for (std::int64_t nb_design : {2, 5, 32}) {
-    for (std::int64_t d : {1, 3, 64}) {
-      for (bool with_b : {false, true}) cases.push_back({nb_design, d, with_b});
-    }
-  }
-  return cases;
 }
 
 class DesignCases : public ::testing::TestWithParam<DesignCase> {};
@@ -78,7 +59,8 @@ TEST_P(DesignCases, RowsEqualTheStackedMatricesBitForBit) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(SobolDesign, DesignCases, ::testing::ValuesIn(design_cases()));
+INSTANTIATE_TEST_SUITE_P(SobolDesign, DesignCases,
+                         ::testing::ValuesIn(test::design_cases({1, 3, 64})));
 
 TEST(SobolDesign, RowCount) {
   EXPECT_EQ(sobol_design_rows(32, 64, false), 32 * 65);

@@ -8,13 +8,13 @@
 #include <cstdint>
 #include <fstream>
 #include <sstream>
-#include <ostream>
 #include <string>
 #include <vector>
 
 #include <cuxplain/cuxplain.hpp>
 
 #include "common/test_utils.hpp"
+#include "common/upsample_cases.hpp"
 #include "reference/upsample.hpp"
 
 namespace cuxplain {
@@ -22,20 +22,9 @@ namespace {
 
 using test::error_message;
 using test::expect_mentions;
+using test::UpsampleShape;
 
-struct Shape {
-  std::int64_t n, grid_h, grid_w, h, w, channels;
-  std::int64_t cell_count() const { return n * grid_h * grid_w * channels; }
-  std::int64_t out_count() const { return n * h * w * channels; }
-};
-
-/// Printed into the test names and messages: n1_8x8_to_224x224_c1.
-std::ostream& operator<<(std::ostream& os, const Shape& s) {
-  return os << "n" << s.n << "_" << s.grid_h << "x" << s.grid_w << "_to_" << s.h << "x" << s.w
-            << "_c" << s.channels;
-}
-
-std::vector<float> run_upsample(const std::vector<float>& cells, const Shape& s,
+std::vector<float> run_upsample(const std::vector<float>& cells, const UpsampleShape& s,
                                 Interpolation method) {
   std::vector<float> out(static_cast<std::size_t>(s.out_count()), test::poison());
   upsample(Context::host(), cells.data(), s.n, s.grid_h, s.grid_w, s.h, s.w, out.data(), method,
@@ -45,15 +34,15 @@ std::vector<float> run_upsample(const std::vector<float>& cells, const Shape& s,
 
 /// Square and not, integer and non-integer scales, 1 and 3 channels, a
 /// single cell, a downscale and the same size.
-const Shape kShapes[] = {
+const UpsampleShape kShapes[] = {
     {1, 8, 8, 224, 224, 1}, {2, 8, 8, 64, 64, 3}, {3, 7, 5, 23, 31, 1}, {1, 4, 6, 9, 13, 3},
     {2, 1, 1, 5, 7, 1},     {1, 1, 3, 4, 9, 3},   {1, 9, 7, 4, 3, 1},   {2, 3, 3, 3, 3, 3},
 };
 
-class UpsampleShapes : public ::testing::TestWithParam<Shape> {};
+class UpsampleShapes : public ::testing::TestWithParam<UpsampleShape> {};
 
 TEST_P(UpsampleShapes, BicubicMatchesReference) {
-  const Shape s = GetParam();
+  const UpsampleShape s = GetParam();
   const std::vector<float> cells = test::random_uniform(s.cell_count(), 41, -1.0f, 1.0f);
   const std::vector<float> out = run_upsample(cells, s, Interpolation::bicubic);
   const std::vector<double> want =
@@ -66,7 +55,7 @@ TEST_P(UpsampleShapes, BicubicMatchesReference) {
 }
 
 TEST_P(UpsampleShapes, NearestMatchesReferenceExactly) {
-  const Shape s = GetParam();
+  const UpsampleShape s = GetParam();
   const std::vector<float> cells = test::random_uniform(s.cell_count(), 42, -1.0f, 1.0f);
   const std::vector<float> out = run_upsample(cells, s, Interpolation::nearest);
   const std::vector<double> want =
@@ -78,7 +67,7 @@ TEST_P(UpsampleShapes, NearestMatchesReferenceExactly) {
 }
 
 TEST_P(UpsampleShapes, ConstantGridStaysConstant) {
-  const Shape s = GetParam();
+  const UpsampleShape s = GetParam();
   const std::vector<float> cells(static_cast<std::size_t>(s.cell_count()), 0.37f);
   for (float v : run_upsample(cells, s, Interpolation::bicubic)) ASSERT_NEAR(v, 0.37f, 1e-6) << s;
   for (float v : run_upsample(cells, s, Interpolation::nearest)) ASSERT_EQ(v, 0.37f) << s;
@@ -87,7 +76,7 @@ TEST_P(UpsampleShapes, ConstantGridStaysConstant) {
 INSTANTIATE_TEST_SUITE_P(Upsample, UpsampleShapes, ::testing::ValuesIn(kShapes));
 
 TEST(Upsample, SameSizeBicubicIsAnExactCopy) {
-  const Shape s{2, 6, 5, 6, 5, 3};
+  const UpsampleShape s{2, 6, 5, 6, 5, 3};
   const std::vector<float> cells = test::random_uniform(s.cell_count(), 43, -1.0f, 1.0f);
   EXPECT_EQ(run_upsample(cells, s, Interpolation::bicubic), cells);
   EXPECT_EQ(run_upsample(cells, s, Interpolation::nearest), cells);
@@ -109,7 +98,7 @@ TEST(Upsample, MatchesOpenCvResize) {
     if (line.rfind("case ", 0) != 0) continue;
     std::istringstream header(line.substr(5));
     std::string method;
-    Shape s{1, 0, 0, 0, 0, 0};
+    UpsampleShape s{1, 0, 0, 0, 0, 0};
     header >> method >> s.grid_h >> s.grid_w >> s.h >> s.w >> s.channels;
     const std::vector<float> cells = read_floats(file, s.cell_count());
     const std::vector<float> want = read_floats(file, s.out_count());
