@@ -9,39 +9,28 @@
 #include <cstdint>
 #include <cstring>
 #include <optional>
-#include <sstream>
 #include <string>
-#include <tuple>
 #include <vector>
 
 #include <cuxplain/cuxplain.hpp>
 
 #include "common/cuda_stream.hpp"
+#include "common/perturbation_cases.hpp"
 #include "common/test_utils.hpp"
 
 namespace cuxplain {
 namespace {
 
-struct Shape {
-  std::int64_t c, h, w, grid;
-};
-
-const std::vector<Shape> kShapes = {
-    {3, 32, 32, 8},  {3, 30, 30, 8}, {3, 24, 40, 8}, {2, 7, 13, 3},   {3, 24, 40, 1},
-    {3, 16, 16, 16}, {1, 7, 13, 7},  {2, 13, 7, 5},  {2, 33, 35, 18},
-};
-
-constexpr std::int64_t kNumMasks = 3;
-
-const char* name_of(Layout layout) { return layout == Layout::nchw ? "nchw" : "nhwc"; }
-
-std::string describe(const Shape& s, Layout layout, const PerturbationParams& p) {
-  std::ostringstream out;
-  out << to_string(p.kind) << " " << to_string(p.interpolation) << " " << name_of(layout)
-      << (p.per_channel ? " per-channel" : "") << " c=" << s.c << " h=" << s.h << " w=" << s.w
-      << " g=" << s.grid << " baseline=" << p.baseline << " sigma=" << p.sigma;
-  return out.str();
-}
+using test::BlurCase;
+using test::describe;
+using test::kNumMasks;
+using test::kPerturbShapes;
+using test::make_inputs;
+using test::name_of;
+using test::params_for;
+using test::PerturbInputs;
+using test::PerturbParam;
+using test::PerturbShape;
 
 /// Bitwise equality of two arrays (floats compared as bits, so NaN poison
 /// left in an unwritten element fails), naming the first difference.
@@ -76,26 +65,12 @@ class CudaTest : public ::testing::Test {
   std::optional<test::TestStream> stream_;
 };
 
-struct Inputs {
-  std::vector<float> image;
-  std::vector<float> masks;
-  std::vector<float> blurred;
-};
-
-Inputs make_inputs(const Shape& s, const PerturbationParams& p, std::int64_t num_masks,
-                   std::uint32_t seed) {
-  const auto image_size = static_cast<std::size_t>(s.c * s.h * s.w);
-  return {test::random_uniform(image_size, seed),
-          test::random_uniform(static_cast<std::size_t>(num_masks * mask_cells(p, s.c)), seed + 1),
-          test::random_uniform(image_size, seed + 2)};
-}
-
 /// perturb on both backends with the same inputs; returns {cuda, host} outputs
 /// as raw element bits.
 template <class T>
-std::pair<std::vector<T>, std::vector<T>> run_both(const Context& cuda, const Shape& s,
+std::pair<std::vector<T>, std::vector<T>> run_both(const Context& cuda, const PerturbShape& s,
                                                    Layout layout, const PerturbationParams& p,
-                                                   const Inputs& in, std::int64_t num_masks,
+                                                   const PerturbInputs& in, std::int64_t num_masks,
                                                    DType type, T poison) {
   const std::size_t count = static_cast<std::size_t>(num_masks * s.c * s.h * s.w);
   const Buffer<float> image = test::upload(cuda, in.image);
@@ -112,21 +87,7 @@ std::pair<std::vector<T>, std::vector<T>> run_both(const Context& cuda, const Sh
   return {std::move(from_cuda), std::move(from_host)};
 }
 
-PerturbationParams params_for(Perturbation kind, Interpolation interpolation, bool per_channel,
-                              std::int64_t grid) {
-  PerturbationParams p;
-  p.kind = kind;
-  p.interpolation = interpolation;
-  p.per_channel = per_channel;
-  p.grid_size = grid;
-  p.baseline = 0.25f;
-  p.sigma = 1.5f;
-  return p;
-}
-
 // ---------------------------------------------------------------- perturb --
-
-using PerturbParam = std::tuple<Perturbation, Layout, Interpolation, bool>;
 
 class PerturbCudaVsHost : public CudaTest, public ::testing::WithParamInterface<PerturbParam> {};
 
@@ -135,9 +96,9 @@ TEST_P(PerturbCudaVsHost, BitIdenticalOnEveryShape) {
   const auto [kind, layout, interpolation, per_channel] = GetParam();
   const Context ctx = cuda();
   std::uint32_t seed = 100;
-  for (const Shape& s : kShapes) {
+  for (const PerturbShape& s : kPerturbShapes) {
     const PerturbationParams p = params_for(kind, interpolation, per_channel, s.grid);
-    const Inputs in = make_inputs(s, p, kNumMasks, seed += 10);
+    const PerturbInputs in = make_inputs(s, p, kNumMasks, seed += 10);
     const auto [from_cuda, from_host] =
         run_both<float>(ctx, s, layout, p, in, kNumMasks, DType::f32, test::poison());
     EXPECT_GT(test::l2_norm(from_cuda), 0.0) << describe(s, layout, p);
@@ -145,59 +106,23 @@ TEST_P(PerturbCudaVsHost, BitIdenticalOnEveryShape) {
   }
 }
 
-std::string perturb_param_name(const ::testing::TestParamInfo<PerturbParam>& info) {
-  const auto [kind, layout, interpolation, per_channel] = info.param;
-  return std::string(to_string(kind)) + "_" + name_of(layout) + "_" + to_string(interpolation) +
-         (per_channel ? "_per_channel" : "");
-}
-
-INSTANTIATE_TEST_SUITE_P(
-    AllModes, PerturbCudaVsHost,
-    ::testing::Combine(::testing::Values(Perturbation::inpainting, Perturbation::blurring,
-                                         Perturbation::amplitude),
-                       ::testing::Values(Layout::nchw, Layout::nhwc),
-                       ::testing::Values(Interpolation::nearest, Interpolation::nearest_exact,
-                                         Interpolation::bilinear),
-                       ::testing::Bool()),
-    perturb_param_name);
+INSTANTIATE_TEST_SUITE_P(AllModes, PerturbCudaVsHost, test::all_perturb_params(),
+                         test::perturb_param_name);
 
 class PerturbCuda : public CudaTest {};
 
 TEST_F(PerturbCuda, HalfOutputsBitIdentical) {
   CUXPLAIN_REQUIRE_CUDA();
   const Context ctx = cuda();
-  // Ordinary values, outputs past the f16 range (huge baseline) and in the
-  // subnormal range (tiny sigma).
-  const struct {
-    Perturbation kind;
-    float baseline;
-    float sigma;
-  } cases[] = {{Perturbation::inpainting, 0.25f, 1.5f},
-               {Perturbation::blurring, 0.25f, 1.5f},
-               {Perturbation::amplitude, 0.25f, 1.5f},
-               {Perturbation::inpainting, 7e4f, 1.5f},
-               {Perturbation::amplitude, 0.25f, 2e-5f}};
   std::uint32_t seed = 500;
   for (DType type : {DType::f16, DType::bf16}) {
-    for (const Shape& s : {Shape{3, 24, 40, 8}, Shape{2, 7, 13, 3}}) {
-      for (const auto& hc : cases) {
-        for (Layout layout : {Layout::nchw, Layout::nhwc}) {
-          for (Interpolation mode :
-               {Interpolation::nearest, Interpolation::nearest_exact, Interpolation::bilinear}) {
-            for (bool per_channel : {false, true}) {
-              PerturbationParams p = params_for(hc.kind, mode, per_channel, s.grid);
-              p.baseline = hc.baseline;
-              p.sigma = hc.sigma;
-              const Inputs in = make_inputs(s, p, kNumMasks, seed += 10);
-              const auto [from_cuda, from_host] = run_both<std::uint16_t>(
-                  ctx, s, layout, p, in, kNumMasks, type, 0xffff);  // 0xffff: NaN in both formats
-              const std::string what =
-                  std::string(type == DType::f16 ? "f16 " : "bf16 ") + describe(s, layout, p);
-              EXPECT_TRUE(same_bits(from_cuda, from_host, what));
-            }
-          }
-        }
-      }
+    for (const auto& [s, layout, p] : test::half_output_cases()) {
+      const PerturbInputs in = make_inputs(s, p, kNumMasks, seed += 10);
+      const auto [from_cuda, from_host] = run_both<std::uint16_t>(
+          ctx, s, layout, p, in, kNumMasks, type, 0xffff);  // 0xffff: NaN in both formats
+      const std::string what =
+          std::string(type == DType::f16 ? "f16 " : "bf16 ") + describe(s, layout, p);
+      EXPECT_TRUE(same_bits(from_cuda, from_host, what));
     }
   }
 }
@@ -207,11 +132,11 @@ TEST_F(PerturbCuda, MoreMasksThanTheGridHoldsLoopOverMasks) {
   // stride over masks.
   CUXPLAIN_REQUIRE_CUDA();
   const Context ctx = cuda();
-  const Shape s{2, 5, 6, 2};
+  const PerturbShape s{2, 5, 6, 2};
   const std::int64_t num_masks = 70000;
   for (Interpolation mode : {Interpolation::nearest_exact, Interpolation::bilinear}) {
     const PerturbationParams p = params_for(Perturbation::blurring, mode, true, s.grid);
-    const Inputs in = make_inputs(s, p, num_masks, 77);
+    const PerturbInputs in = make_inputs(s, p, num_masks, 77);
     const auto [from_cuda, from_host] =
         run_both<float>(ctx, s, Layout::nhwc, p, in, num_masks, DType::f32, test::poison());
     EXPECT_TRUE(same_bits(from_cuda, from_host, describe(s, Layout::nhwc, p)));
@@ -224,14 +149,14 @@ TEST_F(PerturbCuda, OutputsPast2To31ElementsAreIndexedIn64Bits) {
   // masks with the host computing just those.
   CUXPLAIN_REQUIRE_CUDA();
   const Context ctx = cuda();
-  const Shape s{3, 224, 224, 8};
+  const PerturbShape s{3, 224, 224, 8};
   const std::int64_t num_masks = 14300;
   const std::int64_t image_size = s.c * s.h * s.w;
   ASSERT_GT(num_masks * image_size, std::int64_t{1} << 31);
   for (Layout layout : {Layout::nchw, Layout::nhwc}) {
     const PerturbationParams p =
         params_for(Perturbation::inpainting, Interpolation::nearest_exact, false, s.grid);
-    const Inputs in = make_inputs(s, p, num_masks, 31);
+    const PerturbInputs in = make_inputs(s, p, num_masks, 31);
     Buffer<std::uint16_t> out;
     try {
       out = Buffer<std::uint16_t>(ctx, num_masks * image_size);
@@ -285,15 +210,12 @@ TEST_F(PerturbCuda, HostPointersAreRejectedNamingTheArgument) {
 
 // --------------------------------------------------------------- box blur --
 
-struct BlurCase {
-  std::int64_t n, c, h, w, k;
-};
-
-const std::vector<BlurCase> kBlurCases = {
-    {2, 3, 24, 40, 10}, {1, 3, 32, 32, 3}, {1, 2, 7, 13, 25},
-    {1, 3, 9, 1, 4},    {1, 2, 1, 11, 6},  {1, 1, 1, 1, 5},
-    {3, 1, 5, 6, 2},    {1, 3, 16, 16, 1}, {5, 3, 224, 224, 10},
-};
+/// The host test's cases and five 224 x 224 images: a grid of many blocks.
+std::vector<BlurCase> blur_cases() {
+  std::vector<BlurCase> cases = test::kBlurCases;
+  cases.push_back({5, 3, 224, 224, 10});
+  return cases;
+}
 
 class BoxBlurCudaVsHost : public CudaTest, public ::testing::WithParamInterface<Layout> {};
 
@@ -302,12 +224,10 @@ TEST_P(BoxBlurCudaVsHost, BitIdentical) {
   const Layout layout = GetParam();
   const Context ctx = cuda();
   std::uint32_t seed = 900;
-  for (const BlurCase& b : kBlurCases) {
+  for (const BlurCase& b : blur_cases()) {
     const auto images =
         test::random_uniform(static_cast<std::size_t>(b.n * b.c * b.h * b.w), ++seed);
-    std::ostringstream what;
-    what << name_of(layout) << " n=" << b.n << " c=" << b.c << " h=" << b.h << " w=" << b.w
-         << " k=" << b.k;
+    const std::string what = describe(b, layout);
 
     const Buffer<float> device_images = test::upload(ctx, images);
     const Buffer<float> out = test::poisoned(ctx, static_cast<std::int64_t>(images.size()));
@@ -318,14 +238,14 @@ TEST_P(BoxBlurCudaVsHost, BitIdentical) {
     std::vector<float> from_host(images.size(), test::poison());
     box_blur(Context::host(), {images.data(), b.n, b.c, b.h, b.w, layout}, b.k,
              {from_host.data(), b.n, b.c, b.h, b.w, layout});
-    EXPECT_GT(test::l2_norm(from_cuda), 0.0) << what.str();
-    EXPECT_TRUE(same_bits(from_cuda, from_host, what.str()));
+    EXPECT_GT(test::l2_norm(from_cuda), 0.0) << what;
+    EXPECT_TRUE(same_bits(from_cuda, from_host, what));
 
     // In place on the device.
     Buffer<float> in_place = test::upload(ctx, images);
     box_blur(ctx, {in_place.data(), b.n, b.c, b.h, b.w, layout}, b.k,
              {in_place.data(), b.n, b.c, b.h, b.w, layout});
-    EXPECT_TRUE(same_bits(test::download(ctx, in_place), from_host, what.str() + " in place"));
+    EXPECT_TRUE(same_bits(test::download(ctx, in_place), from_host, what + " in place"));
   }
 }
 

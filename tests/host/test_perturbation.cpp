@@ -11,14 +11,13 @@
 #include <cstring>
 #include <limits>
 #include <random>
-#include <sstream>
 #include <string>
-#include <tuple>
 #include <vector>
 
 #include <cuxplain/cuxplain.hpp>
 #include <cuxplain/detail/perturbation.hpp>
 
+#include "common/perturbation_cases.hpp"
 #include "common/test_utils.hpp"
 #include "reference/perturbation_reference.hpp"
 
@@ -27,43 +26,19 @@ namespace {
 
 // ------------------------------------------------------------ shared cases --
 
-struct Shape {
-  std::int64_t c, h, w, grid;
-};
-
-/// Square, non-square, odd, integer (32/8) and non-integer (30/8, 40/8 vs
-/// 24/8, 13/3) scales, a 1-cell grid, grids as large as the image, and 18
-/// cells on 33 rows, where a precomputed scale misplaces row 27.
-const std::vector<Shape> kShapes = {
-    {3, 32, 32, 8},  {3, 30, 30, 8}, {3, 24, 40, 8}, {2, 7, 13, 3},   {3, 24, 40, 1},
-    {3, 16, 16, 16}, {1, 7, 13, 7},  {2, 13, 7, 5},  {2, 33, 35, 18},
-};
-
-constexpr std::int64_t kNumMasks = 3;
-constexpr float kBaseline = 0.25f;
-constexpr float kSigma = 1.5f;
-
-const char* name_of(Layout layout) { return layout == Layout::nchw ? "nchw" : "nhwc"; }
-
-std::string describe(const Shape& s, Layout layout, const PerturbationParams& p) {
-  std::ostringstream out;
-  out << to_string(p.kind) << " " << to_string(p.interpolation) << " " << name_of(layout)
-      << (p.per_channel ? " per-channel" : "") << " c=" << s.c << " h=" << s.h << " w=" << s.w
-      << " g=" << s.grid;
-  return out.str();
-}
-
-PerturbationParams params_for(Perturbation kind, Interpolation interpolation, bool per_channel,
-                              std::int64_t grid) {
-  PerturbationParams p;
-  p.kind = kind;
-  p.interpolation = interpolation;
-  p.per_channel = per_channel;
-  p.grid_size = grid;
-  p.baseline = kBaseline;
-  p.sigma = kSigma;
-  return p;
-}
+using test::BlurCase;
+using test::describe;
+using test::kBaseline;
+using test::kBlurCases;
+using test::kNumMasks;
+using test::kPerturbShapes;
+using test::kSigma;
+using test::make_inputs;
+using test::name_of;
+using test::params_for;
+using test::PerturbInputs;
+using test::PerturbParam;
+using test::PerturbShape;
 
 reference::PerturbCase reference_case(const PerturbationParams& p) {
   reference::PerturbCase r;
@@ -350,35 +325,15 @@ TEST(HalfConversion, DecodingIsExact) {
 
 // ------------------------------------------------------- perturb vs reference --
 
-struct Inputs {
-  std::vector<float> image;
-  std::vector<float> masks;
-  std::vector<float> blurred;
-};
-
-Inputs make_inputs(const Shape& s, const PerturbationParams& p, std::uint32_t seed) {
-  Inputs in;
-  const auto image_size = static_cast<std::size_t>(s.c * s.h * s.w);
-  in.image = test::random_uniform(image_size, seed);
-  in.masks =
-      test::random_uniform(static_cast<std::size_t>(kNumMasks * mask_cells(p, s.c)), seed + 1);
-  // Any image-shaped fill exercises the blurring formula; random values make
-  // a wrong index visible where a smooth blur would hide it.
-  in.blurred = test::random_uniform(image_size, seed + 2);
-  return in;
-}
-
-using PerturbParam = std::tuple<Perturbation, Layout, Interpolation, bool>;
-
 class PerturbVsReference : public ::testing::TestWithParam<PerturbParam> {};
 
 TEST_P(PerturbVsReference, EveryShapeMatchesTheDoubleReference) {
   const auto [kind, layout, interpolation, per_channel] = GetParam();
   const Context ctx = Context::host();
   std::uint32_t seed = 100;
-  for (const Shape& s : kShapes) {
+  for (const PerturbShape& s : kPerturbShapes) {
     const PerturbationParams p = params_for(kind, interpolation, per_channel, s.grid);
-    const Inputs in = make_inputs(s, p, seed += 10);
+    const PerturbInputs in = make_inputs(s, p, kNumMasks, seed += 10);
     const ConstImageView image{in.image.data(), 1, s.c, s.h, s.w, layout};
     std::vector<float> out(static_cast<std::size_t>(kNumMasks * s.c * s.h * s.w), test::poison());
     perturb(ctx, image, in.masks.data(), kNumMasks, p, in.blurred.data(), out.data());
@@ -390,27 +345,14 @@ TEST_P(PerturbVsReference, EveryShapeMatchesTheDoubleReference) {
   }
 }
 
-std::string perturb_param_name(const ::testing::TestParamInfo<PerturbParam>& info) {
-  const auto [kind, layout, interpolation, per_channel] = info.param;
-  return std::string(to_string(kind)) + "_" + name_of(layout) + "_" + to_string(interpolation) +
-         (per_channel ? "_per_channel" : "");
-}
-
-INSTANTIATE_TEST_SUITE_P(
-    AllModes, PerturbVsReference,
-    ::testing::Combine(::testing::Values(Perturbation::inpainting, Perturbation::blurring,
-                                         Perturbation::amplitude),
-                       ::testing::Values(Layout::nchw, Layout::nhwc),
-                       ::testing::Values(Interpolation::nearest, Interpolation::nearest_exact,
-                                         Interpolation::bilinear),
-                       ::testing::Bool()),
-    perturb_param_name);
+INSTANTIATE_TEST_SUITE_P(AllModes, PerturbVsReference, test::all_perturb_params(),
+                         test::perturb_param_name);
 
 TEST(Perturb, MaskValuesOfZeroAndOneGiveTheFillAndTheImage) {
   // Exact special cases of the formula: m = 1 keeps the image, m = 0 gives
   // the baseline; amplitude scales by +-0.5 sigma.
   const Context ctx = Context::host();
-  const Shape s{3, 12, 20, 4};
+  const PerturbShape s{3, 12, 20, 4};
   PerturbationParams p =
       params_for(Perturbation::inpainting, Interpolation::nearest_exact, false, 4);
   const auto image = test::random_uniform(static_cast<std::size_t>(s.c * s.h * s.w), 3);
@@ -450,65 +392,37 @@ TEST(Perturb, ZeroMasksWritesNothing) {
 using HalfDecoder = double (*)(std::uint16_t);
 using HalfRounder = std::uint16_t (*)(float);
 
-struct HalfCase {
-  Perturbation kind;
-  float baseline;
-  float sigma;
-};
-
 void check_half_outputs(DType type, HalfDecoder decode, HalfRounder round, double half_ulp) {
   const Context ctx = Context::host();
-  // Ordinary values, plus inputs that drive the outputs into Inf (a huge
-  // baseline) and into subnormals (a tiny sigma).
-  const HalfCase cases[] = {{Perturbation::inpainting, kBaseline, kSigma},
-                            {Perturbation::blurring, kBaseline, kSigma},
-                            {Perturbation::amplitude, kBaseline, kSigma},
-                            {Perturbation::inpainting, 7e4f, kSigma},
-                            {Perturbation::amplitude, kBaseline, 2e-5f}};
   std::uint32_t seed = 500;
-  for (const Shape& s : {Shape{3, 24, 40, 8}, Shape{2, 7, 13, 3}}) {
-    for (const HalfCase& hc : cases) {
-      for (Layout layout : {Layout::nchw, Layout::nhwc}) {
-        for (Interpolation mode :
-             {Interpolation::nearest, Interpolation::nearest_exact, Interpolation::bilinear}) {
-          for (bool per_channel : {false, true}) {
-            PerturbationParams p = params_for(hc.kind, mode, per_channel, s.grid);
-            p.baseline = hc.baseline;
-            p.sigma = hc.sigma;
-            const Inputs in = make_inputs(s, p, seed += 10);
-            const ConstImageView image{in.image.data(), 1, s.c, s.h, s.w, layout};
-            const std::size_t count = static_cast<std::size_t>(kNumMasks * s.c * s.h * s.w);
-            std::vector<float> f32(count, test::poison());
-            std::vector<std::uint16_t> half(count, 0xffff);  // NaN in both formats
-            perturb(ctx, image, in.masks.data(), kNumMasks, p, in.blurred.data(), f32.data());
-            perturb(ctx, image, in.masks.data(), kNumMasks, p, in.blurred.data(), half.data(),
-                    type);
-            const auto expected = reference::perturb(in.image, s.c, s.h, s.w, layout, in.masks,
-                                                     kNumMasks, reference_case(p), in.blurred);
-            const std::string what = describe(s, layout, p) + " baseline " +
-                                     std::to_string(p.baseline) + " sigma " +
-                                     std::to_string(p.sigma);
-            double norm = 0.0;
-            for (std::size_t i = 0; i < count; ++i) {
-              // The half output is the float result rounded to nearest even...
-              ASSERT_EQ(half[i], round(f32[i])) << what << " element " << i << " f32 " << f32[i];
-              // ...and so within half a half-ulp (plus the float error) of the
-              // exact value, or Inf past the largest finite half.
-              const double value = decode(half[i]);
-              norm += std::isfinite(value) ? value * value : 1.0;
-              if (std::isinf(value)) {
-                ASSERT_GE(std::fabs(expected[i]), 65504.0) << what << " element " << i;
-              } else {
-                const double tolerance = std::max(std::fabs(expected[i]) * half_ulp, 1e-37) +
-                                         1e-6 * std::max(1.0, std::fabs(expected[i]));
-                ASSERT_NEAR(value, expected[i], tolerance) << what << " element " << i;
-              }
-            }
-            EXPECT_GT(norm, 0.0) << what;
-          }
-        }
+  for (const auto& [s, layout, p] : test::half_output_cases()) {
+    const PerturbInputs in = make_inputs(s, p, kNumMasks, seed += 10);
+    const ConstImageView image{in.image.data(), 1, s.c, s.h, s.w, layout};
+    const std::size_t count = static_cast<std::size_t>(kNumMasks * s.c * s.h * s.w);
+    std::vector<float> f32(count, test::poison());
+    std::vector<std::uint16_t> half(count, 0xffff);  // NaN in both formats
+    perturb(ctx, image, in.masks.data(), kNumMasks, p, in.blurred.data(), f32.data());
+    perturb(ctx, image, in.masks.data(), kNumMasks, p, in.blurred.data(), half.data(), type);
+    const auto expected = reference::perturb(in.image, s.c, s.h, s.w, layout, in.masks,
+                                             kNumMasks, reference_case(p), in.blurred);
+    const std::string what = describe(s, layout, p);
+    double norm = 0.0;
+    for (std::size_t i = 0; i < count; ++i) {
+      // The half output is the float result rounded to nearest even...
+      ASSERT_EQ(half[i], round(f32[i])) << what << " element " << i << " f32 " << f32[i];
+      // ...and so within half a half-ulp (plus the float error) of the
+      // exact value, or Inf past the largest finite half.
+      const double value = decode(half[i]);
+      norm += std::isfinite(value) ? value * value : 1.0;
+      if (std::isinf(value)) {
+        ASSERT_GE(std::fabs(expected[i]), 65504.0) << what << " element " << i;
+      } else {
+        const double tolerance = std::max(std::fabs(expected[i]) * half_ulp, 1e-37) +
+                                 1e-6 * std::max(1.0, std::fabs(expected[i]));
+        ASSERT_NEAR(value, expected[i], tolerance) << what << " element " << i;
       }
     }
+    EXPECT_GT(norm, 0.0) << what;
   }
 }
 
@@ -525,19 +439,6 @@ TEST(PerturbHalfOutput, Bf16IsTheFloatResultRoundedToNearestEven) {
 
 // ------------------------------------------------------------------ box blur --
 
-struct BlurCase {
-  std::int64_t n, c, h, w, k;
-};
-
-const std::vector<BlurCase> kBlurCases = {
-    {2, 3, 24, 40, 10},                     // the default 10 x 10 box, window [p-5, p+4]
-    {1, 3, 32, 32, 3},  {1, 2, 7, 13, 25},  // window wider than the image: repeated reflection
-    {1, 3, 9, 1, 4},                        // 1-pixel-wide image
-    {1, 2, 1, 11, 6},                       // 1-pixel-tall image
-    {1, 1, 1, 1, 5},    {3, 1, 5, 6, 2},    // even size: anchor 1, window [p-1, p]
-    {1, 3, 16, 16, 1},                      // identity
-};
-
 class BoxBlurVsReference : public ::testing::TestWithParam<Layout> {};
 
 TEST_P(BoxBlurVsReference, MatchesTheLiteral2DWindowMean) {
@@ -551,18 +452,16 @@ TEST_P(BoxBlurVsReference, MatchesTheLiteral2DWindowMean) {
     box_blur(ctx, {images.data(), b.n, b.c, b.h, b.w, layout}, b.k,
              {out.data(), b.n, b.c, b.h, b.w, layout});
     const auto expected = reference::box_blur(images, b.n, b.c, b.h, b.w, layout, b.k);
-    std::ostringstream what;
-    what << name_of(layout) << " n=" << b.n << " c=" << b.c << " h=" << b.h << " w=" << b.w
-         << " k=" << b.k;
-    EXPECT_GT(test::l2_norm(out), 0.0) << what.str();
-    EXPECT_TRUE(close_to_reference(out, expected, 1e-6, what.str()));
+    const std::string what = describe(b, layout);
+    EXPECT_GT(test::l2_norm(out), 0.0) << what;
+    EXPECT_TRUE(close_to_reference(out, expected, 1e-6, what));
     if (b.k == 1) EXPECT_EQ(out, images) << "a 1 x 1 box is the identity";
 
     // In place gives the same result.
     std::vector<float> in_place = images;
     box_blur(ctx, {in_place.data(), b.n, b.c, b.h, b.w, layout}, b.k,
              {in_place.data(), b.n, b.c, b.h, b.w, layout});
-    EXPECT_EQ(in_place, out) << what.str() << " in place";
+    EXPECT_EQ(in_place, out) << what << " in place";
   }
 }
 
