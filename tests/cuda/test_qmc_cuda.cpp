@@ -29,6 +29,9 @@ struct Case {
   std::uint64_t seed;
 };
 
+/// gtest prints parameters in test listings; the name says it all.
+void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
+
 std::vector<float> host_samples(const Case& c) {
   std::vector<float> out(static_cast<std::size_t>(c.n * c.dims), test::poison());
   generate_samples(Context::host(), c.sampler, c.n, c.dims, out.data(), c.skip, c.seed);
