@@ -1,0 +1,234 @@
+#pragma once
+// cuxplain::nn: a feed-forward network built in C++ that runs forward and
+// interval bound propagation (IBP) on both backends, batched.
+//
+//   nn::NetworkBuilder b;
+//   auto x = b.input({1, 28, 28});
+//   x = b.conv(x, 32, 3, 3, conv1_w, conv1_b);   // weight [out_c][in_c][kh][kw]
+//   x = b.relu(x);
+//   x = b.max_pool(x, {2, 2, 2, 2});
+//   x = b.flatten(x);
+//   x = b.dense(x, 10, fc_w, fc_b);              // weight [out][in], y = W x + b
+//   nn::Network net = b.build(ctx, x);           // weights (and |W|) uploaded once
+//   net.forward(ctx, images, n, logits);
+//   net.bounds(ctx, lower, upper, n, out_lower, out_upper);
+//   net.margin_upper_bounds(ctx, lower, upper, n, targets, margins);
+//
+// Weights use the PyTorch / ONNX layouts so that a model loader can hand them
+// over unchanged.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/context.hpp"
+#include "core/views.hpp"
+
+namespace cuxplain::detail {
+struct NnBuilderState;
+struct NnNetworkState;
+}  // namespace cuxplain::detail
+
+namespace cuxplain::nn {
+
+/// Shape of one sample: C x H x W (a batch is NCHW, samples contiguous). A
+/// flat vector of f features is f x 1 x 1.
+struct Shape {
+  std::int64_t c = 0;
+  std::int64_t h = 1;
+  std::int64_t w = 1;
+  constexpr std::int64_t size() const { return c * h * w; }
+  friend constexpr bool operator==(const Shape& a, const Shape& b) {
+    return a.c == b.c && a.h == b.h && a.w == b.w;
+  }
+  friend constexpr bool operator!=(const Shape& a, const Shape& b) { return !(a == b); }
+};
+
+/// "C x H x W", as error messages and Network::summary() print shapes.
+std::string to_string(const Shape& shape);
+
+/// A node of a NetworkBuilder: the index of the call that created it.
+using NodeId = std::int64_t;
+
+/// Stride and zero padding of a convolution (groups = 1, dilation 1).
+/// Pads as ONNX orders them: [top, left, bottom, right].
+struct ConvParams {
+  std::int64_t stride_h = 1, stride_w = 1;
+  std::int64_t pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;
+};
+
+/// Window, stride and padding of a pooling op (floor mode, no dilation).
+/// Each pad must be smaller than the kernel along its axis. Max pooling
+/// ignores padding; average pooling divides by the number of input elements
+/// in the window (ONNX's default) or, with count_include_pad, by
+/// kernel_h * kernel_w (PyTorch's default), padding counting as zeros.
+struct PoolParams {
+  std::int64_t kernel_h = 1, kernel_w = 1;
+  std::int64_t stride_h = 1, stride_w = 1;
+  std::int64_t pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;
+  bool count_include_pad = false;
+};
+
+class Network;
+
+/// Records a network node by node; every op takes the node(s) it reads and
+/// returns the new node. Shapes are inferred and every argument is checked
+/// when the node is added: a bad one throws cuxplain::Error naming the op,
+/// the argument and its value (a weight count that does not match the
+/// shape, a node id that does not exist, ...). Exactly one input node.
+class NetworkBuilder {
+ public:
+  NetworkBuilder();
+  ~NetworkBuilder();
+  NetworkBuilder(const NetworkBuilder& other);
+  NetworkBuilder& operator=(const NetworkBuilder& other);
+  NetworkBuilder(NetworkBuilder&&) noexcept;
+  NetworkBuilder& operator=(NetworkBuilder&&) noexcept;
+
+  /// The network's input, one sample of `shape`.
+  NodeId input(Shape shape);
+
+  /// 2D convolution, groups = 1: weight [out_channels][in_channels][kernel_h]
+  /// [kernel_w] (in_channels from x's shape), bias [out_channels] or empty
+  /// (zeros).
+  NodeId conv(NodeId x, std::int64_t out_channels, std::int64_t kernel_h, std::int64_t kernel_w,
+              std::vector<float> weight, std::vector<float> bias = {},
+              const ConvParams& params = {});
+
+  /// Fully connected y = W x + b (ONNX Gemm with transB = 1, or MatMul + Add):
+  /// weight [out_features][in_features] with in_features = x's size (any
+  /// shape is read flattened, in C-H-W order), bias [out_features] or empty.
+  /// The output is a flat vector out_features x 1 x 1.
+  NodeId dense(NodeId x, std::int64_t out_features, std::vector<float> weight,
+               std::vector<float> bias = {});
+
+  /// Batch normalization (inference): y = gamma (x - mean) / sqrt(var + eps)
+  /// + beta per channel (the features of a flat vector). build() folds it
+  /// into the preceding conv or dense layer when that layer feeds nothing
+  /// else; otherwise it runs as a per-channel affine op.
+  NodeId batch_norm(NodeId x, std::vector<float> gamma, std::vector<float> beta,
+                    std::vector<float> mean, std::vector<float> var, float epsilon = 1e-5f);
+
+  NodeId relu(NodeId x);
+  NodeId max_pool(NodeId x, const PoolParams& params);
+  NodeId avg_pool(NodeId x, const PoolParams& params);
+  /// Mean over each channel's H x W plane: C x 1 x 1.
+  NodeId global_avg_pool(NodeId x);
+  /// C x H x W -> (C*H*W) x 1 x 1; no data moves.
+  NodeId flatten(NodeId x);
+  /// Same elements, another shape of the same size; no data moves.
+  NodeId reshape(NodeId x, Shape shape);
+  /// Elementwise a + b of two nodes of the same shape (a residual connection).
+  NodeId add(NodeId a, NodeId b);
+
+  /// Shape of a node's output.
+  Shape shape(NodeId node) const;
+  /// Nodes added so far.
+  std::int64_t size() const;
+
+  /// The network computing `output` from the input node, prepared for ctx:
+  /// batch norms folded where possible, a relu fused into the op before it
+  /// when that op feeds nothing else, nodes `output` does not depend on
+  /// dropped, weights and their absolute values copied to ctx's device once.
+  /// Synchronizes ctx's stream once (the uploads), so that the network may
+  /// then run on any stream of the same device. The builder is unchanged.
+  Network build(const Context& ctx, NodeId output) const;
+
+ private:
+  std::unique_ptr<cuxplain::detail::NnBuilderState> state_;
+};
+
+/// Options of Network::bounds and Network::margin_upper_bounds.
+struct BoundsOptions {
+  /// Sound float32 bounds: every operation of the propagation rounds
+  /// outward (CUDA: the __fmaf_rd / __fmaf_ru, __fadd_rd / __fadd_ru,
+  /// __fdiv_rd / __fdiv_ru intrinsics; host: the same correctly rounded
+  /// results, computed exactly in double with an error-free TwoSum and
+  /// stepped one ulp when the nearest float lies on the wrong side: each
+  /// operation gives the same bits on both backends). The bounds then contain the exact
+  /// real-valued output of the network as stored (folded float parameters)
+  /// for every real input in the box. Cost: affine layers run a direct
+  /// loop / tiled kernel instead of (cu)BLAS, two directed fmas per weight
+  /// and output (the host emulation is an order of magnitude slower than
+  /// BLAS, the CUDA kernel several times slower than cuBLAS). Widening: at
+  /// most one ulp per operation, accumulating along each dot product (about
+  /// K ulps of the largest partial sum for a K-term sum), plus the per-op
+  /// rounding of averages, adds and batch-norm affines.
+  /// Plain mode (false) rounds to nearest: bounds are exact up to float
+  /// rounding (a few ulps), not guaranteed.
+  bool sound = false;
+  /// Check that lower <= upper (and neither is NaN) for every element before
+  /// propagating; on CUDA this reads one flag back and synchronizes ctx's
+  /// stream once. Turn off to keep the call fully asynchronous.
+  bool check_boxes = true;
+};
+
+/// An immutable network on one Context's device, made by
+/// NetworkBuilder::build. Copies share the weights; every call is const and
+/// may run concurrently with others on different streams.
+///
+/// Every pointer is on the device of ctx, which must have the backend and
+/// device the network was built for (any stream). Inputs hold n samples of
+/// input_shape() (NCHW, contiguous); outputs n samples of output_shape().
+/// CUDA calls enqueue on ctx.stream() and do not synchronize (except the box
+/// check of BoundsOptions). Outputs are written only when the call succeeds.
+///
+/// Memory: temporaries come from ctx's allocator (cuxplain::Buffer). Each
+/// intermediate activation (two for bounds: lower and upper) lives from the
+/// op that writes it to the last op that reads it, so the peak is n times
+/// the largest sum of live activation sizes (a chain holds two at a time),
+/// plus convolution and dense workspace bounded per op independently of n
+/// (batches are walked in chunks: about 4 x 2^22 floats, 64 MiB, for bounds;
+/// half for forward). temporary_bytes(n) gives the exact upper bound.
+class Network {
+ public:
+  Network();
+
+  Shape input_shape() const;
+  Shape output_shape() const;
+  Backend backend() const;
+  /// CUDA device ordinal the weights live on, -1 on the host backend.
+  int device() const;
+  /// One line per op after folding and fusion, with shapes.
+  std::string summary() const;
+  /// True when the last op is a dense layer (possibly with folded batch
+  /// norms, without a fused relu): margin_upper_bounds then folds the
+  /// margins into it. Otherwise it subtracts output bounds.
+  bool folds_margins() const;
+  /// Upper bound of the temporary bytes that forward, bounds or
+  /// margin_upper_bounds allocate from ctx's allocator for a batch of n.
+  std::size_t temporary_bytes(std::int64_t n) const;
+
+  /// output (n x output_shape()) = the network on input (n x input_shape()).
+  void forward(const Context& ctx, const float* input, std::int64_t n, float* output) const;
+
+  /// Interval bound propagation of n boxes [lower, upper] (elementwise,
+  /// n x input_shape() each) to out_lower, out_upper (n x output_shape()).
+  /// Affine ops (conv, dense, average pools, batch norm) map the box in
+  /// centre-radius form, mu' = W mu + b, r' = |W| r, with |W| computed once
+  /// by build(); relu and max pooling are monotone and map lower and upper
+  /// ends elementwise; add sums the ends. With lower == upper the bounds are
+  /// the forward pass (up to rounding in plain mode; in sound mode they
+  /// bracket the exact value). Cost: about two forward passes.
+  void bounds(const Context& ctx, const float* lower, const float* upper, std::int64_t n,
+              float* out_lower, float* out_upper, const BoundsOptions& options = {}) const;
+
+  /// For each box i and output j: margins[i * K + j] >= max over the box of
+  /// f_j(x) - f_{targets[i]}(x), K = output_shape().size(); 0 for
+  /// j = targets[i]. When folds_margins(), the margin is propagated through
+  /// the last dense layer as one affine map (W_j - W_c, b_j - b_c), which is
+  /// never looser than upper_j - lower_c from bounds() (and usually much
+  /// tighter); otherwise it is that difference. targets: n class ids in
+  /// [0, K), host memory. Cost: bounds() up to the last layer, then
+  /// n x K x (inputs of the last layer) folded terms.
+  void margin_upper_bounds(const Context& ctx, const float* lower, const float* upper,
+                           std::int64_t n, HostSpan<const int> targets, float* margins,
+                           const BoundsOptions& options = {}) const;
+
+ private:
+  friend class NetworkBuilder;
+  explicit Network(std::shared_ptr<const cuxplain::detail::NnNetworkState> state);
+  std::shared_ptr<const cuxplain::detail::NnNetworkState> state_;
+};
+
+}  // namespace cuxplain::nn
