@@ -889,6 +889,7 @@ void Network::bounds(const Context& ctx, const float* lower, const float* upper,
   expect_bounds_arguments(net, ctx, lower, upper, n, options, "bounds");
   cuxplain::detail::expect_on_device(ctx, out_lower, "bounds: out_lower");
   cuxplain::detail::expect_on_device(ctx, out_upper, "bounds: out_upper");
+  CUXPLAIN_EXPECTS(out_lower != out_upper, "bounds: out_lower and out_upper are the same buffer");
   run_all(net, ctx, n, true, options.sound, {lower, upper}, out_lower, out_upper);
 }
 

@@ -170,8 +170,9 @@ struct BoundsOptions {
 /// Every pointer is on the device of ctx, which must have the backend and
 /// device the network was built for (any stream). Inputs hold n samples of
 /// input_shape() (NCHW, contiguous); outputs n samples of output_shape().
-/// CUDA calls enqueue on ctx.stream() and do not synchronize (except the box
-/// check of BoundsOptions). Outputs are written only when the call succeeds.
+/// Outputs must not overlap the inputs or each other. CUDA calls enqueue on
+/// ctx.stream() and do not synchronize (except the box check of
+/// BoundsOptions). Outputs are written only when the call succeeds.
 ///
 /// Memory: temporaries come from ctx's allocator (cuxplain::Buffer). Each
 /// intermediate activation (two for bounds: lower and upper) lives from the
