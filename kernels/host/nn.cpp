@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <vector>
 
 #include "gemm.hpp"
 
@@ -192,27 +193,74 @@ void nn_conv_bounds(const Context& ctx, const ConvGeometry& g, const float* weig
 void nn_affine_bounds_sound(const Context&, const ConvGeometry& g, const float* weight,
                             const float* bias, bool relu, const float* l, const float* u,
                             std::int64_t n, float* lo, float* hi) {
-  // Each output sums its K terms in order k = 0..K-1 starting from the bias
-  // (padding reads 0): the order kernels/cuda/nn.cu uses too.
+  // Each output sums its K terms in order k = (c, ky, kx) = 0..K-1 starting
+  // from the bias, padding reading 0: the order kernels/cuda/nn.cu uses too.
+  // Loops: k outside, the output plane inside (one accumulator per output),
+  // so the (c, ky, kx) and row arithmetic is done once per k and row.
   const std::int64_t k_count = g.patch(), plane = g.out_plane(), out_c = g.out_c;
   const std::int64_t in_size = g.in_size();
+  if (plane == 1 && in_size == k_count) {  // a dense layer: one plain dot product
 #pragma omp parallel for collapse(2) schedule(static)
-  for (std::int64_t s = 0; s < n; ++s) {
-    for (std::int64_t o = 0; o < out_c; ++o) {
-      const float* w = weight + o * k_count;
-      const float* sl = l + s * in_size;
-      const float* su = u + s * in_size;
-      for (std::int64_t p = 0; p < plane; ++p) {
-        float acc_lo = bias[o], acc_hi = bias[o];
-        for (std::int64_t k = 0; k < k_count; ++k) {
-          const std::int64_t src = detail::im2col_source(g, k, p);
-          const float xl = src < 0 ? 0.0f : sl[src];
-          const float xu = src < 0 ? 0.0f : su[src];
-          detail::sound_affine_step(w[k], xl, xu, acc_lo, acc_hi);
+    for (std::int64_t s = 0; s < n; ++s) {
+      for (std::int64_t o = 0; o < out_c; ++o) {
+        const float* w = weight + o * k_count;
+        const float* sl = l + s * in_size;
+        const float* su = u + s * in_size;
+        float a = bias[o], b = bias[o];
+        for (std::int64_t k = 0; k < k_count; ++k) detail::sound_affine_step(w[k], sl[k], su[k], a, b);
+        lo[s * out_c + o] = relu ? detail::relu_value(a) : a;
+        hi[s * out_c + o] = relu ? detail::relu_value(b) : b;
+      }
+    }
+    return;
+  }
+  // Plain locals: the loop bounds are not re-read through `g` after each store.
+  const std::int64_t in_c = g.in_c, in_h = g.in_h, in_w = g.in_w, out_h = g.out_h, out_w = g.out_w;
+  const std::int64_t kernel_h = g.kernel_h, kernel_w = g.kernel_w;
+  const std::int64_t stride_h = g.stride_h, stride_w = g.stride_w;
+  const std::int64_t pad_top = g.pad_top, pad_left = g.pad_left;
+#pragma omp parallel
+  {
+    std::vector<float> acc_lo(static_cast<std::size_t>(plane)), acc_hi(acc_lo.size());
+#pragma omp for collapse(2) schedule(static)
+    for (std::int64_t s = 0; s < n; ++s) {
+      for (std::int64_t o = 0; o < out_c; ++o) {
+        float* const al = acc_lo.data();
+        float* const ah = acc_hi.data();
+        std::fill(al, al + plane, bias[o]);
+        std::fill(ah, ah + plane, bias[o]);
+        const float* sl = l + s * in_size;
+        const float* su = u + s * in_size;
+        const float* w = weight + o * k_count;
+        for (std::int64_t c = 0, k = 0; c < in_c; ++c) {
+          for (std::int64_t ky = 0; ky < kernel_h; ++ky) {
+            for (std::int64_t kx = 0; kx < kernel_w; ++kx, ++k) {
+              const float wk = w[k];
+              for (std::int64_t oy = 0; oy < out_h; ++oy) {
+                const std::int64_t iy = oy * stride_h - pad_top + ky;
+                float* row_lo = al + oy * out_w;
+                float* row_hi = ah + oy * out_w;
+                const bool row_ok = iy >= 0 && iy < in_h;
+                const float* rl = sl + (c * in_h + (row_ok ? iy : 0)) * in_w;
+                const float* ru = su + (c * in_h + (row_ok ? iy : 0)) * in_w;
+                for (std::int64_t ox = 0; ox < out_w; ++ox) {
+                  const std::int64_t ix = ox * stride_w - pad_left + kx;
+                  const bool ok = row_ok && ix >= 0 && ix < in_w;
+                  float a = row_lo[ox], b = row_hi[ox];  // locals: no aliasing with the inputs
+                  detail::sound_affine_step(wk, ok ? rl[ix] : 0.0f, ok ? ru[ix] : 0.0f, a, b);
+                  row_lo[ox] = a;
+                  row_hi[ox] = b;
+                }
+              }
+            }
+          }
         }
-        const std::int64_t e = (s * out_c + o) * plane + p;
-        lo[e] = relu ? detail::relu_value(acc_lo) : acc_lo;
-        hi[e] = relu ? detail::relu_value(acc_hi) : acc_hi;
+        float* out_lo = lo + (s * out_c + o) * plane;
+        float* out_hi = hi + (s * out_c + o) * plane;
+        for (std::int64_t p = 0; p < plane; ++p) {
+          out_lo[p] = relu ? detail::relu_value(al[p]) : al[p];
+          out_hi[p] = relu ? detail::relu_value(ah[p]) : ah[p];
+        }
       }
     }
   }

@@ -185,11 +185,21 @@ CUXPLAIN_HD float next_float_down(float x) { return -next_float_up(-x); }
 /// (float)s - s is exact (Sterbenz: the two are within a factor 2).
 template <Rounding R>
 CUXPLAIN_HD float round_double_directed(double s, double e) {
-  float f = static_cast<float>(s);
+  const float f = static_cast<float>(s);
   const double d = static_cast<double>(f) - s;  // f = s + d, so f - v = d - e
-  if (R == Rounding::down && d > e) f = next_float_down(f);
-  if (R == Rounding::up && d < e) f = next_float_up(f);
-  return f;
+  const bool step = R == Rounding::down ? d > e : d < e;
+  // The neighbour of f in direction R, without branches (the step is taken
+  // about half the time, unpredictably): one unit of the bit pattern away
+  // from or toward zero, the smallest subnormal from +-0. Infinities and NaN
+  // never step toward the outside (d - e is then not finite or inf - inf).
+  std::uint32_t bits;
+  std::memcpy(&bits, &f, sizeof bits);
+  const bool away_from_zero = (f > 0.0f) == (R == Rounding::up);
+  bits = f == 0.0f ? (R == Rounding::up ? 0x00000001u : 0x80000001u)
+                   : (away_from_zero ? bits + 1u : bits - 1u);
+  float neighbour;
+  std::memcpy(&neighbour, &bits, sizeof bits);
+  return step ? neighbour : f;
 }
 
 /// p + c rounded in direction R, for doubles p (exact product of two floats)
