@@ -7,6 +7,7 @@
 #include "core/options.hpp"
 #include "core/views.hpp"
 #include "estimators.hpp"
+#include "eva.hpp"
 #include "hsic.hpp"
 #include "model.hpp"
 #include "perturbation.hpp"
