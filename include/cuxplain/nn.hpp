@@ -131,7 +131,9 @@ class NetworkBuilder {
   /// when that op feeds nothing else, nodes `output` does not depend on
   /// dropped, weights and their absolute values copied to ctx's device once.
   /// Synchronizes ctx's stream once (the uploads), so that the network may
-  /// then run on any stream of the same device. The builder is unchanged.
+  /// then run on any stream of the same device. The weights are freed on
+  /// ctx's stream when the last copy of the Network goes: keep that stream
+  /// alive until then. The builder is unchanged.
   Network build(const Context& ctx, NodeId output) const;
 
  private:
