@@ -1,0 +1,390 @@
+#include "args.hpp"
+
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <functional>
+#include <limits>
+#include <map>
+
+namespace cuxplain::cli {
+namespace {
+
+const char kUsage[] =
+    "usage: cuxplain explain [--method sobol|hsic|eva|all] [--model FILE.onnx] [--image FILE]\n"
+    "                        [--target N] [--device cpu|cuda] [--out DIR] [--grid-size G]\n"
+    "                        [--nb-design N] [--batch-size B] [--seed S] [options]\n"
+    "       cuxplain --help | --version\n"
+    "Run 'cuxplain --help' for every option.\n";
+
+const char kHelp[] =
+    "usage: cuxplain explain [options]\n"
+    "       cuxplain --help | --version\n"
+    "\n"
+    "Explains an image classifier's decision on one image with black-box\n"
+    "attribution (Sobol, HSIC) and verified perturbation analysis (EVA). With no\n"
+    "option it explains the bundled Fashion-MNIST sample with the embedded model\n"
+    "on the CPU. For each method it writes, in the output directory,\n"
+    "<method>.png (the image, enlarged, with the heatmap blended over it) and\n"
+    "adds the method's G x G scores to scores.json.\n"
+    "\n"
+    "Input:\n"
+    "  --model FILE         ONNX classifier: one float input N x C x H x W, one\n"
+    "                       output N x K (default: the embedded\n"
+    "                       fashion_mnist_cnn.onnx). Class names come from FILE\n"
+    "                       with .json in place of .onnx, when it has a\n"
+    "                       \"class_names\" array.\n"
+    "  --image FILE         PNG, JPEG, BMP, GIF, TGA, PNM, PSD or HDR (default: the\n"
+    "                       bundled sample_fashion_mnist.png). Converted to the\n"
+    "                       model's channels (1: luma, 3: RGB) and resized to its\n"
+    "                       H x W when they differ (bilinear; a triangle filter\n"
+    "                       when shrinking).\n"
+    "  --scale S            model input = pixel / S, pixels 0..255 (default 255,\n"
+    "                       the embedded model's [0, 1] input)\n"
+    "  --target N           class to explain (default: the predicted class)\n"
+    "  --device cpu|cuda    backend that runs the model and the methods\n"
+    "                       (default cpu)\n"
+    "\n"
+    "Methods:\n"
+    "  --method M           sobol, hsic, eva or all (default all); a\n"
+    "                       comma-separated list or a repeated flag runs several\n"
+    "  --grid-size G        explain the image on G x G cells (default 7 when the\n"
+    "                       model input is 28 x 28, 8 otherwise)\n"
+    "  --nb-design N        design size. sobol: a power of two, default 32; the\n"
+    "                       model runs N (G^2 + 1) times. hsic: default 500; the\n"
+    "                       model runs N times. (eva has no design: G^2 + 1 boxes)\n"
+    "  --batch-size B       images per model call (sobol, hsic), boxes per bound\n"
+    "                       pass (eva) (default 256)\n"
+    "  --sampler S          sobol, sobol_owen, halton, lhs or monte_carlo (sobol,\n"
+    "                       hsic; default sobol)\n"
+    "  --skip K             leading points of the sequence skipped (default 1)\n"
+    "  --seed S             seed of sobol_owen, lhs and monte_carlo (default 0)\n"
+    "  --perturbation P     inpainting, blurring or amplitude (sobol, hsic;\n"
+    "                       default inpainting)\n"
+    "  --baseline V         inpainting value, in model input units (default 0)\n"
+    "  --blur-size K        blurring box size in pixels (default 10)\n"
+    "  --sigma S            amplitude scale (default 1)\n"
+    "  --mask-interpolation I\n"
+    "                       nearest, nearest_exact or bilinear: how cells map to\n"
+    "                       pixels (default nearest_exact); eva takes nearest or\n"
+    "                       nearest_exact and uses nearest_exact with bilinear\n"
+    "  Sobol:\n"
+    "  --estimator E        jansen, homma, janon, glen or saltelli (default\n"
+    "                       jansen)\n"
+    "  --first-order        also first-order indices (N more model runs), as\n"
+    "                       \"first_order\" in scores.json\n"
+    "  HSIC:\n"
+    "  --hsic-kernel K      input kernel: binary, rbf or sobolev (default binary)\n"
+    "  --continuous-masks   continuous masks instead of 0/1 ones (with rbf or\n"
+    "                       sobolev)\n"
+    "  EVA:\n"
+    "  --epsilon E          radius of the L-inf ball around the image, in model\n"
+    "                       input units (default 0.05)\n"
+    "  --no-clamp           do not intersect the ball with the input range\n"
+    "                       [0, 255 / S]\n"
+    "  --sound              outward-rounded float32 bounds that hold for the exact\n"
+    "                       network (slower)\n"
+    "\n"
+    "Output:\n"
+    "  --out DIR            output directory, created when missing (default\n"
+    "                       ./cuxplain-out)\n"
+    "  --alpha A            heatmap opacity in the overlays, 0..1 (default 0.5)\n"
+    "  --progress           progress line on stderr even when it is not a terminal\n"
+    "  --no-progress        no progress line (default: shown on a terminal)\n"
+    "  -h, --help           this help\n"
+    "  --version            the program's version\n"
+    "\n"
+    "Outputs: <method>.png is the image enlarged (nearest) to at least 280 pixels\n"
+    "on its longer side, with the bicubic-upsampled scores, normalized to [0, 1]\n"
+    "over the map, blended over it in a blue-to-red colormap. scores.json holds\n"
+    "the model, image and device, the prediction, and per method: method,\n"
+    "grid_size, target (and its name), predicted class, the G x G scores (rows of\n"
+    "cells, top to bottom), seconds, forwards (model evaluations, or boxes for\n"
+    "eva) and the options used.\n"
+    "\n"
+    "Exit status: 0 on success, 2 on a bad command line (with the usage), 1 when\n"
+    "the explanation fails (unreadable model or image, a library error).\n";
+
+std::string quoted(const std::string& s) { return "'" + s + "'"; }
+
+std::int64_t parse_int(const std::string& name, const std::string& value, std::int64_t min,
+                       std::int64_t max) {
+  errno = 0;
+  char* end = nullptr;
+  const long long parsed = std::strtoll(value.c_str(), &end, 10);
+  if (value.empty() || end != value.c_str() + value.size() || errno == ERANGE) {
+    throw UsageError(name + " takes an integer, got " + quoted(value));
+  }
+  if (parsed < min || parsed > max) {
+    throw UsageError(name + " must be " +
+                     (max == std::numeric_limits<std::int64_t>::max()
+                          ? ">= " + std::to_string(min)
+                          : "in [" + std::to_string(min) + ", " + std::to_string(max) + "]") +
+                     ", got " + value);
+  }
+  return parsed;
+}
+
+std::uint64_t parse_seed(const std::string& name, const std::string& value) {
+  errno = 0;
+  char* end = nullptr;
+  const unsigned long long parsed = std::strtoull(value.c_str(), &end, 10);
+  if (value.empty() || value[0] == '-' || end != value.c_str() + value.size() || errno == ERANGE) {
+    throw UsageError(name + " takes an integer in [0, 2^64), got " + quoted(value));
+  }
+  return parsed;
+}
+
+double parse_real(const std::string& name, const std::string& value) {
+  errno = 0;
+  char* end = nullptr;
+  const double parsed = std::strtod(value.c_str(), &end);
+  if (value.empty() || end != value.c_str() + value.size() || errno == ERANGE ||
+      !std::isfinite(parsed) || std::abs(parsed) > std::numeric_limits<float>::max()) {
+    throw UsageError(name + " takes a finite number, got " + quoted(value));
+  }
+  return parsed;
+}
+
+template <class Enum>
+Enum parse_choice(const std::string& name, const std::string& value,
+                  const std::vector<std::pair<const char*, Enum>>& choices) {
+  std::string names;
+  for (const auto& [choice, parsed] : choices) {
+    if (value == choice) return parsed;
+    names += (names.empty() ? "" : ", ") + std::string(choice);
+  }
+  throw UsageError(name + " must be one of " + names + ", got " + quoted(value));
+}
+
+void add_methods(ExplainArgs& args, const std::string& value) {
+  std::size_t begin = 0;
+  while (true) {
+    const std::size_t comma = value.find(',', begin);
+    const std::string name = value.substr(begin, comma == std::string::npos ? comma : comma - begin);
+    std::vector<Method> add;
+    if (name == "all") add = {Method::sobol, Method::hsic, Method::eva};
+    else if (name == "sobol") add = {Method::sobol};
+    else if (name == "hsic") add = {Method::hsic};
+    else if (name == "eva") add = {Method::eva};
+    else throw UsageError("--method must be sobol, hsic, eva or all, got " + quoted(name));
+    for (Method m : add) {
+      if (!args.runs(m)) args.methods.push_back(m);
+    }
+    if (comma == std::string::npos) break;
+    begin = comma + 1;
+  }
+}
+
+using Handler = std::function<void(ExplainArgs&, const std::string&)>;
+
+struct OptionSpec {
+  bool takes_value;
+  Handler handle;
+};
+
+const std::map<std::string, OptionSpec>& explain_options() {
+  constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
+  static const std::map<std::string, OptionSpec> options = {
+      {"--method", {true, [](ExplainArgs& a, const std::string& v) { add_methods(a, v); }}},
+      {"--model", {true, [](ExplainArgs& a, const std::string& v) {
+         if (v.empty()) throw UsageError("--model takes a file name, got ''");
+         a.model_path = v;
+       }}},
+      {"--image", {true, [](ExplainArgs& a, const std::string& v) {
+         if (v.empty()) throw UsageError("--image takes a file name, got ''");
+         a.image_path = v;
+       }}},
+      {"--scale", {true, [](ExplainArgs& a, const std::string& v) {
+         a.scale = parse_real("--scale", v);
+         if (!(a.scale > 0.0)) throw UsageError("--scale must be > 0, got " + v);
+       }}},
+      {"--target", {true, [](ExplainArgs& a, const std::string& v) {
+         a.target = static_cast<int>(
+             parse_int("--target", v, 0, std::numeric_limits<int>::max()));
+       }}},
+      {"--device", {true, [](ExplainArgs& a, const std::string& v) {
+         if (v != "cpu" && v != "cuda") {
+           throw UsageError("--device must be cpu or cuda, got " + quoted(v));
+         }
+         a.device = v;
+       }}},
+      {"--out", {true, [](ExplainArgs& a, const std::string& v) {
+         if (v.empty()) throw UsageError("--out takes a directory, got ''");
+         a.out_dir = v;
+       }}},
+      {"--grid-size", {true, [](ExplainArgs& a, const std::string& v) {
+         a.grid_size = parse_int("--grid-size", v, 1, 4096);
+       }}},
+      {"--nb-design", {true, [](ExplainArgs& a, const std::string& v) {
+         a.nb_design = parse_int("--nb-design", v, 2, std::int64_t{1} << 30);
+       }}},
+      {"--batch-size", {true, [](ExplainArgs& a, const std::string& v) {
+         a.batch_size = parse_int("--batch-size", v, 1, std::int64_t{1} << 30);
+       }}},
+      {"--sampler", {true, [](ExplainArgs& a, const std::string& v) {
+         a.sampler = parse_choice<Sampler>("--sampler", v,
+                                           {{"sobol", Sampler::sobol},
+                                            {"sobol_owen", Sampler::sobol_owen},
+                                            {"halton", Sampler::halton},
+                                            {"lhs", Sampler::lhs},
+                                            {"monte_carlo", Sampler::monte_carlo}});
+       }}},
+      {"--skip", {true, [](ExplainArgs& a, const std::string& v) {
+         a.skip = parse_int("--skip", v, 0, kMax);
+       }}},
+      {"--seed", {true, [](ExplainArgs& a, const std::string& v) {
+         a.seed = parse_seed("--seed", v);
+       }}},
+      {"--perturbation", {true, [](ExplainArgs& a, const std::string& v) {
+         a.perturbation = parse_choice<Perturbation>(
+             "--perturbation", v,
+             {{"inpainting", Perturbation::inpainting},
+              {"blurring", Perturbation::blurring},
+              {"amplitude", Perturbation::amplitude}});
+       }}},
+      {"--baseline", {true, [](ExplainArgs& a, const std::string& v) {
+         a.baseline = static_cast<float>(parse_real("--baseline", v));
+       }}},
+      {"--blur-size", {true, [](ExplainArgs& a, const std::string& v) {
+         a.blur_size = parse_int("--blur-size", v, 1, 1 << 20);
+       }}},
+      {"--sigma", {true, [](ExplainArgs& a, const std::string& v) {
+         a.sigma = static_cast<float>(parse_real("--sigma", v));
+       }}},
+      {"--mask-interpolation", {true, [](ExplainArgs& a, const std::string& v) {
+         a.mask_interpolation = parse_choice<Interpolation>(
+             "--mask-interpolation", v,
+             {{"nearest", Interpolation::nearest},
+              {"nearest_exact", Interpolation::nearest_exact},
+              {"bilinear", Interpolation::bilinear}});
+       }}},
+      {"--estimator", {true, [](ExplainArgs& a, const std::string& v) {
+         a.estimator = parse_choice<Estimator>("--estimator", v,
+                                               {{"jansen", Estimator::jansen},
+                                                {"homma", Estimator::homma},
+                                                {"janon", Estimator::janon},
+                                                {"glen", Estimator::glen},
+                                                {"saltelli", Estimator::saltelli}});
+       }}},
+      {"--first-order", {false, [](ExplainArgs& a, const std::string&) { a.first_order = true; }}},
+      {"--hsic-kernel", {true, [](ExplainArgs& a, const std::string& v) {
+         a.hsic_kernel = parse_choice<HsicKernel>("--hsic-kernel", v,
+                                                  {{"binary", HsicKernel::binary},
+                                                   {"rbf", HsicKernel::rbf},
+                                                   {"sobolev", HsicKernel::sobolev}});
+       }}},
+      {"--continuous-masks",
+       {false, [](ExplainArgs& a, const std::string&) { a.continuous_masks = true; }}},
+      {"--epsilon", {true, [](ExplainArgs& a, const std::string& v) {
+         a.epsilon = static_cast<float>(parse_real("--epsilon", v));
+         if (a.epsilon < 0.0f) throw UsageError("--epsilon must be >= 0, got " + v);
+       }}},
+      {"--no-clamp", {false, [](ExplainArgs& a, const std::string&) { a.clamp = false; }}},
+      {"--sound", {false, [](ExplainArgs& a, const std::string&) { a.sound = true; }}},
+      {"--alpha", {true, [](ExplainArgs& a, const std::string& v) {
+         a.alpha = static_cast<float>(parse_real("--alpha", v));
+         if (a.alpha < 0.0f || a.alpha > 1.0f) {
+           throw UsageError("--alpha must be in [0, 1], got " + v);
+         }
+       }}},
+      {"--progress",
+       {false, [](ExplainArgs& a, const std::string&) { a.progress = ProgressMode::on; }}},
+      {"--no-progress",
+       {false, [](ExplainArgs& a, const std::string&) { a.progress = ProgressMode::off; }}},
+  };
+  return options;
+}
+
+bool is_power_of_two(std::int64_t n) { return n > 0 && (n & (n - 1)) == 0; }
+
+ExplainArgs parse_explain(const std::vector<std::string>& args, std::size_t first) {
+  ExplainArgs result;
+  const auto& options = explain_options();
+  for (std::size_t i = first; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    if (arg.rfind("--", 0) != 0) throw UsageError("unexpected argument " + quoted(arg));
+    const std::size_t equals = arg.find('=');
+    const std::string name = arg.substr(0, equals);
+    const auto found = options.find(name);
+    if (found == options.end()) throw UsageError("unknown option " + quoted(name));
+    const OptionSpec& spec = found->second;
+    std::string value;
+    if (equals != std::string::npos) {
+      if (!spec.takes_value) throw UsageError(name + " takes no value");
+      value = arg.substr(equals + 1);
+    } else if (spec.takes_value) {
+      if (i + 1 >= args.size() || args[i + 1].rfind("--", 0) == 0) {
+        throw UsageError("missing value for " + name);
+      }
+      value = args[++i];
+    }
+    spec.handle(result, value);
+  }
+
+  if (result.methods.empty()) add_methods(result, "all");
+  // Keep a fixed order whatever the command line's.
+  std::vector<Method> ordered;
+  for (Method m : {Method::sobol, Method::hsic, Method::eva}) {
+    if (result.runs(m)) ordered.push_back(m);
+  }
+  result.methods = ordered;
+
+  if (result.nb_design && result.runs(Method::sobol) && !is_power_of_two(*result.nb_design)) {
+    throw UsageError("--nb-design must be a power of two for sobol, got " +
+                     std::to_string(*result.nb_design));
+  }
+  return result;
+}
+
+bool is_help(const std::string& arg) { return arg == "-h" || arg == "--help" || arg == "help"; }
+
+}  // namespace
+
+const char* to_string(Method method) {
+  switch (method) {
+    case Method::sobol: return "sobol";
+    case Method::hsic: return "hsic";
+    case Method::eva: return "eva";
+  }
+  return "unknown";
+}
+
+bool ExplainArgs::runs(Method method) const {
+  for (Method m : methods) {
+    if (m == method) return true;
+  }
+  return false;
+}
+
+Command parse_command_line(const std::vector<std::string>& args) {
+  Command command;
+  if (args.empty()) throw UsageError("no command given");
+  const std::string& first = args[0];
+  if (is_help(first)) {
+    command.kind = Command::Kind::help;
+    return command;
+  }
+  if (first == "--version") {
+    command.kind = Command::Kind::version;
+    return command;
+  }
+  if (first != "explain") {
+    throw UsageError(first.rfind("-", 0) == 0 ? "unknown option " + quoted(first)
+                                              : "unknown command " + quoted(first));
+  }
+  for (std::size_t i = 1; i < args.size(); ++i) {
+    if (args[i] == "-h" || args[i] == "--help") {
+      command.kind = Command::Kind::help;
+      return command;
+    }
+  }
+  command.kind = Command::Kind::explain;
+  command.explain = parse_explain(args, 1);
+  return command;
+}
+
+const char* usage_text() { return kUsage; }
+const char* help_text() { return kHelp; }
+
+}  // namespace cuxplain::cli

@@ -1,0 +1,547 @@
+// cuxplain: explains an image classifier read from an ONNX file with Sobol,
+// HSIC and EVA attribution, and writes heatmap overlays and scores.json.
+//
+//   cuxplain explain [--method sobol|hsic|eva|all] [--model FILE.onnx] [--image FILE]
+//                    [--target N] [--device cpu|cuda] [--out DIR] ...
+//
+// `cuxplain --help` documents every option (apps/args.cpp).
+#include <cuxplain/cuxplain.hpp>
+#include <cuxplain/eva.hpp>
+#include <cuxplain/nn.hpp>
+#include <cuxplain/onnx.hpp>
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <exception>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "args.hpp"
+#include "image_io.hpp"
+#include "json.hpp"
+#include "overlay.hpp"
+#include "progress.hpp"
+
+namespace fs = std::filesystem;
+
+namespace cuxplain::cli {
+namespace {
+
+constexpr const char* kDefaultModel = "fashion_mnist_cnn.onnx";
+constexpr const char* kDefaultImage = "sample_fashion_mnist.png";
+
+/// A file given on the command line, or the default found on disk.
+struct ResolvedFile {
+  std::string path;
+  bool is_default = false;
+};
+
+/// Where the default model and image live: next to the installed program
+/// (<prefix>/bin/cuxplain -> <prefix>/share/cuxplain), then this source tree's
+/// models/.
+std::vector<fs::path> data_directories() {
+  std::vector<fs::path> dirs;
+  std::error_code error;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", error);
+  const fs::path subdir(CUXPLAIN_INSTALL_DATA_SUBDIR);
+  if (subdir.is_absolute()) {
+    dirs.push_back(subdir);
+  } else if (!error && !exe.empty()) {
+    dirs.push_back(exe.parent_path().parent_path() / subdir);
+  }
+  dirs.emplace_back(CUXPLAIN_SOURCE_MODELS_DIR);
+  return dirs;
+}
+
+ResolvedFile resolve(const std::optional<std::string>& given, const char* option,
+                     const char* default_name) {
+  if (given) {
+    std::error_code error;
+    if (!fs::is_regular_file(*given, error)) {
+      throw UsageError(std::string(option) + ": no such file '" + *given + "'");
+    }
+    return {*given, false};
+  }
+  std::string tried;
+  for (const fs::path& dir : data_directories()) {
+    const fs::path candidate = dir / default_name;
+    std::error_code error;
+    if (fs::is_regular_file(candidate, error)) return {candidate.lexically_normal().string(), true};
+    tried += (tried.empty() ? "" : ", ") + candidate.string();
+  }
+  throw std::runtime_error(std::string("the default ") + default_name + " was not found (tried " +
+                           tried + "); pass " + option);
+}
+
+/// Class names from the model's sidecar (FILE.json next to FILE.onnx) when it
+/// exists and holds a "class_names" array of `classes` strings.
+std::vector<std::string> class_names(const std::string& model_path, std::int64_t classes,
+                                     std::string& sidecar_used) {
+  fs::path sidecar(model_path);
+  sidecar.replace_extension(".json");
+  std::error_code error;
+  if (!fs::is_regular_file(sidecar, error)) return {};
+  std::ifstream in(sidecar, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  std::vector<std::string> names;
+  try {
+    const JsonValue root = parse_json(text.str());
+    const JsonValue* list = root.find("class_names");
+    if (list == nullptr || list->type != JsonValue::Type::array) return {};
+    for (const JsonValue& name : list->array) {
+      if (name.type != JsonValue::Type::string) return {};
+      names.push_back(name.string);
+    }
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "cuxplain: warning: ignoring %s: %s\n", sidecar.string().c_str(),
+                 e.what());
+    return {};
+  }
+  if (static_cast<std::int64_t>(names.size()) != classes) {
+    std::fprintf(stderr,
+                 "cuxplain: warning: ignoring the class names of %s: %zu names, the model has "
+                 "%lld outputs\n",
+                 sidecar.string().c_str(), names.size(), static_cast<long long>(classes));
+    return {};
+  }
+  sidecar_used = sidecar.string();
+  return names;
+}
+
+/// One method's result, as scores.json and the summary report it.
+struct MethodResult {
+  Method method;
+  std::vector<float> scores;
+  std::vector<float> first_order;  // sobol --first-order only
+  double seconds = 0.0;
+  std::int64_t forwards = 0;
+  const char* forwards_unit = "model evaluations";
+  std::string overlay;
+  std::string summary;  // "32 designs" / "epsilon 0.05"
+  // The options used, as scores.json lists them.
+  std::vector<std::pair<std::string, std::string>> text_options;
+  std::vector<std::pair<std::string, double>> number_options;
+  std::vector<std::pair<std::string, bool>> flag_options;
+};
+
+bool all_finite(const std::vector<float>& values) {
+  return std::all_of(values.begin(), values.end(), [](float v) { return std::isfinite(v); });
+}
+
+void write_grid(JsonWriter& json, const std::vector<float>& scores, std::int64_t grid) {
+  json.begin_array();
+  for (std::int64_t row = 0; row < grid; ++row) {
+    json.begin_array(/*inline_items=*/true);
+    for (std::int64_t col = 0; col < grid; ++col) {
+      json.value(scores[static_cast<std::size_t>(row * grid + col)]);
+    }
+    json.end_array();
+  }
+  json.end_array();
+}
+
+void print_grid(const std::vector<float>& scores, std::int64_t grid) {
+  for (std::int64_t row = 0; row < grid; ++row) {
+    std::printf("       ");
+    for (std::int64_t col = 0; col < grid; ++col) {
+      std::printf(" %9.3g", static_cast<double>(scores[static_cast<std::size_t>(row * grid + col)]));
+    }
+    std::printf("\n");
+  }
+}
+
+std::string class_label(int id, const std::vector<std::string>& names) {
+  std::string label = std::to_string(id);
+  if (!names.empty()) label += " (" + names[static_cast<std::size_t>(id)] + ")";
+  return label;
+}
+
+std::string format_number(double value) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%g", value);
+  return buffer;
+}
+
+int run_explain(const ExplainArgs& args) {
+  const ResolvedFile model_file = resolve(args.model_path, "--model", kDefaultModel);
+  const ResolvedFile image_file = resolve(args.image_path, "--image", kDefaultImage);
+  const bool terminal = isatty(STDERR_FILENO) != 0;
+  const bool show_progress = args.progress == ProgressMode::on ||
+                             (args.progress == ProgressMode::automatic && terminal);
+
+  const Context ctx = [&] {
+    if (args.device != "cuda") return Context::host();
+    try {
+      return Context::cuda();
+    } catch (const Error& e) {
+      throw Error(std::string(e.what()) + "\n(--device cpu runs on the CPU)");
+    }
+  }();
+
+  // The model.
+  const nn::Network network = nn::load_onnx(ctx, model_file.path);
+  const nn::Shape in = network.input_shape();
+  const std::int64_t classes = network.output_shape().size();
+  if (in.h == 1 && in.w == 1) {
+    throw std::runtime_error("the model takes a flat vector of " + std::to_string(in.c) +
+                             " features; cuxplain explain needs an image input N x C x H x W");
+  }
+  std::string sidecar;
+  const std::vector<std::string> names = class_names(model_file.path, classes, sidecar);
+
+  // The image: RGB for the overlays, the model's channels and size for the model.
+  if (in.c > 4) {
+    throw std::runtime_error("the model takes " + std::to_string(in.c) +
+                             " channels; images convert to 1 to 4");
+  }
+  const Image8 display = read_image(image_file.path, 3);
+  const Image8 source = read_image(image_file.path, static_cast<int>(in.c));
+  const std::vector<float> input = to_model_input(source, in.c, in.h, in.w, args.scale);
+  const bool resized = source.height != in.h || source.width != in.w;
+
+  const std::int64_t grid = args.grid_size.value_or(in.h == 28 && in.w == 28 ? 7 : 8);
+  if (grid > std::min(in.h, in.w)) {
+    throw UsageError("--grid-size " + std::to_string(grid) + " is larger than the model input (" +
+                     std::to_string(in.h) + " x " + std::to_string(in.w) + ")");
+  }
+  const std::int64_t cells = grid * grid;
+
+  Buffer<float> image(ctx, in.size());
+  copy_to_device(ctx, image.data(), input.data(), input.size() * sizeof(float));
+  const ConstImageView images{image.data(), 1, in.c, in.h, in.w, Layout::nchw};
+
+  // The prediction: one forward pass on the image.
+  Buffer<float> logits_device(ctx, classes);
+  network.forward(ctx, image.data(), 1, logits_device.data());
+  const std::vector<float> logits = to_host(ctx, logits_device.data(), classes);
+  if (!all_finite(logits)) throw std::runtime_error("the model's output on the image is not finite");
+  const int predicted =
+      static_cast<int>(std::max_element(logits.begin(), logits.end()) - logits.begin());
+  const int target = args.target.value_or(predicted);
+  if (target >= classes) {
+    throw UsageError("--target must be in [0, " + std::to_string(classes) + "), got " +
+                     std::to_string(target));
+  }
+  const std::vector<int> targets{target};
+
+  std::printf("model   %s%s: %s -> %lld classes%s\n", model_file.path.c_str(),
+              model_file.is_default ? " (embedded default)" : "", nn::to_string(in).c_str(),
+              static_cast<long long>(classes),
+              sidecar.empty() ? "" : (", names from " + sidecar).c_str());
+  std::printf("image   %s%s: %d x %d%s\n", image_file.path.c_str(),
+              image_file.is_default ? " (bundled sample)" : "", source.width, source.height,
+              resized ? (", resized to " + std::to_string(in.w) + " x " + std::to_string(in.h))
+                            .c_str()
+                      : "");
+  std::printf("device  %s\n", args.device.c_str());
+  std::printf("class   predicted %s, logit %.4g; explaining %s on a %lld x %lld grid\n",
+              class_label(predicted, names).c_str(), static_cast<double>(logits[predicted]),
+              class_label(target, names).c_str(), static_cast<long long>(grid),
+              static_cast<long long>(grid));
+  std::fflush(stdout);
+
+  std::error_code dir_error;
+  fs::create_directories(args.out_dir, dir_error);
+  if (dir_error || !fs::is_directory(args.out_dir)) {
+    throw std::runtime_error("cannot create the output directory '" + args.out_dir + "'" +
+                             (dir_error ? ": " + dir_error.message() : ""));
+  }
+
+  Buffer<float> scores_device(ctx, cells);
+  const int factor = display_factor(display);
+  std::vector<MethodResult> results;
+
+  for (Method method : args.methods) {
+    MethodResult result;
+    result.method = method;
+    const char* name = to_string(method);
+    std::int64_t forwards = 0;
+    std::optional<Progress> progress;
+    Model model{classes, [&](ConstImageView batch, float* outputs) {
+      network.forward(ctx, batch.data, batch.n, outputs);
+      forwards += batch.n;
+      progress->update(forwards);
+    }};
+    Buffer<float> first_order_device;
+
+    const auto start = std::chrono::steady_clock::now();
+    if (method == Method::sobol) {
+      SobolOptions options;
+      options.grid_size = grid;
+      options.nb_design = args.nb_design.value_or(options.nb_design);
+      options.sampler = args.sampler;
+      options.skip = args.skip;
+      options.seed = args.seed;
+      options.estimator = args.estimator;
+      options.first_order = args.first_order;
+      options.perturbation = args.perturbation;
+      options.baseline = args.baseline;
+      options.blur_size = args.blur_size;
+      options.sigma = args.sigma;
+      options.mask_interpolation = args.mask_interpolation;
+      options.batch_size = args.batch_size;
+      const std::int64_t total =
+          options.nb_design * (cells + 1) + (options.first_order ? options.nb_design : 0);
+      progress.emplace(show_progress, terminal, name, total, "model evaluations");
+      if (options.first_order) first_order_device = Buffer<float>(ctx, cells);
+      sobol_attribution(ctx, model, images, targets, scores_device.data(), options,
+                        first_order_device.data());
+      result.summary = std::to_string(options.nb_design) + " designs";
+      result.number_options = {{"nb_design", static_cast<double>(options.nb_design)},
+                               {"skip", static_cast<double>(options.skip)},
+                               {"baseline", options.baseline},
+                               {"blur_size", static_cast<double>(options.blur_size)},
+                               {"sigma", options.sigma},
+                               {"batch_size", static_cast<double>(options.batch_size)}};
+      result.text_options = {{"sampler", cuxplain::to_string(options.sampler)},
+                             {"estimator", cuxplain::to_string(options.estimator)},
+                             {"perturbation", cuxplain::to_string(options.perturbation)},
+                             {"mask_interpolation",
+                              cuxplain::to_string(options.mask_interpolation)}};
+      result.flag_options = {{"first_order", options.first_order}};
+    } else if (method == Method::hsic) {
+      HsicOptions options;
+      options.grid_size = grid;
+      options.nb_design = args.nb_design.value_or(options.nb_design);
+      options.sampler = args.sampler;
+      options.skip = args.skip;
+      options.seed = args.seed;
+      options.binary = !args.continuous_masks;
+      options.input_kernel = args.hsic_kernel;
+      options.perturbation = args.perturbation;
+      options.baseline = args.baseline;
+      options.blur_size = args.blur_size;
+      options.sigma = args.sigma;
+      options.mask_interpolation = args.mask_interpolation;
+      options.batch_size = args.batch_size;
+      progress.emplace(show_progress, terminal, name, options.nb_design, "model evaluations");
+      hsic_attribution(ctx, model, images, targets, scores_device.data(), options);
+      result.summary = std::to_string(options.nb_design) + " designs";
+      result.number_options = {{"nb_design", static_cast<double>(options.nb_design)},
+                               {"skip", static_cast<double>(options.skip)},
+                               {"baseline", options.baseline},
+                               {"blur_size", static_cast<double>(options.blur_size)},
+                               {"sigma", options.sigma},
+                               {"batch_size", static_cast<double>(options.batch_size)}};
+      result.text_options = {{"sampler", cuxplain::to_string(options.sampler)},
+                             {"input_kernel", cuxplain::to_string(options.input_kernel)},
+                             {"output_width", cuxplain::to_string(options.output_width)},
+                             {"perturbation", cuxplain::to_string(options.perturbation)},
+                             {"mask_interpolation",
+                              cuxplain::to_string(options.mask_interpolation)}};
+      result.flag_options = {{"binary_masks", options.binary}};
+    } else {
+      EvaOptions options;
+      options.grid_size = grid;
+      options.epsilon = args.epsilon;
+      options.clamp = args.clamp;
+      options.clamp_min = 0.0f;
+      options.clamp_max = static_cast<float>(255.0 / args.scale);
+      options.cell_mapping = args.mask_interpolation == Interpolation::nearest
+                                 ? Interpolation::nearest
+                                 : Interpolation::nearest_exact;
+      options.batch_size = args.batch_size;
+      options.sound = args.sound;
+      progress.emplace(show_progress, terminal, name, cells + 1, "boxes");
+      progress->update(0);
+      eva_attribution(ctx, network, images, targets, scores_device.data(), options);
+      forwards = cells + 1;
+      result.forwards_unit = "boxes";
+      result.summary = "epsilon " + format_number(options.epsilon);
+      result.number_options = {{"epsilon", options.epsilon},
+                               {"batch_size", static_cast<double>(options.batch_size)}};
+      if (options.clamp) {
+        result.number_options.emplace_back("clamp_min", options.clamp_min);
+        result.number_options.emplace_back("clamp_max", options.clamp_max);
+      }
+      result.text_options = {{"cell_mapping", cuxplain::to_string(options.cell_mapping)}};
+      result.flag_options = {{"clamp", options.clamp}, {"sound", options.sound}};
+    }
+    result.scores = to_host(ctx, scores_device.data(), cells);
+    if (first_order_device.size() > 0) {
+      result.first_order = to_host(ctx, first_order_device.data(), cells);
+    }
+    result.seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    result.forwards = forwards;
+    progress->finish(forwards, result.seconds);
+
+    if (!all_finite(result.scores) || !all_finite(result.first_order)) {
+      throw std::runtime_error(std::string(name) + " produced non-finite scores");
+    }
+    const fs::path overlay_path = fs::path(args.out_dir) / (std::string(name) + ".png");
+    write_png(overlay_path.string(),
+              render_overlay(display, result.scores, grid, factor, args.alpha));
+    result.overlay = overlay_path.string();
+
+    std::printf("%-7s %s, %lld %s in %.3f s -> %s\n", name, result.summary.c_str(),
+                static_cast<long long>(result.forwards), result.forwards_unit, result.seconds,
+                result.overlay.c_str());
+    print_grid(result.scores, grid);
+    std::fflush(stdout);
+    results.push_back(std::move(result));
+  }
+
+  // scores.json
+  JsonWriter json;
+  json.begin_object();
+  json.key("program");
+  json.value(std::string("cuxplain ") + CUXPLAIN_VERSION);
+  json.key("model");
+  json.value(fs::absolute(model_file.path).lexically_normal().string());
+  json.key("model_is_default");
+  json.value(model_file.is_default);
+  json.key("image");
+  json.value(fs::absolute(image_file.path).lexically_normal().string());
+  json.key("image_is_default");
+  json.value(image_file.is_default);
+  json.key("image_size");
+  json.begin_array(true);
+  json.value(source.height);
+  json.value(source.width);
+  json.end_array();
+  json.key("input_shape");
+  json.begin_array(true);
+  json.value(in.c);
+  json.value(in.h);
+  json.value(in.w);
+  json.end_array();
+  json.key("scale");
+  json.value(args.scale);
+  json.key("device");
+  json.value(args.device);
+  json.key("num_classes");
+  json.value(classes);
+  if (!names.empty()) {
+    json.key("class_names");
+    json.begin_array(true);
+    for (const std::string& n : names) json.value(n);
+    json.end_array();
+  }
+  json.key("logits");
+  json.begin_array(true);
+  for (float v : logits) json.value(v);
+  json.end_array();
+  json.key("predicted_class");
+  json.value(predicted);
+  json.key("target");
+  json.value(target);
+  json.key("methods");
+  json.begin_array();
+  for (const MethodResult& r : results) {
+    json.begin_object();
+    json.key("method");
+    json.value(to_string(r.method));
+    json.key("grid_size");
+    json.value(grid);
+    json.key("target");
+    json.value(target);
+    if (!names.empty()) {
+      json.key("target_name");
+      json.value(names[static_cast<std::size_t>(target)]);
+    }
+    json.key("predicted_class");
+    json.value(predicted);
+    if (!names.empty()) {
+      json.key("predicted_name");
+      json.value(names[static_cast<std::size_t>(predicted)]);
+    }
+    json.key("scores");
+    write_grid(json, r.scores, grid);
+    if (!r.first_order.empty()) {
+      json.key("first_order");
+      write_grid(json, r.first_order, grid);
+    }
+    json.key("seconds");
+    json.number(r.seconds, 6);
+    json.key("forwards");
+    json.value(r.forwards);
+    json.key("forwards_unit");
+    json.value(r.forwards_unit);
+    json.key("overlay");
+    json.value(fs::path(r.overlay).filename().string());
+    json.key("options");
+    json.begin_object();
+    for (const auto& [key, v] : r.number_options) {
+      json.key(key);
+      json.number(v, 9);
+    }
+    for (const auto& [key, v] : r.text_options) {
+      json.key(key);
+      json.value(v);
+    }
+    for (const auto& [key, v] : r.flag_options) {
+      json.key(key);
+      json.value(v);
+    }
+    if (r.method != Method::eva) {
+      json.key("seed");
+      json.value(static_cast<std::uint64_t>(args.seed));
+    }
+    json.end_object();
+    json.end_object();
+  }
+  json.end_array();
+  json.end_object();
+
+  const fs::path scores_path = fs::path(args.out_dir) / "scores.json";
+  {
+    std::ofstream out(scores_path, std::ios::binary | std::ios::trunc);
+    out << json.str();
+    out.close();
+    if (!out) throw std::runtime_error("cannot write '" + scores_path.string() + "'");
+  }
+  std::printf("scores  %s\n", scores_path.string().c_str());
+  return 0;
+}
+
+void print_usage_error(const std::string& message) {
+  std::fprintf(stderr, "cuxplain: error: %s\n%s", message.c_str(), usage_text());
+}
+
+}  // namespace
+}  // namespace cuxplain::cli
+
+int main(int argc, char** argv) {
+  using namespace cuxplain::cli;
+  const std::vector<std::string> arguments(argv + 1, argv + argc);
+  Command command;
+  try {
+    command = parse_command_line(arguments);
+  } catch (const UsageError& e) {
+    print_usage_error(e.what());
+    return 2;
+  }
+  switch (command.kind) {
+    case Command::Kind::help:
+      std::fputs(help_text(), stdout);
+      return 0;
+    case Command::Kind::version:
+      std::printf("cuxplain %s (CUDA backend: %s, ONNX models: %s)\n", CUXPLAIN_VERSION,
+                  cuxplain::Context::cuda_available() ? "available" : "not available",
+                  cuxplain::nn::onnx_available() ? "yes" : "no");
+      return 0;
+    case Command::Kind::explain: break;
+  }
+  try {
+    return run_explain(command.explain);
+  } catch (const UsageError& e) {
+    print_usage_error(e.what());
+    return 2;
+  } catch (const cuxplain::Error& e) {
+    std::fprintf(stderr, "%s\n", e.what());
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "cuxplain: error: %s\n", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,33 @@
+#pragma once
+// Reading images into a model's input tensor and writing PNGs (stb).
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace cuxplain::cli {
+
+/// 8-bit image, channels interleaved (row-major H x W x C).
+struct Image8 {
+  int width = 0;
+  int height = 0;
+  int channels = 0;
+  std::vector<unsigned char> pixels;
+};
+
+/// Decodes an image file (PNG, JPEG, BMP, GIF, TGA, PNM, PSD, HDR) converted to
+/// `channels` (1: luma, 2: luma + alpha, 3: RGB, 4: RGBA). 16-bit and HDR
+/// files are reduced to 8 bits. Throws std::runtime_error naming the file and
+/// stb's reason.
+Image8 read_image(const std::string& path, int channels);
+
+/// Model input: the image as c x h x w floats (NCHW, one image), pixel / scale,
+/// resized when the image is not h x w (stb_image_resize: bilinear when
+/// enlarging, a triangle filter of the scale's support when shrinking,
+/// edges clamped). image.channels must equal c.
+std::vector<float> to_model_input(const Image8& image, std::int64_t c, std::int64_t h,
+                                  std::int64_t w, double scale);
+
+/// Writes an 8-bit PNG; throws std::runtime_error when it cannot.
+void write_png(const std::string& path, const Image8& image);
+
+}  // namespace cuxplain::cli

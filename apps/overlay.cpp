@@ -1,0 +1,64 @@
+#include "overlay.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+#include <cuxplain/core/context.hpp>
+#include <cuxplain/upsample.hpp>
+
+namespace cuxplain::cli {
+
+std::array<unsigned char, 3> jet(float t) {
+  t = std::clamp(t, 0.0f, 1.0f);
+  const auto channel = [t](float centre) {
+    const float v = std::clamp(1.5f - std::abs(4.0f * t - centre), 0.0f, 1.0f);
+    return static_cast<unsigned char>(std::lround(v * 255.0f));
+  };
+  return {channel(3.0f), channel(2.0f), channel(1.0f)};
+}
+
+int display_factor(const Image8& image, int min_side) {
+  const int longer = std::max(image.width, image.height);
+  if (longer <= 0 || longer >= min_side) return 1;
+  return (min_side + longer - 1) / longer;
+}
+
+Image8 render_overlay(const Image8& rgb, const std::vector<float>& scores, std::int64_t grid,
+                      int factor, float alpha) {
+  if (rgb.channels != 3) throw std::runtime_error("render_overlay: the image must be RGB");
+  if (static_cast<std::int64_t>(scores.size()) != grid * grid) {
+    throw std::runtime_error("render_overlay: expected grid x grid scores");
+  }
+  Image8 out;
+  out.width = rgb.width * factor;
+  out.height = rgb.height * factor;
+  out.channels = 3;
+  const std::size_t pixels = static_cast<std::size_t>(out.width) * out.height;
+
+  std::vector<float> heat(pixels);
+  upsample(Context::host(), scores.data(), 1, grid, grid, out.height, out.width, heat.data(),
+           Interpolation::bicubic);
+  const auto [lo, hi] = std::minmax_element(heat.begin(), heat.end());
+  const float low = *lo, range = *hi - *lo;
+  const bool flat = !(range > 0.0f) || !std::isfinite(range);
+
+  out.pixels.resize(pixels * 3);
+  for (int y = 0; y < out.height; ++y) {
+    for (int x = 0; x < out.width; ++x) {
+      const std::size_t at = static_cast<std::size_t>(y) * out.width + x;
+      const float t = flat ? 0.0f : (heat[at] - low) / range;
+      const std::array<unsigned char, 3> colour = jet(t);
+      const unsigned char* source =
+          &rgb.pixels[(static_cast<std::size_t>(y / factor) * rgb.width + x / factor) * 3];
+      for (int k = 0; k < 3; ++k) {
+        const float blended = (1.0f - alpha) * source[k] + alpha * colour[k];
+        out.pixels[at * 3 + k] =
+            static_cast<unsigned char>(std::clamp(std::lround(blended), 0L, 255L));
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace cuxplain::cli
