@@ -797,7 +797,7 @@ void check_boxes(const Context& ctx, const float* lower, const float* upper, std
   copy_to_host(ctx, &lo, lower + bad, sizeof lo);
   copy_to_host(ctx, &hi, upper + bad, sizeof hi);
   CUXPLAIN_FAIL(call, ": lower[", bad, "] = ", lo, " and upper[", bad, "] = ", hi,
-                " do not form a box (lower <= upper, neither NaN, is required)");
+                " do not form a box (finite lower <= upper is required)");
 }
 
 void expect_bounds_arguments(const NnNetworkState& net, const Context& ctx, const float* lower,

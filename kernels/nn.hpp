@@ -54,7 +54,7 @@
   void nn_margins_from_bounds(const Context& ctx, std::int64_t outputs, bool sound,           \
                               const float* lo, const float* hi, std::int64_t n,                \
                               const int* targets, float* margins);                             \
-  /* The first index with !(l <= u), or -1. Synchronizes on CUDA. */                          \
+  /* The first index where l <= u, both finite, fails, or -1. Synchronizes on CUDA. */     \
   std::int64_t nn_first_inverted(const Context& ctx, const float* l, const float* u,          \
                                  std::int64_t count);
 

@@ -159,7 +159,7 @@ struct BoundsOptions {
   /// Plain mode (false) rounds to nearest: bounds are exact up to float
   /// rounding (a few ulps), not guaranteed.
   bool sound = false;
-  /// Check that lower <= upper (and neither is NaN) for every element before
+  /// Check that lower <= upper, both finite, for every element before
   /// propagating; on CUDA this reads one flag back and synchronizes ctx's
   /// stream once. Turn off to keep the call fully asynchronous.
   bool check_boxes = true;

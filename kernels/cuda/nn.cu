@@ -306,7 +306,9 @@ __global__ void margins_from_bounds_kernel(std::int64_t outputs, const float* lo
 __global__ void first_inverted_kernel(const float* l, const float* u, std::int64_t count,
                                       unsigned long long* first) {
   CUXPLAIN_GRID_STRIDE(e, count) {
-    if (!(l[e] <= u[e])) atomicMin(first, static_cast<unsigned long long>(e));
+    if (!(l[e] <= u[e] && isfinite(l[e]) && isfinite(u[e]))) {
+      atomicMin(first, static_cast<unsigned long long>(e));
+    }
   }
 }
 

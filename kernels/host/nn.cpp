@@ -9,6 +9,7 @@
 #include <cuxplain/detail/nn.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 #include <vector>
 
@@ -445,7 +446,7 @@ std::int64_t nn_first_inverted(const Context&, const float* l, const float* u,
   std::int64_t first = count;
 #pragma omp parallel for reduction(min : first) schedule(static)
   for (std::int64_t i = 0; i < count; ++i) {
-    if (!(l[i] <= u[i]) && i < first) first = i;
+    if (!(l[i] <= u[i] && std::isfinite(l[i]) && std::isfinite(u[i])) && i < first) first = i;
   }
   return first == count ? -1 : first;
 }

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <random>
 #include <string>
@@ -711,6 +712,9 @@ TEST(NnErrors, CallArgumentsAreCheckedAndOutputsUntouched) {
                      "margin_upper_bounds: lower[6] = nan");
   for (float v : a) EXPECT_TRUE(std::isnan(v));
   for (float v : b) EXPECT_TRUE(std::isnan(v));
+  lo[6] = -std::numeric_limits<float>::infinity();
+  test::expect_error([&] { network.bounds(ctx, lo.data(), hi.data(), 2, a.data(), b.data()); },
+                     "bounds: lower[6] = -inf and upper[6] = 1 do not form a box (finite lower <= upper is required)");
   lo[6] = 0.0f;
   test::expect_error([&] { network.margin_upper_bounds(ctx, lo.data(), hi.data(), 2, {0, 3}, a.data()); },
                      "targets[1] = 3 is outside [0, 3)");
