@@ -200,7 +200,9 @@ void nn_affine_bounds_sound(const Context&, const ConvGeometry& g, const float* 
   // so the (c, ky, kx) and row arithmetic is done once per k and row.
   const std::int64_t k_count = g.patch(), plane = g.out_plane(), out_c = g.out_c;
   const std::int64_t in_size = g.in_size();
-  if (plane == 1 && in_size == k_count) {  // a dense layer: one plain dot product
+  const bool dense = g.in_h == 1 && g.in_w == 1 && g.kernel_h == 1 && g.kernel_w == 1 &&
+                     g.out_h == 1 && g.out_w == 1 && g.pad_top == 0 && g.pad_left == 0;
+  if (dense) {  // detail::dense_geometry: term k reads input k
 #pragma omp parallel for collapse(2) schedule(static)
     for (std::int64_t s = 0; s < n; ++s) {
       for (std::int64_t o = 0; o < out_c; ++o) {
