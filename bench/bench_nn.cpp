@@ -202,6 +202,7 @@ int main(int argc, char** argv) {
         benchmark::RegisterBenchmark(name.c_str(), BM_NnHost, layer, mode)
             ->Arg(n)
             ->Unit(benchmark::kMicrosecond)
+            ->UseRealTime()  // OpenMP and OpenBLAS threads: wall-clock rates
             ->MinTime(0.2);
       }
     }
