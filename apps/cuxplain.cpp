@@ -128,8 +128,9 @@ struct MethodResult {
   std::string overlay;
   std::string summary;  // "32 designs" / "epsilon 0.05"
   // The options used, as scores.json lists them.
+  std::vector<std::pair<std::string, std::int64_t>> int_options;
+  std::vector<std::pair<std::string, float>> float_options;
   std::vector<std::pair<std::string, std::string>> text_options;
-  std::vector<std::pair<std::string, double>> number_options;
   std::vector<std::pair<std::string, bool>> flag_options;
 };
 
@@ -296,12 +297,11 @@ int run_explain(const ExplainArgs& args) {
       sobol_attribution(ctx, model, images, targets, scores_device.data(), options,
                         first_order_device.data());
       result.summary = std::to_string(options.nb_design) + " designs";
-      result.number_options = {{"nb_design", static_cast<double>(options.nb_design)},
-                               {"skip", static_cast<double>(options.skip)},
-                               {"baseline", options.baseline},
-                               {"blur_size", static_cast<double>(options.blur_size)},
-                               {"sigma", options.sigma},
-                               {"batch_size", static_cast<double>(options.batch_size)}};
+      result.int_options = {{"nb_design", options.nb_design},
+                            {"skip", options.skip},
+                            {"blur_size", options.blur_size},
+                            {"batch_size", options.batch_size}};
+      result.float_options = {{"baseline", options.baseline}, {"sigma", options.sigma}};
       result.text_options = {{"sampler", cuxplain::to_string(options.sampler)},
                              {"estimator", cuxplain::to_string(options.estimator)},
                              {"perturbation", cuxplain::to_string(options.perturbation)},
@@ -326,12 +326,11 @@ int run_explain(const ExplainArgs& args) {
       progress.emplace(show_progress, terminal, name, options.nb_design, "model evaluations");
       hsic_attribution(ctx, model, images, targets, scores_device.data(), options);
       result.summary = std::to_string(options.nb_design) + " designs";
-      result.number_options = {{"nb_design", static_cast<double>(options.nb_design)},
-                               {"skip", static_cast<double>(options.skip)},
-                               {"baseline", options.baseline},
-                               {"blur_size", static_cast<double>(options.blur_size)},
-                               {"sigma", options.sigma},
-                               {"batch_size", static_cast<double>(options.batch_size)}};
+      result.int_options = {{"nb_design", options.nb_design},
+                            {"skip", options.skip},
+                            {"blur_size", options.blur_size},
+                            {"batch_size", options.batch_size}};
+      result.float_options = {{"baseline", options.baseline}, {"sigma", options.sigma}};
       result.text_options = {{"sampler", cuxplain::to_string(options.sampler)},
                              {"input_kernel", cuxplain::to_string(options.input_kernel)},
                              {"output_width", cuxplain::to_string(options.output_width)},
@@ -357,11 +356,11 @@ int run_explain(const ExplainArgs& args) {
       forwards = cells + 1;
       result.forwards_unit = "boxes";
       result.summary = "epsilon " + format_number(options.epsilon);
-      result.number_options = {{"epsilon", options.epsilon},
-                               {"batch_size", static_cast<double>(options.batch_size)}};
+      result.int_options = {{"batch_size", options.batch_size}};
+      result.float_options = {{"epsilon", options.epsilon}};
       if (options.clamp) {
-        result.number_options.emplace_back("clamp_min", options.clamp_min);
-        result.number_options.emplace_back("clamp_max", options.clamp_max);
+        result.float_options.emplace_back("clamp_min", options.clamp_min);
+        result.float_options.emplace_back("clamp_max", options.clamp_max);
       }
       result.text_options = {{"cell_mapping", cuxplain::to_string(options.cell_mapping)}};
       result.flag_options = {{"clamp", options.clamp}, {"sound", options.sound}};
@@ -471,9 +470,13 @@ int run_explain(const ExplainArgs& args) {
     json.value(fs::path(r.overlay).filename().string());
     json.key("options");
     json.begin_object();
-    for (const auto& [key, v] : r.number_options) {
+    for (const auto& [key, v] : r.int_options) {
       json.key(key);
-      json.number(v, 9);
+      json.value(v);
+    }
+    for (const auto& [key, v] : r.float_options) {
+      json.key(key);
+      json.value(v);
     }
     for (const auto& [key, v] : r.text_options) {
       json.key(key);

@@ -368,8 +368,26 @@ void JsonWriter::number(double number, int digits) {
   text_ += buffer;
 }
 
-void JsonWriter::value(float number) { this->number(number, 9); }
-void JsonWriter::value(double number) { this->number(number, 17); }
+void JsonWriter::value(float number) {
+  // The shortest form that reads back as the same float (at most 9 digits).
+  int digits = 6;
+  for (; digits < 9; ++digits) {
+    char buffer[40];
+    std::snprintf(buffer, sizeof buffer, "%.*g", digits, static_cast<double>(number));
+    if (std::strtof(buffer, nullptr) == number) break;
+  }
+  this->number(number, digits);
+}
+
+void JsonWriter::value(double number) {
+  int digits = 15;
+  for (; digits < 17; ++digits) {
+    char buffer[40];
+    std::snprintf(buffer, sizeof buffer, "%.*g", digits, number);
+    if (std::strtod(buffer, nullptr) == number) break;
+  }
+  this->number(number, digits);
+}
 
 void JsonWriter::null() {
   before_value();

@@ -29,9 +29,11 @@ class JsonWriter {
   void value(std::int64_t number);
   void value(int number) { value(static_cast<std::int64_t>(number)); }
   void value(std::uint64_t number);
-  /// A float32 quantity: 9 significant digits.
+  /// A float32 quantity: the shortest form (6 to 9 significant digits) that
+  /// reads back as the same float.
   void value(float number);
-  /// A double: 17 significant digits.
+  /// A double: the shortest of 15 to 17 significant digits that reads back
+  /// as the same double.
   void value(double number);
   /// A number with `digits` significant digits (timings and the like).
   void number(double number, int digits);
