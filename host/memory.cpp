@@ -11,28 +11,28 @@
 
 namespace cuxplain {
 
-void copy_to_device(const Context& ctx, void* dst, const void* src, std::size_t bytes) {
+void copy_to_device([[maybe_unused]] const Context& ctx, void* dst, const void* src, std::size_t bytes) {
 #if CUXPLAIN_WITH_CUDA
   if (ctx.is_cuda()) return kernels::cuda::copy_host_to_device(ctx.stream(), dst, src, bytes);
 #endif
   if (bytes > 0) std::memcpy(dst, src, bytes);
 }
 
-void copy_to_host(const Context& ctx, void* dst, const void* src, std::size_t bytes) {
+void copy_to_host([[maybe_unused]] const Context& ctx, void* dst, const void* src, std::size_t bytes) {
 #if CUXPLAIN_WITH_CUDA
   if (ctx.is_cuda()) return kernels::cuda::copy_device_to_host(ctx.stream(), dst, src, bytes);
 #endif
   if (bytes > 0) std::memcpy(dst, src, bytes);
 }
 
-void copy_on_device(const Context& ctx, void* dst, const void* src, std::size_t bytes) {
+void copy_on_device([[maybe_unused]] const Context& ctx, void* dst, const void* src, std::size_t bytes) {
 #if CUXPLAIN_WITH_CUDA
   if (ctx.is_cuda()) return kernels::cuda::copy_device_to_device(ctx.stream(), dst, src, bytes);
 #endif
   if (bytes > 0) std::memmove(dst, src, bytes);
 }
 
-void fill(const Context& ctx, float* dst, std::int64_t count, float value) {
+void fill([[maybe_unused]] const Context& ctx, float* dst, std::int64_t count, float value) {
   CUXPLAIN_EXPECTS(count >= 0, "fill: count must be >= 0, got ", count);
 #if CUXPLAIN_WITH_CUDA
   if (ctx.is_cuda()) return kernels::cuda::fill(ctx.stream(), dst, count, value);
@@ -40,7 +40,7 @@ void fill(const Context& ctx, float* dst, std::int64_t count, float value) {
   std::fill(dst, dst + count, value);
 }
 
-void zero(const Context& ctx, void* dst, std::size_t bytes) {
+void zero([[maybe_unused]] const Context& ctx, void* dst, std::size_t bytes) {
 #if CUXPLAIN_WITH_CUDA
   if (ctx.is_cuda()) return kernels::cuda::zero(ctx.stream(), dst, bytes);
 #endif
