@@ -1,0 +1,140 @@
+#pragma once
+// cuxplain::nmf: non-negative matrix factorization A ~ U W (Frobenius loss,
+// Lee-Seung multiplicative updates), the concept extraction step of CRAFT.
+//
+//   nmf::Options options;
+//   options.rank = 25;
+//   nmf::Result result = nmf::fit(ctx, A, n, p, options, U, W);   // U: n x r, W: r x p
+//   nmf::transform(ctx, A2, n2, p, W, options, U2);               // U2 for a fixed W
+//
+// Every matrix is row-major float32 on ctx's device. Semantics follow
+// scikit-learn's NMF(solver='mu', beta_loss='frobenius') where they can; the
+// differences are written down at each option.
+#include <cstdint>
+#include <vector>
+
+#include "core/context.hpp"
+
+namespace cuxplain::nmf {
+
+/// Starting point of fit.
+enum class Init {
+  /// NNDSVD (Boutsidis and Gallopoulos 2008) from a truncated SVD of A, as
+  /// scikit-learn's init='nndsvd'. Its zeros stay zero under the
+  /// multiplicative updates, which suits sparse factors and slows the fit.
+  nndsvd,
+  /// NNDSVD with its zeros filled with mean(A) (scikit-learn's default
+  /// init='nndsvda', and xplique's).
+  nndsvda,
+  /// U, W = sqrt(mean(A) / rank) * |N(0, 1)| from a seeded counter-based
+  /// generator (scikit-learn's init='random'; the draws differ from numpy's).
+  random,
+  /// U and W hold the starting point on entry (scikit-learn's init='custom').
+  custom,
+};
+
+const char* to_string(Init init);
+
+/// Options of fit and transform. Defaults are scikit-learn's (and xplique's,
+/// apart from the penalties: see l2_u).
+struct Options {
+  /// r, the number of components (concepts): 1 <= r <= min(n, p).
+  std::int64_t rank = 10;
+  Init init = Init::nndsvda;
+  /// Seed of Init::random and of the randomized SVD behind NNDSVD(a).
+  std::uint64_t seed = 0;
+  /// Iterations at most (>= 1); one iteration updates U, then W.
+  std::int64_t max_iter = 200;
+  /// Stop when (e_prev - e) < tol * e_0, tested every check_every
+  /// iterations: e = ||A - U W||_F now, e_prev at the previous test, e_0 at
+  /// the start (scikit-learn's rule, every 10 iterations). 0 runs max_iter
+  /// iterations. On CUDA each test reads the loss back: one stream
+  /// synchronization per check_every iterations, none in between.
+  double tol = 1e-4;
+  std::int64_t check_every = 10;
+  /// Penalties, all >= 0 and applied as written (objective below), unlike
+  /// scikit-learn, which scales alpha_W by p and alpha_H by n: its
+  /// NMF(alpha_W=a, alpha_H='same', l1_ratio=q) is l1_u = a q p,
+  /// l2_u = a (1 - q) p, l1_w = a q n, l2_w = a (1 - q) n here (xplique's
+  /// CRAFT: a = 1e-2, q = 0).
+  ///   objective = 0.5 ||A - U W||_F^2 + l1_u sum(U) + 0.5 l2_u ||U||_F^2
+  ///                                   + l1_w sum(W) + 0.5 l2_w ||W||_F^2
+  float l1_u = 0.0f;
+  float l2_u = 0.0f;
+  float l1_w = 0.0f;
+  float l2_w = 0.0f;
+  /// Record the objective after every iteration in Result::loss_history
+  /// (on CUDA computed on the device each iteration and read back once at
+  /// the end; costs two small reductions per iteration).
+  bool loss_history = false;
+  /// Randomized SVD behind NNDSVD(a) (Halko, Martinsson and Tropp 2011, as
+  /// scikit-learn's randomized_svd): rank + svd_oversamples sketch vectors
+  /// (at most min(n, p)); svd_power_iterations < 0 picks scikit-learn's
+  /// 'auto' (7 when rank < 0.1 min(n, p), else 4).
+  std::int64_t svd_oversamples = 10;
+  std::int64_t svd_power_iterations = -1;
+};
+
+/// What fit and transform report.
+struct Result {
+  std::int64_t iterations = 0;  ///< iterations run
+  bool converged = false;       ///< stopped by the tol test (not by max_iter)
+  double loss = 0.0;            ///< the objective at the end (Options, penalties included)
+  double relative_error = 0.0;  ///< ||A - U W||_F / ||A||_F at the end (0 when A = 0)
+  /// With Options::loss_history: the objective after k = 0..iterations
+  /// iterations (entry 0: at the starting point). Empty otherwise.
+  std::vector<double> loss_history;
+};
+
+/// Factorizes A (n x p, entries finite and >= 0) as U (n x r) W (r x p),
+/// U, W >= 0, minimizing the objective of Options by multiplicative updates:
+///   U <- U o (A W^T) / (U (W W^T) + l1_u + l2_u U)
+///   W <- W o (U^T A) / ((U^T U) W + l1_w + l2_w W)
+/// (a zero denominator is replaced by float32's epsilon). U W is never
+/// formed: each iteration is the GEMMs A W^T, U^T A (n p r each) and the
+/// Gram products (n r^2, p r^2), then one fused elementwise pass per factor;
+/// the loss comes from the same products (see detail/nmf.hpp).
+///
+/// U, W: written with the factors when the call succeeds (read first as the
+/// starting point with Init::custom); they must not overlap A or each
+/// other. Errors (cuxplain::Error naming the argument and value): a null
+/// pointer or memory on the wrong device, n or p < 1 or >= 2^31, rank
+/// outside [1, min(n, p)], max_iter or check_every < 1, a negative or
+/// non-finite tol or penalty, an unknown init, and a negative or non-finite
+/// entry of A ("A has a negative entry -0.5 at (i, j)"; of U or W for
+/// Init::custom). Checking A is one pass over it (on CUDA: a reduction and
+/// a 24-byte read-back, one stream synchronization) that also gives ||A||^2
+/// and mean(A).
+///
+/// CUDA: work is enqueued on ctx.stream(), GEMMs through cuBLAS. The stream
+/// is synchronized by the check of A, by NNDSVD(a) (twice per
+/// orthonormalization of the SVD's sketch, about 4 (q + 1) times for q
+/// power iterations, plus the reads of the sketch's core and of the column
+/// norms), once per stopping test and once at the end. Temporary memory
+/// (ctx's allocator): 2 (n + p) r + 2 r^2 floats and a few KiB during the
+/// iterations; NNDSVD(a) adds about (3 max(n, p) + 2 p + n) (r + svd_oversamples).
+///
+/// Host: GEMMs through the host backend's CBLAS (OpenBLAS), elementwise
+/// passes with OpenMP. Both backends run the same algorithm, sketch and
+/// NNDSVD included (the small k x k eigenproblems of the randomized SVD are
+/// solved on the host in double for both), and agree to float rounding.
+Result fit(const Context& ctx, const float* A, std::int64_t n, std::int64_t p,
+           const Options& options, float* U, float* W);
+
+/// U (n x r) >= 0 for a fixed W (r x p): the U updates of fit with W frozen
+/// (non-negative least squares, scikit-learn's NMF.transform). U starts at
+/// sqrt(mean(A) / r) everywhere (scikit-learn's start for solver='mu'), or
+/// at its content with Init::custom. rank, max_iter, tol, check_every,
+/// l1_u, l2_u and loss_history apply; the objective leaves W's penalty out.
+/// W must be finite and >= 0 (a second pass, over W). Synchronization and
+/// errors as fit; temporaries 2 n r + 2 r^2 floats.
+Result transform(const Context& ctx, const float* A, std::int64_t n, std::int64_t p,
+                 const float* W, const Options& options, float* U);
+
+/// The starting point fit uses for options.init (nndsvd, nndsvda or
+/// random), written to U (n x r) and W (r x p): for inspecting or reusing
+/// an initialization. Checks A as fit does.
+void initialize(const Context& ctx, const float* A, std::int64_t n, std::int64_t p,
+                const Options& options, float* U, float* W);
+
+}  // namespace cuxplain::nmf

@@ -1,0 +1,258 @@
+// NMF building blocks on CUDA: the same math as kernels/host/nmf.cpp
+// (include/cuxplain/detail/nmf.hpp); GEMMs through the Context's cuBLAS
+// handle, fused elementwise updates with their reductions, CUB block sums.
+// Every launch is on ctx.stream(); nothing here synchronizes.
+#include "../nmf.hpp"
+#include "blas.cuh"
+#include "check.cuh"
+
+#include <cub/block/block_reduce.cuh>
+
+namespace cuxplain::kernels::cuda {
+namespace {
+
+constexpr int kThreads = 256;
+using BlockSum = cub::BlockReduce<double, kThreads>;
+
+__device__ std::int64_t first_index() {
+  return blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x;
+}
+
+__device__ std::int64_t grid_stride() { return static_cast<std::int64_t>(gridDim.x) * blockDim.x; }
+
+/// Block sums of three per-thread values, written by thread 0 to out[0..2].
+__device__ void block_sum3(double a, double b, double c, double* out) {
+  __shared__ typename BlockSum::TempStorage storage;
+  const double sa = BlockSum(storage).Sum(a);
+  __syncthreads();
+  const double sb = BlockSum(storage).Sum(b);
+  __syncthreads();
+  const double sc = BlockSum(storage).Sum(c);
+  if (threadIdx.x == 0) {
+    out[0] = sa;
+    out[1] = sb;
+    out[2] = sc;
+  }
+}
+
+__global__ void scan_kernel(const float* x, std::int64_t count, double* partials,
+                            detail::NmfScan* scan) {
+  double sum = 0.0, squares = 0.0;
+  for (std::int64_t i = first_index(); i < count; i += grid_stride()) {
+    const float v = x[i];
+    if (!detail::nmf_valid_entry(v)) {
+      // A thread's indices increase: its first invalid entry is its smallest.
+      atomicMin(reinterpret_cast<long long*>(&scan->first_invalid), static_cast<long long>(i));
+      break;
+    }
+    sum += v;
+    squares += static_cast<double>(v) * v;
+  }
+  double block[3];
+  block_sum3(sum, squares, 0.0, block);
+  if (threadIdx.x == 0) {
+    partials[blockIdx.x * 2] = block[0];
+    partials[blockIdx.x * 2 + 1] = block[1];
+  }
+}
+
+/// One block: the partials in a fixed order; first_invalid back to -1 when
+/// no entry lowered it.
+__global__ void scan_finish_kernel(const double* partials, std::int64_t blocks, std::int64_t count,
+                                   detail::NmfScan* scan) {
+  double sum = 0.0, squares = 0.0;
+  for (std::int64_t b = threadIdx.x; b < blocks; b += kThreads) {
+    sum += partials[b * 2];
+    squares += partials[b * 2 + 1];
+  }
+  double total[3];
+  block_sum3(sum, squares, 0.0, total);
+  if (threadIdx.x == 0) {
+    scan->sum = total[0];
+    scan->sum_squares = total[1];
+    if (scan->first_invalid >= count) scan->first_invalid = -1;
+  }
+}
+
+__global__ void fill_random_kernel(float* x, std::int64_t count, std::uint64_t key, float scale,
+                                   bool absolute) {
+  for (std::int64_t i = first_index(); i < count; i += grid_stride()) {
+    x[i] = detail::nmf_random_value(key, static_cast<std::uint64_t>(i), scale, absolute);
+  }
+}
+
+/// The fused multiplicative update of one factor; with kTerms each block
+/// also sums N o x', x' and x'^2 into partials[3 * block + 0..2].
+template <bool kTerms>
+__global__ void update_kernel(float* x, const float* numerator, const float* denominator,
+                              std::int64_t count, float l1, float l2, double* partials) {
+  double cross = 0.0, sum = 0.0, squares = 0.0;
+  for (std::int64_t i = first_index(); i < count; i += grid_stride()) {
+    const float num = numerator[i];
+    const float v = detail::nmf_update_value(x[i], num, denominator[i], l1, l2);
+    x[i] = v;
+    if (kTerms) {
+      cross += static_cast<double>(num) * v;
+      sum += v;
+      squares += static_cast<double>(v) * v;
+    }
+  }
+  if (kTerms) block_sum3(cross, sum, squares, partials + blockIdx.x * detail::kNmfTerms);
+}
+
+__global__ void terms_kernel(const float* x, const float* other, std::int64_t count,
+                             double* partials) {
+  double cross = 0.0, sum = 0.0, squares = 0.0;
+  for (std::int64_t i = first_index(); i < count; i += grid_stride()) {
+    const float v = x[i];
+    if (other != nullptr) cross += static_cast<double>(other[i]) * v;
+    sum += v;
+    squares += static_cast<double>(v) * v;
+  }
+  block_sum3(cross, sum, squares, partials + blockIdx.x * detail::kNmfTerms);
+}
+
+/// One block: terms = the partials of `blocks` blocks, summed in a fixed order.
+__global__ void sum_terms_kernel(const double* partials, std::int64_t blocks, double* terms) {
+  double cross = 0.0, sum = 0.0, squares = 0.0;
+  for (std::int64_t b = threadIdx.x; b < blocks; b += kThreads) {
+    cross += partials[b * detail::kNmfTerms];
+    sum += partials[b * detail::kNmfTerms + 1];
+    squares += partials[b * detail::kNmfTerms + 2];
+  }
+  block_sum3(cross, sum, squares, terms);
+}
+
+/// One block: <gram_a, gram_b> and the objective.
+__global__ void objective_kernel(double norm_a2, const double* cross_terms, const double* u_terms,
+                                 const double* w_terms, const float* gram_a, const float* gram_b,
+                                 std::int64_t entries, detail::NmfPenalties penalties,
+                                 double* out) {
+  __shared__ typename BlockSum::TempStorage storage;
+  double dot = 0.0;
+  for (std::int64_t e = threadIdx.x; e < entries; e += kThreads) {
+    dot += static_cast<double>(gram_a[e]) * gram_b[e];
+  }
+  const double total = BlockSum(storage).Sum(dot);
+  if (threadIdx.x == 0) {
+    detail::nmf_objective(norm_a2, cross_terms, u_terms, w_terms, total, penalties, out);
+  }
+}
+
+/// One block per column j of x (rows x cols).
+__global__ void column_part_norms_kernel(const float* x, std::int64_t rows, std::int64_t cols,
+                                         double* norms) {
+  const std::int64_t j = blockIdx.x;
+  double positive = 0.0, negative = 0.0;
+  for (std::int64_t i = threadIdx.x; i < rows; i += kThreads) {
+    const double v = x[i * cols + j];
+    if (v > 0.0) positive += v * v;
+    if (v < 0.0) negative += v * v;
+  }
+  double total[3];
+  block_sum3(positive, negative, 0.0, total);
+  if (threadIdx.x == 0) {
+    norms[2 * j] = total[0];
+    norms[2 * j + 1] = total[1];
+  }
+}
+
+__global__ void nndsvd_apply_kernel(const float* x, std::int64_t rows, std::int64_t cols,
+                                    bool components_are_rows,
+                                    const detail::NndsvdComponent* components, float fill,
+                                    float* out) {
+  for (std::int64_t e = first_index(); e < rows * cols; e += grid_stride()) {
+    const std::int64_t component = components_are_rows ? e / cols : e % cols;
+    out[e] = detail::nndsvd_value(x[e], components[component], fill);
+  }
+}
+
+unsigned reduce_grid(std::int64_t count) {
+  return static_cast<unsigned>(detail::nmf_reduce_blocks(count));
+}
+
+}  // namespace
+
+void nmf_gemm(const Context& ctx, bool transpose_a, bool transpose_b, std::int64_t m,
+              std::int64_t n, std::int64_t k, float alpha, const float* a, std::int64_t lda,
+              const float* b, std::int64_t ldb, float beta, float* c, std::int64_t ldc) {
+  if (m <= 0 || n <= 0) return;
+  // Row-major C = op(A) op(B) is column-major C^T = op(B)^T op(A)^T, and a
+  // row-major matrix is its transpose in column-major order.
+  CUXPLAIN_CUBLAS_TRY(cublasSgemm(cublas_handle(ctx), transpose_b ? CUBLAS_OP_T : CUBLAS_OP_N,
+                                  transpose_a ? CUBLAS_OP_T : CUBLAS_OP_N, static_cast<int>(n),
+                                  static_cast<int>(m), static_cast<int>(k), &alpha, b,
+                                  static_cast<int>(ldb), a, static_cast<int>(lda), &beta, c,
+                                  static_cast<int>(ldc)));
+}
+
+void nmf_scan(const Context& ctx, const float* x, std::int64_t count, double* partials,
+              detail::NmfScan* scan) {
+  // first_invalid starts at 0x7f7f7f7f7f7f7f7f, above any index; atomicMin lowers it.
+  CUXPLAIN_CUDA_TRY(cudaMemsetAsync(&scan->first_invalid, 0x7f, sizeof(scan->first_invalid),
+                                    ctx.stream()));
+  const unsigned blocks = reduce_grid(count);
+  scan_kernel<<<blocks, kThreads, 0, ctx.stream()>>>(x, count, partials, scan);
+  CUXPLAIN_CHECK_LAUNCH();
+  scan_finish_kernel<<<1, kThreads, 0, ctx.stream()>>>(partials, blocks, count, scan);
+  CUXPLAIN_CHECK_LAUNCH();
+}
+
+void nmf_fill_random(const Context& ctx, float* x, std::int64_t count, std::uint64_t key,
+                     float scale, bool absolute) {
+  if (count <= 0) return;
+  fill_random_kernel<<<grid_for(count, kThreads), kThreads, 0, ctx.stream()>>>(x, count, key,
+                                                                              scale, absolute);
+  CUXPLAIN_CHECK_LAUNCH();
+}
+
+void nmf_update(const Context& ctx, float* x, const float* numerator, const float* denominator,
+                std::int64_t count, float l1, float l2, double* partials, double* terms) {
+  const unsigned blocks = reduce_grid(count);
+  if (terms == nullptr) {
+    update_kernel<false><<<grid_for(count, kThreads), kThreads, 0, ctx.stream()>>>(
+        x, numerator, denominator, count, l1, l2, nullptr);
+    CUXPLAIN_CHECK_LAUNCH();
+    return;
+  }
+  update_kernel<true><<<blocks, kThreads, 0, ctx.stream()>>>(x, numerator, denominator, count, l1,
+                                                             l2, partials);
+  CUXPLAIN_CHECK_LAUNCH();
+  sum_terms_kernel<<<1, kThreads, 0, ctx.stream()>>>(partials, blocks, terms);
+  CUXPLAIN_CHECK_LAUNCH();
+}
+
+void nmf_terms(const Context& ctx, const float* x, const float* other, std::int64_t count,
+               double* partials, double* terms) {
+  const unsigned blocks = reduce_grid(count);
+  terms_kernel<<<blocks, kThreads, 0, ctx.stream()>>>(x, other, count, partials);
+  CUXPLAIN_CHECK_LAUNCH();
+  sum_terms_kernel<<<1, kThreads, 0, ctx.stream()>>>(partials, blocks, terms);
+  CUXPLAIN_CHECK_LAUNCH();
+}
+
+void nmf_objective(const Context& ctx, double norm_a2, const double* cross_terms,
+                   const double* u_terms, const double* w_terms, const float* gram_a,
+                   const float* gram_b, std::int64_t r, detail::NmfPenalties penalties,
+                   double* out) {
+  objective_kernel<<<1, kThreads, 0, ctx.stream()>>>(norm_a2, cross_terms, u_terms, w_terms,
+                                                     gram_a, gram_b, r * r, penalties, out);
+  CUXPLAIN_CHECK_LAUNCH();
+}
+
+void nmf_column_part_norms(const Context& ctx, const float* x, std::int64_t rows,
+                           std::int64_t cols, double* norms) {
+  column_part_norms_kernel<<<static_cast<unsigned>(cols), kThreads, 0, ctx.stream()>>>(
+      x, rows, cols, norms);
+  CUXPLAIN_CHECK_LAUNCH();
+}
+
+void nmf_nndsvd_apply(const Context& ctx, const float* x, std::int64_t rows, std::int64_t cols,
+                      bool components_are_rows, const detail::NndsvdComponent* components,
+                      float fill, float* out) {
+  nndsvd_apply_kernel<<<grid_for(rows * cols, kThreads), kThreads, 0, ctx.stream()>>>(
+      x, rows, cols, components_are_rows, components, fill, out);
+  CUXPLAIN_CHECK_LAUNCH();
+}
+
+}  // namespace cuxplain::kernels::cuda

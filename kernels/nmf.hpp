@@ -1,0 +1,51 @@
+#pragma once
+// NMF building blocks, one declaration per backend (see include/cuxplain/nmf.hpp;
+// host/nmf.cpp and host/nmf_init.cpp drive them). All pointers are on ctx's
+// device; `partials` is scratch of kNmfTerms * kNmfReduceBlocks doubles.
+#include <cstdint>
+
+#include <cuxplain/core/context.hpp>
+#include <cuxplain/detail/nmf.hpp>
+
+#define CUXPLAIN_DECLARE_NMF_OPS                                                                \
+  /* Row-major C (m x n) = alpha op(A) op(B) + beta C (cuBLAS / CBLAS). */                      \
+  void nmf_gemm(const Context& ctx, bool transpose_a, bool transpose_b, std::int64_t m,          \
+                std::int64_t n, std::int64_t k, float alpha, const float* a, std::int64_t lda,   \
+                const float* b, std::int64_t ldb, float beta, float* c, std::int64_t ldc);       \
+  /* Sum, sum of squares and first invalid index of x (count entries) into *scan. */            \
+  void nmf_scan(const Context& ctx, const float* x, std::int64_t count, double* partials,        \
+                detail::NmfScan* scan);                                                          \
+  /* x[i] = nmf_random_value(key, i, scale, absolute). */                                        \
+  void nmf_fill_random(const Context& ctx, float* x, std::int64_t count, std::uint64_t key,      \
+                       float scale, bool absolute);                                              \
+  /* x = nmf_update_value(x, numerator, denominator, l1, l2) elementwise; when terms is not     \
+     null, terms = the kNmfTerms sums of the new x against numerator. */                         \
+  void nmf_update(const Context& ctx, float* x, const float* numerator, const float* denominator, \
+                  std::int64_t count, float l1, float l2, double* partials, double* terms);      \
+  /* terms = the kNmfTerms sums of x against other (other null: term 0 is 0). */                 \
+  void nmf_terms(const Context& ctx, const float* x, const float* other, std::int64_t count,     \
+                 double* partials, double* terms);                                               \
+  /* out[0..1] = nmf_objective(norm_a2, ..., <gram_a, gram_b>) for r x r Grams. */               \
+  void nmf_objective(const Context& ctx, double norm_a2, const double* cross_terms,              \
+                     const double* u_terms, const double* w_terms, const float* gram_a,          \
+                     const float* gram_b, std::int64_t r, detail::NmfPenalties penalties,        \
+                     double* out);                                                               \
+  /* norms[2j], norms[2j+1] = squared norms of the positive and negative parts of column j      \
+     of x (rows x cols, row-major). */                                                           \
+  void nmf_column_part_norms(const Context& ctx, const float* x, std::int64_t rows,              \
+                             std::int64_t cols, double* norms);                                  \
+  /* out = nndsvd_value(x, components[j], fill) elementwise, j the column of x (rows x cols)    \
+     or its row when components_are_rows. */                                                     \
+  void nmf_nndsvd_apply(const Context& ctx, const float* x, std::int64_t rows, std::int64_t cols, \
+                        bool components_are_rows, const detail::NndsvdComponent* components,     \
+                        float fill, float* out);
+
+namespace cuxplain::kernels::host {
+CUXPLAIN_DECLARE_NMF_OPS
+}  // namespace cuxplain::kernels::host
+
+namespace cuxplain::kernels::cuda {
+CUXPLAIN_DECLARE_NMF_OPS
+}  // namespace cuxplain::kernels::cuda
+
+#undef CUXPLAIN_DECLARE_NMF_OPS
