@@ -38,7 +38,8 @@ const char* to_string(Init init);
 /// Options of fit and transform. Defaults are scikit-learn's (and xplique's,
 /// apart from the penalties: see l2_u).
 struct Options {
-  /// r, the number of components (concepts): 1 <= r <= min(n, p).
+  /// r, the number of components (concepts): 1 <= r <= min(n, p). The
+  /// default is a placeholder (scikit-learn's is all p features): set it.
   std::int64_t rank = 10;
   Init init = Init::nndsvda;
   /// Seed of Init::random and of the randomized SVD behind NNDSVD(a).
@@ -79,7 +80,11 @@ struct Options {
 struct Result {
   std::int64_t iterations = 0;  ///< iterations run
   bool converged = false;       ///< stopped by the tol test (not by max_iter)
-  double loss = 0.0;            ///< the objective at the end (Options, penalties included)
+  /// The objective at the end (Options, penalties included). Like
+  /// relative_error it comes from the Gram form (float GEMMs summed in
+  /// double): its error is float rounding of ||A||^2, so relative to the
+  /// loss about 1e-7 ||A||^2 / ||A - U W||^2.
+  double loss = 0.0;
   double relative_error = 0.0;  ///< ||A - U W||_F / ||A||_F at the end (0 when A = 0)
   /// With Options::loss_history: the objective after k = 0..iterations
   /// iterations (entry 0: at the starting point). Empty otherwise.
@@ -107,12 +112,14 @@ struct Result {
 /// and mean(A).
 ///
 /// CUDA: work is enqueued on ctx.stream(), GEMMs through cuBLAS. The stream
-/// is synchronized by the check of A, by NNDSVD(a) (twice per
-/// orthonormalization of the SVD's sketch, about 4 (q + 1) times for q
-/// power iterations, plus the reads of the sketch's core and of the column
-/// norms), once per stopping test and once at the end. Temporary memory
-/// (ctx's allocator): 2 (n + p) r + 2 r^2 floats and a few KiB during the
-/// iterations; NNDSVD(a) adds about (3 max(n, p) + 2 p + n) (r + svd_oversamples).
+/// is synchronized by the check of A, by NNDSVD(a) (a k x k read-back per
+/// orthonormalization pass of the SVD's sketch, k = rank + svd_oversamples:
+/// usually two passes for each of the 2q + 1 orthonormalizations of q power
+/// iterations, plus the reads of the k x p core and of 2r column norms), once
+/// per stopping test and once at the end; never inside an iteration.
+/// Temporary memory (ctx's allocator): 2 (n + p) r + 2 r^2 floats and a few
+/// KiB during the iterations (plus 16 bytes per iteration with
+/// loss_history); before them NNDSVD(a) holds about 2 (n + p) k + (n + p) r.
 ///
 /// Host: GEMMs through the host backend's CBLAS (OpenBLAS), elementwise
 /// passes with OpenMP. Both backends run the same algorithm, sketch and

@@ -76,17 +76,18 @@ void nmf_fill_random(const Context&, float* x, std::int64_t count, std::uint64_t
   }
 }
 
+// The per-iteration passes (update, terms) are O((n + p) r), against the
+// GEMMs' O(n p r), and run on one thread: an OpenMP team spinning between
+// them competes with OpenBLAS's threads for the cores (3x slower on 2 cores).
 void nmf_update(const Context&, float* x, const float* numerator, const float* denominator,
                 std::int64_t count, float l1, float l2, double* partials, double* terms) {
   if (terms == nullptr) {
-#pragma omp parallel for schedule(static)
     for (std::int64_t i = 0; i < count; ++i) {
       x[i] = detail::nmf_update_value(x[i], numerator[i], denominator[i], l1, l2);
     }
     return;
   }
   const std::int64_t chunks = detail::nmf_reduce_blocks(count);
-#pragma omp parallel for schedule(static)
   for (std::int64_t c = 0; c < chunks; ++c) {
     const Chunk range = chunk_of(c, chunks, count);
     double cross = 0.0, sum = 0.0, squares = 0.0;
@@ -107,7 +108,6 @@ void nmf_update(const Context&, float* x, const float* numerator, const float* d
 void nmf_terms(const Context&, const float* x, const float* other, std::int64_t count,
                double* partials, double* terms) {
   const std::int64_t chunks = detail::nmf_reduce_blocks(count);
-#pragma omp parallel for schedule(static)
   for (std::int64_t c = 0; c < chunks; ++c) {
     const Chunk range = chunk_of(c, chunks, count);
     double cross = 0.0, sum = 0.0, squares = 0.0;
