@@ -156,7 +156,7 @@ class StoppingTest {
   /// True when the fit has converged at this test.
   bool converged(double residual) {
     const double error = std::sqrt(residual);
-    const bool stop = previous_ - error < tol_ * initial_;
+    const bool stop = previous_ - error <= tol_ * initial_;  // <=: an exact fit (e_0 = 0) stops
     previous_ = error;
     return stop;
   }

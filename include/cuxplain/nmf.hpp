@@ -46,7 +46,7 @@ struct Options {
   std::uint64_t seed = 0;
   /// Iterations at most (>= 1); one iteration updates U, then W.
   std::int64_t max_iter = 200;
-  /// Stop when (e_prev - e) < tol * e_0, tested every check_every
+  /// Stop when (e_prev - e) <= tol * e_0, tested every check_every
   /// iterations: e = ||A - U W||_F now, e_prev at the previous test, e_0 at
   /// the start (scikit-learn's rule, every 10 iterations). 0 runs max_iter
   /// iterations. On CUDA each test reads the loss back: one stream

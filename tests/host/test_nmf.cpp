@@ -233,7 +233,7 @@ TEST(NmfStopping, RelativeErrorChangeTestedEveryCheckEvery) {
     const auto error = [&](std::int64_t k) { return std::sqrt(2.0 * result.loss_history[k]); };
     double previous = error(0);
     for (std::int64_t k = every; k <= result.iterations; k += every) {
-      const bool stop = previous - error(k) < options.tol * error(0);
+      const bool stop = previous - error(k) <= options.tol * error(0);
       EXPECT_EQ(stop, k == result.iterations) << "every " << every << " test at " << k;
       previous = error(k);
     }
@@ -267,6 +267,8 @@ TEST(NmfStopping, ZeroMatrixGivesZeroFactorsAndError) {
     const nmf::Result result = nmf::fit(ctx, a.data(), 12, 9, options, u.data(), w.data());
     EXPECT_EQ(result.relative_error, 0.0) << nmf::to_string(init);
     EXPECT_EQ(result.loss, 0.0);
+    EXPECT_TRUE(result.converged);  // no improvement on an exact fit: the first test stops
+    EXPECT_EQ(result.iterations, options.check_every);
     for (float v : u) EXPECT_EQ(v, 0.0f);
     for (float v : w) EXPECT_EQ(v, 0.0f);
   }
