@@ -10,6 +10,7 @@
 #include "eva.hpp"
 #include "hsic.hpp"
 #include "model.hpp"
+#include "nmf.hpp"
 #include "nn.hpp"
 #include "perturbation.hpp"
 #include "qmc.hpp"
