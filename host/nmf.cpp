@@ -44,14 +44,22 @@ void check_penalty(float value, const char* caller, const char* name) {
 }
 
 /// Sizes and options; the pointers are checked by the callers.
-void check_arguments(const char* caller, std::int64_t n, std::int64_t p, const Options& options) {
+/// A factorization needs rank <= min(n, p); transform, with W given, only
+/// rank <= p (a few rows may be solved against a larger bank).
+void check_arguments(const char* caller, std::int64_t n, std::int64_t p, const Options& options,
+                     bool rank_bounded_by_n = true) {
   constexpr std::int64_t kMaxDim = std::numeric_limits<int>::max();  // BLAS int arguments
   CUXPLAIN_EXPECTS(n >= 1 && n <= kMaxDim, caller, ": n must be in [1, 2^31 - 1], got ", n);
   CUXPLAIN_EXPECTS(p >= 1 && p <= kMaxDim, caller, ": p must be in [1, 2^31 - 1], got ", p);
-  const std::int64_t max_rank = n < p ? n : p;
-  CUXPLAIN_EXPECTS(options.rank >= 1 && options.rank <= max_rank, caller,
-                   ": options.rank must be in [1, min(n, p)] = [1, ", max_rank, "], got ",
-                   options.rank, " (n = ", n, ", p = ", p, ")");
+  if (rank_bounded_by_n) {
+    const std::int64_t max_rank = n < p ? n : p;
+    CUXPLAIN_EXPECTS(options.rank >= 1 && options.rank <= max_rank, caller,
+                     ": options.rank must be in [1, min(n, p)] = [1, ", max_rank, "], got ",
+                     options.rank, " (n = ", n, ", p = ", p, ")");
+  } else {
+    CUXPLAIN_EXPECTS(options.rank >= 1 && options.rank <= p, caller,
+                     ": options.rank must be in [1, p] = [1, ", p, "], got ", options.rank);
+  }
   CUXPLAIN_EXPECTS(known_init(options.init), caller, ": options.init has an unknown value ",
                    static_cast<int>(options.init));
   CUXPLAIN_EXPECTS(options.max_iter >= 1, caller, ": options.max_iter must be >= 1, got ",
@@ -266,7 +274,7 @@ Result fit(const Context& ctx, const float* A, std::int64_t n, std::int64_t p,
 Result transform(const Context& ctx, const float* A, std::int64_t n, std::int64_t p,
                  const float* W, const Options& options, float* U) {
   const char* caller = "nmf::transform";
-  check_arguments(caller, n, p, options);
+  check_arguments(caller, n, p, options, /*rank_bounded_by_n=*/false);
   detail::expect_on_device(ctx, A, "nmf::transform: A");
   detail::expect_on_device(ctx, W, "nmf::transform: W");
   detail::expect_on_device(ctx, U, "nmf::transform: U");

@@ -133,8 +133,8 @@ Result fit(const Context& ctx, const float* A, std::int64_t n, std::int64_t p,
 /// sqrt(mean(A) / r) everywhere (scikit-learn's start for solver='mu'), or
 /// at its content with Init::custom. rank, max_iter, tol, check_every,
 /// l1_u, l2_u and loss_history apply; the objective leaves W's penalty out.
-/// W must be finite and >= 0 (a second pass, over W). Synchronization and
-/// errors as fit; temporaries 2 n r + 2 r^2 floats.
+/// W must be finite and >= 0 (a second pass, over W). rank may exceed n
+/// (it must be in [1, p]). Synchronization and errors as fit; temporaries 2 n r + 2 r^2 floats.
 Result transform(const Context& ctx, const float* A, std::int64_t n, std::int64_t p,
                  const float* W, const Options& options, float* U);
 
