@@ -6,6 +6,7 @@
 #include "core/memory.hpp"
 #include "core/options.hpp"
 #include "core/views.hpp"
+#include "craft.hpp"
 #include "estimators.hpp"
 #include "eva.hpp"
 #include "hsic.hpp"

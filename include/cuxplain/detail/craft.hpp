@@ -1,0 +1,58 @@
+#pragma once
+// Per-element math of CRAFT's ops, shared by the host and CUDA backends.
+#include <cstdint>
+
+#include "hd.hpp"
+#include "upsample.hpp"
+
+namespace cuxplain::detail {
+
+/// Where crop `crop` (global id: image-major, then row-major over the grid)
+/// starts: the image it is cut from and its top-left pixel.
+struct CropOrigin {
+  std::int64_t image, top, left;
+};
+
+CUXPLAIN_HD CropOrigin crop_origin(std::int64_t crop, std::int64_t per_image, std::int64_t cols,
+                                   std::int64_t stride) {
+  const std::int64_t local = crop % per_image;
+  return {crop / per_image, local / cols * stride, local % cols * stride};
+}
+
+/// Pixel (y, x, channel) of a crop resized to the image size: the
+/// patch x patch window at (top, left) of one image resized as its own
+/// image with cuxplain::upsample's bicubic (cv2 INTER_CUBIC; taps clamped
+/// to the window's edge). `image` is one h x w image of `channels`
+/// channels in `nhwc` or NCHW order; ty / tx are cubic_taps(y, patch, h)
+/// and cubic_taps(x, patch, w).
+CUXPLAIN_HD float resized_crop_value(const float* image, std::int64_t h, std::int64_t w,
+                                     std::int64_t channels, bool nhwc, std::int64_t top,
+                                     std::int64_t left, const CubicTaps& ty, const CubicTaps& tx,
+                                     std::int64_t channel) {
+  if (nhwc) {
+    return bicubic_value(image + (top * w + left) * channels, w, channels, ty, tx, channel);
+  }
+  return bicubic_value(image + channel * h * w + top * w + left, w, 1, ty, tx, 0);
+}
+
+/// Mean of `size` floats, summed in double.
+CUXPLAIN_HD float plane_mean(const float* plane, std::int64_t size) {
+  double sum = 0.0;
+  for (std::int64_t i = 0; i < size; ++i) sum += plane[i];
+  return static_cast<float>(sum / static_cast<double>(size));
+}
+
+/// Activation (channel, location) of design row `mask` for one image:
+/// ((U o m) W)[location, channel] = sum_k U[location, k] m[k] W[k, channel],
+/// coefficients perturbed first as xplique does. U: locations x rank,
+/// W: rank x channels, mask: rank values.
+CUXPLAIN_HD float decoded_activation(const float* U, const float* mask, const float* W,
+                                     std::int64_t rank, std::int64_t channels,
+                                     std::int64_t location, std::int64_t channel) {
+  const float* u = U + location * rank;
+  float sum = 0.0f;
+  for (std::int64_t k = 0; k < rank; ++k) sum += (u[k] * mask[k]) * W[k * channels + channel];
+  return sum;
+}
+
+}  // namespace cuxplain::detail

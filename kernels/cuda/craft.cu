@@ -1,0 +1,115 @@
+// CRAFT's data movement on CUDA: one thread per output element, grid-stride
+// loops; the per-element math is shared with the host (detail/craft.hpp).
+// The bicubic taps of a crop pixel are computed per thread (two small double
+// evaluations) rather than tabulated: crops are a small part of a CRAFT run
+// next to the model's own work.
+#include "../craft.hpp"
+#include "check.cuh"
+
+#include <cuxplain/detail/craft.hpp>
+
+namespace cuxplain::kernels::cuda {
+namespace {
+
+constexpr int kThreads = 256;
+
+__global__ void crop_resize_kernel(const float* images, std::int64_t c, std::int64_t h,
+                                   std::int64_t w, bool nhwc, std::int64_t patch,
+                                   std::int64_t stride, std::int64_t cols, std::int64_t per_image,
+                                   std::int64_t first, const std::int64_t* ids,
+                                   std::int64_t count, float* crops) {
+  const std::int64_t image_size = c * h * w;
+  const std::int64_t total = count * image_size;
+  for (std::int64_t i = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x; i < total;
+       i += static_cast<std::int64_t>(gridDim.x) * blockDim.x) {
+    const std::int64_t k = i / image_size;
+    const std::int64_t at = i % image_size;
+    std::int64_t y, x, channel;
+    if (nhwc) {
+      channel = at % c;
+      x = (at / c) % w;
+      y = at / (c * w);
+    } else {
+      x = at % w;
+      y = (at / w) % h;
+      channel = at / (h * w);
+    }
+    const detail::CropOrigin origin =
+        detail::crop_origin(ids != nullptr ? ids[k] : first + k, per_image, cols, stride);
+    crops[i] = detail::resized_crop_value(images + origin.image * image_size, h, w, c, nhwc,
+                                          origin.top, origin.left,
+                                          detail::cubic_taps(y, patch, h),
+                                          detail::cubic_taps(x, patch, w), channel);
+  }
+}
+
+__global__ void plane_means_kernel(const float* planes, std::int64_t count, std::int64_t plane_size,
+                                   float* means) {
+  for (std::int64_t i = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x; i < count;
+       i += static_cast<std::int64_t>(gridDim.x) * blockDim.x) {
+    means[i] = detail::plane_mean(planes + i * plane_size, plane_size);
+  }
+}
+
+__global__ void batched_transpose_kernel(const float* in, std::int64_t batch, std::int64_t rows,
+                                         std::int64_t cols, float* out) {
+  const std::int64_t per_matrix = rows * cols;
+  const std::int64_t total = batch * per_matrix;
+  for (std::int64_t o = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x; o < total;
+       o += static_cast<std::int64_t>(gridDim.x) * blockDim.x) {
+    // Output-major: writes coalesce, reads stride by cols (small matrices).
+    const std::int64_t b = o / per_matrix;
+    const std::int64_t j = (o % per_matrix) / rows;
+    const std::int64_t i = o % rows;
+    out[o] = in[b * per_matrix + i * cols + j];
+  }
+}
+
+__global__ void decode_activations_kernel(const float* U, const float* masks, const float* W,
+                                          std::int64_t rows, std::int64_t locations,
+                                          std::int64_t rank, std::int64_t channels, float* out) {
+  const std::int64_t total = rows * channels * locations;
+  for (std::int64_t o = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x; o < total;
+       o += static_cast<std::int64_t>(gridDim.x) * blockDim.x) {
+    const std::int64_t l = o % locations;
+    const std::int64_t channel = (o / locations) % channels;
+    const std::int64_t b = o / (locations * channels);
+    out[o] = detail::decoded_activation(U, masks + b * rank, W, rank, channels, l, channel);
+  }
+}
+
+}  // namespace
+
+void crop_resize(const Context& ctx, ConstImageView images, std::int64_t patch, std::int64_t stride,
+                 std::int64_t cols, std::int64_t per_image, std::int64_t first,
+                 const std::int64_t* ids, std::int64_t count, float* crops) {
+  const std::int64_t total = count * images.image_size();
+  crop_resize_kernel<<<grid_for(total, kThreads), kThreads, 0, ctx.stream()>>>(
+      images.data, images.c, images.h, images.w, images.layout == Layout::nhwc, patch, stride,
+      cols, per_image, first, ids, count, crops);
+  CUXPLAIN_CHECK_LAUNCH();
+}
+
+void plane_means(const Context& ctx, const float* planes, std::int64_t count,
+                 std::int64_t plane_size, float* means) {
+  plane_means_kernel<<<grid_for(count, kThreads), kThreads, 0, ctx.stream()>>>(planes, count,
+                                                                               plane_size, means);
+  CUXPLAIN_CHECK_LAUNCH();
+}
+
+void batched_transpose(const Context& ctx, const float* in, std::int64_t batch, std::int64_t rows,
+                       std::int64_t cols, float* out) {
+  batched_transpose_kernel<<<grid_for(batch * rows * cols, kThreads), kThreads, 0,
+                             ctx.stream()>>>(in, batch, rows, cols, out);
+  CUXPLAIN_CHECK_LAUNCH();
+}
+
+void decode_activations(const Context& ctx, const float* U, const float* masks, const float* W,
+                        std::int64_t rows, std::int64_t locations, std::int64_t rank,
+                        std::int64_t channels, float* out) {
+  decode_activations_kernel<<<grid_for(rows * channels * locations, kThreads), kThreads, 0,
+                              ctx.stream()>>>(U, masks, W, rows, locations, rank, channels, out);
+  CUXPLAIN_CHECK_LAUNCH();
+}
+
+}  // namespace cuxplain::kernels::cuda

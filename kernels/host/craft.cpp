@@ -1,0 +1,78 @@
+// CRAFT's data movement on the host. The per-element math is in
+// detail/craft.hpp; these loops only walk the outputs.
+#include "../craft.hpp"
+
+#include <cuxplain/detail/craft.hpp>
+
+#include <vector>
+
+namespace cuxplain::kernels::host {
+namespace {
+
+// Below this many output elements starting threads costs more than the work.
+constexpr std::int64_t kParallelMinOutputs = std::int64_t{1} << 16;
+
+}  // namespace
+
+void crop_resize(const Context&, ConstImageView images, std::int64_t patch, std::int64_t stride,
+                 std::int64_t cols, std::int64_t per_image, std::int64_t first,
+                 const std::int64_t* ids, std::int64_t count, float* crops) {
+  const std::int64_t h = images.h, w = images.w, c = images.c;
+  const bool nhwc = images.layout == Layout::nhwc;
+  std::vector<detail::CubicTaps> taps_y(static_cast<std::size_t>(h));
+  std::vector<detail::CubicTaps> taps_x(static_cast<std::size_t>(w));
+  for (std::int64_t y = 0; y < h; ++y) taps_y[y] = detail::cubic_taps(y, patch, h);
+  for (std::int64_t x = 0; x < w; ++x) taps_x[x] = detail::cubic_taps(x, patch, w);
+  const std::int64_t image_size = images.image_size();
+#pragma omp parallel for collapse(2) schedule(static) if (count * image_size >= kParallelMinOutputs)
+  for (std::int64_t k = 0; k < count; ++k) {
+    for (std::int64_t y = 0; y < h; ++y) {
+      const detail::CropOrigin origin =
+          detail::crop_origin(ids != nullptr ? ids[k] : first + k, per_image, cols, stride);
+      const float* image = images.data + origin.image * image_size;
+      float* out = crops + k * image_size;
+      for (std::int64_t x = 0; x < w; ++x) {
+        for (std::int64_t channel = 0; channel < c; ++channel) {
+          const std::int64_t at = nhwc ? (y * w + x) * c + channel : (channel * h + y) * w + x;
+          out[at] = detail::resized_crop_value(image, h, w, c, nhwc, origin.top, origin.left,
+                                               taps_y[y], taps_x[x], channel);
+        }
+      }
+    }
+  }
+}
+
+void plane_means(const Context&, const float* planes, std::int64_t count, std::int64_t plane_size,
+                 float* means) {
+#pragma omp parallel for schedule(static) if (count * plane_size >= kParallelMinOutputs)
+  for (std::int64_t i = 0; i < count; ++i) means[i] = detail::plane_mean(planes + i * plane_size, plane_size);
+}
+
+void batched_transpose(const Context&, const float* in, std::int64_t batch, std::int64_t rows,
+                       std::int64_t cols, float* out) {
+#pragma omp parallel for collapse(2) schedule(static) if (batch * rows * cols >= kParallelMinOutputs)
+  for (std::int64_t b = 0; b < batch; ++b) {
+    for (std::int64_t j = 0; j < cols; ++j) {
+      const float* src = in + b * rows * cols + j;
+      float* dst = out + b * rows * cols + j * rows;
+      for (std::int64_t i = 0; i < rows; ++i) dst[i] = src[i * cols];
+    }
+  }
+}
+
+void decode_activations(const Context&, const float* U, const float* masks, const float* W,
+                        std::int64_t rows, std::int64_t locations, std::int64_t rank,
+                        std::int64_t channels, float* out) {
+#pragma omp parallel for collapse(2) schedule(static) \
+    if (rows * channels * locations * rank >= kParallelMinOutputs)
+  for (std::int64_t b = 0; b < rows; ++b) {
+    for (std::int64_t channel = 0; channel < channels; ++channel) {
+      float* dst = out + (b * channels + channel) * locations;
+      for (std::int64_t l = 0; l < locations; ++l) {
+        dst[l] = detail::decoded_activation(U, masks + b * rank, W, rank, channels, l, channel);
+      }
+    }
+  }
+}
+
+}  // namespace cuxplain::kernels::host
