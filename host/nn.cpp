@@ -410,26 +410,38 @@ void fold_into(PendingLayer& pending, const NnNode& bn) {
   pending.layer.description += " + batch_norm (folded)";
 }
 
-}  // namespace
-
-Network NetworkBuilder::build(const Context& ctx, NodeId output) const {
-  const NnBuilderState& st = *state_;
-  CUXPLAIN_EXPECTS(st.input >= 0, "build: the builder has no input node");
-  node_at(st, output, "build", "output");
+/// The network computing `output` from node `from` (the builder's input
+/// node for a whole network), whose value becomes the network's input: the
+/// walk stops at `from`, which creates no layer and folds or fuses nothing
+/// (a batch norm right after it runs as a per-channel affine op, a relu as
+/// its own layer). Both ids are checked by the caller, from <= output.
+std::shared_ptr<const NnNetworkState> build_network(const NnBuilderState& st,
+                                                   const Context& ctx, NodeId from,
+                                                   NodeId output) {
   const auto count = static_cast<std::size_t>(st.nodes.size());
+  const auto cut = static_cast<std::size_t>(from);
 
-  // Nodes the output depends on (ids are topological: inputs come first).
+  // Nodes the output depends on (ids are topological: inputs come first),
+  // not looking past `from`.
   std::vector<bool> live(count, false);
   live[static_cast<std::size_t>(output)] = true;
   for (std::size_t i = static_cast<std::size_t>(output) + 1; i-- > 0;) {
-    if (!live[i]) continue;
+    if (!live[i] || i == cut) continue;
     const NnNode& node = st.nodes[i];
     if (node.a >= 0) live[static_cast<std::size_t>(node.a)] = true;
     if (node.b >= 0) live[static_cast<std::size_t>(node.b)] = true;
   }
+  if (from != st.input) {
+    CUXPLAIN_EXPECTS(live[cut], "build: output node ", output, " does not depend on node from = ",
+                     from);
+    CUXPLAIN_EXPECTS(!live[static_cast<std::size_t>(st.input)], "build: output node ", output,
+                     " depends on the network input (node ", st.input,
+                     ") other than through node from = ", from,
+                     " (a path around it, e.g. a residual connection across the cut)");
+  }
   std::vector<int> uses(count, 0);
   for (std::size_t i = 0; i < count; ++i) {
-    if (!live[i]) continue;
+    if (!live[i] || i == cut) continue;
     if (st.nodes[i].a >= 0) ++uses[static_cast<std::size_t>(st.nodes[i].a)];
     if (st.nodes[i].b >= 0) ++uses[static_cast<std::size_t>(st.nodes[i].b)];
   }
@@ -456,6 +468,11 @@ Network NetworkBuilder::build(const Context& ctx, NodeId output) const {
 
   for (std::size_t i = 0; i < count; ++i) {
     if (!live[i]) continue;
+    if (i == cut) {
+      // The network's input: value 0, no layer, foldable stays false.
+      value_of[i] = 0;
+      continue;
+    }
     const NnNode& node = st.nodes[i];
     const std::int64_t va = node.a >= 0 ? value_of[static_cast<std::size_t>(node.a)] : -1;
     const std::int64_t vb = node.b >= 0 ? value_of[static_cast<std::size_t>(node.b)] : -1;
@@ -595,7 +612,7 @@ Network NetworkBuilder::build(const Context& ctx, NodeId output) const {
   auto state = std::make_shared<NnNetworkState>();
   state->backend = ctx.backend();
   state->device = ctx.device();
-  state->input_shape = st.nodes[static_cast<std::size_t>(st.input)].shape;
+  state->input_shape = st.nodes[cut].shape;
   state->output_shape = st.nodes[static_cast<std::size_t>(output)].shape;
   state->output_value = value_of[static_cast<std::size_t>(output)];
   state->last_use.assign(pending.size() + 1, -1);
@@ -620,7 +637,26 @@ Network NetworkBuilder::build(const Context& ctx, NodeId output) const {
   state->folds_margins = has_layers && last->kind == LayerKind::dense && !last->relu &&
                          state->output_value == static_cast<std::int64_t>(state->layers.size());
   ctx.synchronize();
-  return Network(std::move(state));
+  return state;
+}
+
+}  // namespace
+
+Network NetworkBuilder::build(const Context& ctx, NodeId output) const {
+  const NnBuilderState& st = *state_;
+  CUXPLAIN_EXPECTS(st.input >= 0, "build: the builder has no input node");
+  node_at(st, output, "build", "output");
+  return Network(build_network(st, ctx, st.input, output));
+}
+
+Network NetworkBuilder::build(const Context& ctx, NodeId from, NodeId output) const {
+  const NnBuilderState& st = *state_;
+  CUXPLAIN_EXPECTS(st.input >= 0, "build: the builder has no input node");
+  node_at(st, from, "build", "from");
+  node_at(st, output, "build", "output");
+  CUXPLAIN_EXPECTS(from <= output, "build: node from = ", from, " comes after output node ",
+                   output, " (from must be the output or one of the nodes it depends on)");
+  return Network(build_network(st, ctx, from, output));
 }
 
 // ---------------------------------------------------------------------------

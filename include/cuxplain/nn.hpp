@@ -136,6 +136,29 @@ class NetworkBuilder {
   /// alive until then. The builder is unchanged.
   Network build(const Context& ctx, NodeId output) const;
 
+  /// The part of the network that computes `output` from node `from`: the
+  /// value of `from` is the new network's input (input_shape() =
+  /// shape(from)), and nothing before it is part of the network. This splits
+  /// a network at an intermediate node into g (input -> split) and h
+  /// (split -> output), as concept extraction (CRAFT) needs:
+  ///
+  ///   nn::Network g = b.build(ctx, split);          // activations
+  ///   nn::Network h = b.build(ctx, split, output);  // activations -> logits
+  ///
+  /// h.forward(g.forward(x)) is build(ctx, output).forward(x) up to float
+  /// rounding where folding or fusion differs across the cut: nothing folds
+  /// or fuses into `from` (a batch norm right after it runs as a per-channel
+  /// affine op, a relu as its own layer). Interval propagation works op by
+  /// op, so h.bounds of g.bounds are the whole network's bounds, up to the
+  /// same rounding (in sound mode both enclose the exact outputs). from == output
+  /// gives the identity (no layers: the calls copy their input). Throws
+  /// cuxplain::Error when either node does not exist, when `from` comes after
+  /// `output`, when `output` does not depend on `from`, or when it depends
+  /// on the builder's input other than through `from` (a residual connection
+  /// around the cut), naming the node ids. build(ctx, input, output), with
+  /// the builder's input node, is build(ctx, output).
+  Network build(const Context& ctx, NodeId from, NodeId output) const;
+
  private:
   std::unique_ptr<cuxplain::detail::NnBuilderState> state_;
 };

@@ -1,7 +1,7 @@
 // Network stack on CUDA against the host backend: forward, plain bounds and
 // margins agree to float rounding; sound bounds and margins contain the
 // exact (double-reference) outputs of sampled points and agree with the
-// host's sound results.
+// host's sound results; networks split at a node match the host's split.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -290,6 +290,79 @@ TEST(NnCuda, ArgumentErrors) {
                      "forward: the network was built for the host backend but ctx is CUDA");
   test::expect_error([&] { cuda_net.forward(cuda, lo.data(), 1, a.data()); },
                      "forward: input points to host memory");
+}
+
+TEST(NnCuda, SplitNetworksMatchTheHostSplit) {
+  // g = input -> cut and h = cut -> output on both backends, for a cut after
+  // a pool, a cut at a conv whose batch norm then runs as an affine op in h,
+  // a cut after the add of a residual block, and the identity (no layers).
+  CUXPLAIN_REQUIRE_CUDA();
+  const TestStream stream;
+  const Context host = Context::host();
+  const Context cuda = Context::cuda(stream.get());
+  RandomGraph graph(29, /*exact_folding=*/true);
+  NodeId x = graph.input({3, 9, 8});
+  const NodeId conv = graph.conv(x, 4, 3, 3, conv_params(1, 1, 1, 1, 1, 1));
+  NodeId a = graph.relu(graph.batch_norm(conv));
+  const NodeId pool = graph.max_pool(a, pool_params(2, 2, 2, 2));  // 4 x 4 x 4
+  NodeId y = graph.relu(graph.batch_norm(graph.conv(pool, 4, 3, 3, conv_params(1, 1, 1, 1, 1, 1))));
+  const NodeId sum = graph.relu(graph.add(pool, graph.conv(y, 4, 1, 1)));
+  const NodeId output = graph.dense(graph.relu(graph.dense(graph.flatten(sum), 12)), 7);
+
+  const std::int64_t n = 6;
+  for (const NodeId cut : {pool, conv, sum, output}) {
+    const std::string where = "cut at node " + std::to_string(cut);
+    const nn::Network host_g = graph.builder().build(host, cut);
+    const nn::Network host_h = graph.builder().build(host, cut, output);
+    const nn::Network cuda_g = graph.builder().build(cuda, cut);
+    const nn::Network cuda_h = graph.builder().build(cuda, cut, output);
+    EXPECT_EQ(cuda_h.summary(), host_h.summary()) << where;
+    const std::int64_t in = host_g.input_shape().size(), mid = host_h.input_shape().size(),
+                       k = host_h.output_shape().size();
+    std::vector<float> lo, hi;
+    make_boxes(n, in, static_cast<std::uint32_t>(cut), lo, hi);
+    const Buffer<float> lo_dev = test::upload(cuda, lo), hi_dev = test::upload(cuda, hi);
+
+    // Forward through g then h.
+    std::vector<float> host_mid(static_cast<std::size_t>(n * mid), test::poison());
+    std::vector<float> host_y(static_cast<std::size_t>(n * k), test::poison());
+    host_g.forward(host, lo.data(), n, host_mid.data());
+    host_h.forward(host, host_mid.data(), n, host_y.data());
+    Buffer<float> mid_dev = test::poisoned(cuda, n * mid), y_dev = test::poisoned(cuda, n * k);
+    cuda_g.forward(cuda, lo_dev.data(), n, mid_dev.data());
+    cuda_h.forward(cuda, mid_dev.data(), n, y_dev.data());
+    expect_close(test::download(cuda, mid_dev), host_mid, 1e-5, where + " g forward");
+    expect_close(test::download(cuda, y_dev), host_y, 1e-5, where + " h(g(x))");
+
+    // Bounds (plain and sound) and margins of h on g's bounds.
+    std::vector<int> targets;
+    for (std::int64_t s = 0; s < n; ++s) targets.push_back(static_cast<int>((2 * s + 3) % k));
+    for (bool sound : {false, true}) {
+      const std::string mode = where + (sound ? " sound" : " plain");
+      nn::BoundsOptions options;
+      options.sound = sound;
+      std::vector<float> mid_lo(static_cast<std::size_t>(n * mid), test::poison()), mid_hi(mid_lo);
+      std::vector<float> out_lo(static_cast<std::size_t>(n * k), test::poison()), out_hi(out_lo),
+          margins(out_lo);
+      host_g.bounds(host, lo.data(), hi.data(), n, mid_lo.data(), mid_hi.data(), options);
+      host_h.bounds(host, mid_lo.data(), mid_hi.data(), n, out_lo.data(), out_hi.data(), options);
+      host_h.margin_upper_bounds(host, mid_lo.data(), mid_hi.data(), n, targets, margins.data(),
+                                 options);
+      Buffer<float> mid_lo_dev = test::poisoned(cuda, n * mid), mid_hi_dev = test::poisoned(cuda, n * mid);
+      Buffer<float> out_lo_dev = test::poisoned(cuda, n * k), out_hi_dev = test::poisoned(cuda, n * k),
+                    margins_dev = test::poisoned(cuda, n * k);
+      cuda_g.bounds(cuda, lo_dev.data(), hi_dev.data(), n, mid_lo_dev.data(), mid_hi_dev.data(), options);
+      cuda_h.bounds(cuda, mid_lo_dev.data(), mid_hi_dev.data(), n, out_lo_dev.data(),
+                    out_hi_dev.data(), options);
+      cuda_h.margin_upper_bounds(cuda, mid_lo_dev.data(), mid_hi_dev.data(), n, targets,
+                                 margins_dev.data(), options);
+      expect_close(test::download(cuda, mid_lo_dev), mid_lo, 1e-5, mode + " g lower");
+      expect_close(test::download(cuda, mid_hi_dev), mid_hi, 1e-5, mode + " g upper");
+      expect_close(test::download(cuda, out_lo_dev), out_lo, 1e-5, mode + " h lower");
+      expect_close(test::download(cuda, out_hi_dev), out_hi, 1e-5, mode + " h upper");
+      expect_close(test::download(cuda, margins_dev), margins, 1e-5, mode + " h margins");
+    }
+  }
 }
 
 }  // namespace

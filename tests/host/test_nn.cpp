@@ -1,7 +1,8 @@
 // Network stack on the host backend: forward of every op against the
 // double-precision reference (tests/reference/nn_reference.hpp), batch-norm
 // folding, interval bounds that contain 10^4 sampled points per box (plain
-// and sound float32), radius-0 bounds, folded margins, memory and errors.
+// and sound float32), radius-0 bounds, folded margins, memory, errors, and
+// networks split at a node composing back to the whole network.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -728,6 +729,253 @@ TEST(NnErrors, CallArgumentsAreCheckedAndOutputsUntouched) {
   network.bounds(ctx, lo.data(), hi.data(), 2, a.data(), b.data(), unchecked);  // no check, no throw
   const nn::Network none;
   test::expect_error([&] { none.forward(ctx, lo.data(), 1, a.data()); }, "forward: the network is empty");
+}
+
+// ---------------------------------------------------------------------------
+// Splitting a network at a node: g = input -> cut, h = cut -> output
+// ---------------------------------------------------------------------------
+
+/// conv + batch norm + relu + max pool + conv + relu + flatten + dense +
+/// relu + dense; the nodes, in order, in `nodes`.
+NodeId split_chain(RandomGraph& g, std::vector<NodeId>& nodes) {
+  const auto keep = [&](NodeId id) {
+    nodes.push_back(id);
+    return id;
+  };
+  NodeId x = keep(g.input({2, 10, 9}));
+  x = keep(g.conv(x, 4, 3, 3, conv_params(1, 1, 1, 1, 1, 1)));
+  x = keep(g.batch_norm(x));
+  x = keep(g.relu(x));
+  x = keep(g.max_pool(x, pool_params(2, 2, 2, 2)));  // 4 x 5 x 4
+  x = keep(g.conv(x, 5, 3, 2, conv_params(1, 1, 1, 0, 1, 1)));
+  x = keep(g.relu(x));
+  x = keep(g.flatten(x));
+  x = keep(g.dense(x, 12));
+  x = keep(g.relu(x));
+  return keep(g.dense(x, 6));
+}
+
+/// A residual block whose skip starts at `block_input` (conv + relu), then
+/// flatten and dense; `inside` is a node of the block's second branch.
+struct ResidualSplit {
+  NodeId block_input, inside, sum, output;
+};
+
+ResidualSplit split_residual(RandomGraph& g) {
+  ResidualSplit r;
+  const NodeId x = g.input({3, 6, 5});
+  r.block_input = g.relu(g.conv(x, 4, 3, 3, conv_params(1, 1, 1, 1, 1, 1)));
+  r.inside = g.relu(g.batch_norm(g.conv(r.block_input, 4, 3, 3, conv_params(1, 1, 1, 1, 1, 1))));
+  const NodeId y = g.batch_norm(g.conv(r.inside, 4, 1, 1));
+  r.sum = g.relu(g.add(r.block_input, y));
+  r.output = g.dense(g.flatten(r.sum), 5);
+  return r;
+}
+
+/// Checks that h = build(cut, output) after g = build(cut) is the whole
+/// network: shapes, forward within 1e-5 of the largest logit, plain bounds
+/// of h on g's bounds enclosing the whole network's up to 1e-5 (and equal
+/// up to rounding), margins never tighter, and (exact_folding graphs, whose
+/// stored parameters are the reference's) sound bounds of the composition
+/// containing the exact outputs of sampled points.
+void expect_split_composes(const RandomGraph& graph, NodeId output, NodeId cut,
+                           const std::string& where, bool check_sound = true) {
+  SCOPED_TRACE(where);
+  const Context ctx = Context::host();
+  const nn::Network full = graph.build(ctx, output);
+  const nn::Network g = graph.builder().build(ctx, cut);
+  const nn::Network h = graph.builder().build(ctx, cut, output);
+  const nn::Shape cut_shape = graph.builder().shape(cut);
+  EXPECT_EQ(g.input_shape(), full.input_shape());
+  EXPECT_EQ(g.output_shape(), cut_shape);
+  EXPECT_EQ(h.input_shape(), cut_shape);
+  EXPECT_EQ(h.output_shape(), full.output_shape());
+  const std::int64_t n = 5, in = full.input_shape().size(), mid = cut_shape.size(),
+                     k = full.output_shape().size();
+
+  // Forward.
+  const std::vector<float> x =
+      test::random_uniform(static_cast<std::size_t>(n * in), 11, -1.0f, 1.0f);
+  std::vector<float> expected(static_cast<std::size_t>(n * k), test::poison());
+  std::vector<float> activations(static_cast<std::size_t>(n * mid), test::poison());
+  std::vector<float> composed(expected.size(), test::poison());
+  full.forward(ctx, x.data(), n, expected.data());
+  g.forward(ctx, x.data(), n, activations.data());
+  h.forward(ctx, activations.data(), n, composed.data());
+  const double scale = max_abs(expected);
+  ASSERT_GT(scale, 0.0);
+  for (std::size_t i = 0; i < expected.size(); ++i) {
+    ASSERT_NEAR(composed[i], expected[i], 1e-5 * scale) << "forward element " << i;
+  }
+
+  // Plain bounds and margins.
+  std::vector<float> lo, hi;
+  make_boxes(n, in, 13, lo, hi);
+  std::vector<int> targets;
+  for (std::int64_t s = 0; s < n; ++s) targets.push_back(static_cast<int>((2 * s + 1) % k));
+  std::vector<float> full_lo(static_cast<std::size_t>(n * k), test::poison()), full_hi(full_lo);
+  std::vector<float> mid_lo(static_cast<std::size_t>(n * mid), test::poison()), mid_hi(mid_lo);
+  std::vector<float> comp_lo(full_lo), comp_hi(full_lo), full_margins(full_lo), comp_margins(full_lo);
+  full.bounds(ctx, lo.data(), hi.data(), n, full_lo.data(), full_hi.data());
+  full.margin_upper_bounds(ctx, lo.data(), hi.data(), n, targets, full_margins.data());
+  g.bounds(ctx, lo.data(), hi.data(), n, mid_lo.data(), mid_hi.data());
+  h.bounds(ctx, mid_lo.data(), mid_hi.data(), n, comp_lo.data(), comp_hi.data());
+  h.margin_upper_bounds(ctx, mid_lo.data(), mid_hi.data(), n, targets, comp_margins.data());
+  const double bound_scale = std::max(max_abs(full_lo), max_abs(full_hi));
+  const double tol = 1e-5 * bound_scale;
+  for (std::size_t e = 0; e < full_lo.size(); ++e) {
+    ASSERT_LE(comp_lo[e], full_lo[e] + tol) << "lower " << e;
+    ASSERT_GE(comp_hi[e], full_hi[e] - tol) << "upper " << e;
+    // Interval propagation works op by op: the same bounds up to rounding.
+    EXPECT_NEAR(comp_lo[e], full_lo[e], 1e-4 * bound_scale) << "lower " << e;
+    EXPECT_NEAR(comp_hi[e], full_hi[e], 1e-4 * bound_scale) << "upper " << e;
+    ASSERT_GE(comp_margins[e], full_margins[e] - tol) << "margin " << e;
+  }
+
+  // Sound mode: the composition encloses the exact outputs of sampled points.
+  if (!check_sound) return;
+  nn::BoundsOptions sound;
+  sound.sound = true;
+  g.bounds(ctx, lo.data(), hi.data(), n, mid_lo.data(), mid_hi.data(), sound);
+  h.bounds(ctx, mid_lo.data(), mid_hi.data(), n, comp_lo.data(), comp_hi.data(), sound);
+  std::mt19937 gen(5);
+  std::vector<float> point;
+  for (std::int64_t s = 0; s < n; ++s) {
+    for (int sample = 0; sample < 200; ++sample) {
+      sample_point(lo.data() + s * in, hi.data() + s * in, in, gen, point);
+      const std::vector<double> y = graph.reference(point.data(), output);
+      for (std::int64_t j = 0; j < k; ++j) {
+        const std::size_t e = static_cast<std::size_t>(s * k + j);
+        const double value = y[static_cast<std::size_t>(j)];
+        const double unit = 1.0 + std::fabs(value);
+        ASSERT_GE(value, comp_lo[e] - 1e-12 * unit) << "sound box " << s << " output " << j;
+        ASSERT_LE(value, comp_hi[e] + 1e-12 * unit) << "sound box " << s << " output " << j;
+      }
+    }
+  }
+}
+
+TEST(NnSplit, EveryCutOfAChainComposesToTheWholeNetwork) {
+  // Parameters on a binary grid so that folding rounds nothing and the sound
+  // checks compare against the exact reference.
+  RandomGraph graph(41, /*exact_folding=*/true);
+  std::vector<NodeId> nodes;
+  const NodeId output = split_chain(graph, nodes);
+  for (const NodeId cut : nodes) {
+    expect_split_composes(graph, output, cut, "cut at node " + std::to_string(cut));
+  }
+}
+
+TEST(NnSplit, ResidualBlockComposesWhenTheCutIsOutsideTheSkip) {
+  RandomGraph graph(43, /*exact_folding=*/true);
+  const ResidualSplit r = split_residual(graph);
+  // The skip starts at block_input: cutting there keeps both branches in h.
+  expect_split_composes(graph, r.output, r.block_input, "cut at the block input");
+  expect_split_composes(graph, r.output, r.sum, "cut after the add");
+  const nn::Network h = graph.builder().build(Context::host(), r.block_input, r.output);
+  EXPECT_NE(h.summary().find("add"), std::string::npos) << h.summary();
+}
+
+TEST(NnSplit, BatchNormAndReluRightAfterTheCutRunAsTheirOwnOps) {
+  const Context ctx = Context::host();
+  RandomGraph graph(47);
+  std::vector<NodeId> nodes;
+  const NodeId output = split_chain(graph, nodes);
+  const NodeId conv = nodes[1], bn = nodes[2];
+  const std::string full = graph.build(ctx, output).summary();
+  EXPECT_NE(full.find("batch_norm (folded) + relu"), std::string::npos) << full;
+
+  // Cut at the conv: the batch norm has no layer to fold into in h.
+  const nn::Network after_conv = graph.builder().build(ctx, conv, output);
+  const std::string summary = after_conv.summary();
+  EXPECT_EQ(summary.rfind("input 4 x 10 x 9\nbatch_norm (per-channel affine) + relu -> 4 x 10 x 9\n", 0), 0u)
+      << summary;
+  EXPECT_EQ(summary.find("folded"), std::string::npos) << summary;
+  expect_split_composes(graph, output, conv, "cut at the conv (plain parameters)", false);
+
+  // Cut at the batch norm: the relu has no layer to fuse into in h.
+  const std::string after_bn = graph.builder().build(ctx, bn, output).summary();
+  EXPECT_EQ(after_bn.rfind("input 4 x 10 x 9\nrelu -> 4 x 10 x 9\n", 0), 0u) << after_bn;
+  expect_split_composes(graph, output, bn, "cut at the batch norm (plain parameters)", false);
+
+  // g keeps the conv with the batch norm folded, without the relu after it.
+  const std::string g = graph.builder().build(ctx, bn).summary();
+  EXPECT_NE(g.find("+ batch_norm (folded) -> 4 x 10 x 9"), std::string::npos) << g;
+  EXPECT_EQ(g.find("relu"), std::string::npos) << g;
+}
+
+TEST(NnSplit, FromTheInputNodeIsTheWholeNetwork) {
+  const Context ctx = Context::host();
+  RandomGraph graph(53);
+  std::vector<NodeId> nodes;
+  const NodeId output = split_chain(graph, nodes);
+  const nn::Network whole = graph.build(ctx, output);
+  const nn::Network from_input = graph.builder().build(ctx, nodes[0], output);
+  EXPECT_EQ(from_input.summary(), whole.summary());
+  EXPECT_EQ(from_input.folds_margins(), whole.folds_margins());
+}
+
+TEST(NnSplit, FromTheOutputIsTheIdentity) {
+  const Context ctx = Context::host();
+  RandomGraph graph(59);
+  std::vector<NodeId> nodes;
+  split_chain(graph, nodes);
+  const NodeId cut = nodes[4];  // the max pool, 4 x 5 x 4
+  const nn::Network identity = graph.builder().build(ctx, cut, cut);
+  EXPECT_EQ(identity.input_shape(), (nn::Shape{4, 5, 4}));
+  EXPECT_EQ(identity.output_shape(), (nn::Shape{4, 5, 4}));
+  EXPECT_FALSE(identity.folds_margins());
+  EXPECT_NE(identity.summary().find("(the input)"), std::string::npos) << identity.summary();
+  const std::int64_t n = 3, size = 80;
+  const std::vector<float> x = test::random_uniform(static_cast<std::size_t>(n * size), 2, -1.0f, 1.0f);
+  std::vector<float> y(x.size(), test::poison());
+  identity.forward(ctx, x.data(), n, y.data());
+  EXPECT_EQ(y, x);
+  std::vector<float> lo, hi;
+  make_boxes(n, size, 3, lo, hi);
+  std::vector<float> out_lo(lo.size(), test::poison()), out_hi(lo.size(), test::poison());
+  identity.bounds(ctx, lo.data(), hi.data(), n, out_lo.data(), out_hi.data());
+  EXPECT_EQ(out_lo, lo);
+  EXPECT_EQ(out_hi, hi);
+  const std::vector<int> targets = {0, 7, 79};
+  std::vector<float> margins(lo.size(), test::poison());
+  identity.margin_upper_bounds(ctx, lo.data(), hi.data(), n, targets, margins.data());
+  for (std::int64_t s = 0; s < n; ++s) {
+    const int t = targets[static_cast<std::size_t>(s)];
+    for (std::int64_t j = 0; j < size; ++j) {
+      const std::size_t e = static_cast<std::size_t>(s * size + j);
+      const float expected = j == t ? 0.0f : hi[e] - lo[static_cast<std::size_t>(s * size + t)];
+      EXPECT_NEAR(margins[e], expected, 1e-6) << s << " " << j;
+    }
+  }
+  EXPECT_LE(identity.temporary_bytes(n), 4096u);
+}
+
+TEST(NnSplit, BadCutsAreErrorsNamingTheNodes) {
+  const Context ctx = Context::host();
+  RandomGraph graph(61);
+  const ResidualSplit r = split_residual(graph);
+  const nn::NetworkBuilder& b = graph.builder();
+  // inside the block: the skip from block_input reaches the add around it.
+  const std::string around = test::error_message([&] { (void)b.build(ctx, r.inside, r.output); });
+  test::expect_mentions(around, "build: output node " + std::to_string(r.output) +
+                                    " depends on the network input (node 0) other than through node from = " +
+                                    std::to_string(r.inside));
+  test::expect_error([&] { (void)b.build(ctx, r.output, r.sum); },
+                     "build: node from = " + std::to_string(r.output) + " comes after output node " +
+                         std::to_string(r.sum));
+  test::expect_error([&] { (void)b.build(ctx, 99, r.output); }, "build: from node 99 does not exist");
+  test::expect_error([&] { (void)b.build(ctx, r.sum, 99); }, "build: output node 99 does not exist");
+  test::expect_error([&] { (void)b.build(ctx, -1, r.output); }, "build: from node -1 does not exist");
+  // A node on a branch the output does not read.
+  nn::NetworkBuilder branches = b;
+  const NodeId side = branches.relu(r.block_input);
+  const NodeId out = branches.dense(branches.flatten(r.block_input), 3, std::vector<float>(3 * 120, 0.5f));
+  test::expect_error([&] { (void)branches.build(ctx, side, out); },
+                     "build: output node " + std::to_string(out) + " does not depend on node from = " +
+                         std::to_string(side));
+  nn::NetworkBuilder empty;
+  test::expect_error([&] { (void)empty.build(ctx, 0, 0); }, "build: the builder has no input node");
 }
 
 }  // namespace
