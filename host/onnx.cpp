@@ -63,6 +63,19 @@ class Reader {
            " outputs; cuxplain reads models with exactly one");
     result_.output_name = graph.output(0).name();
     result_.output = node_for(result_.output_name, "the graph output");
+    // Tensor names in graph order, with their final nodes (a pending dense
+    // layer gets its node only when it is read).
+    std::set<std::string> listed;
+    const auto list = [&](const std::string& name) {
+      const auto it = nodes_.find(name);
+      if (it != nodes_.end() && listed.insert(name).second) {
+        result_.tensors.emplace_back(name, it->second);
+      }
+    };
+    list(result_.input_name);
+    for (const auto& node : graph.node()) {
+      for (const auto& name : node.output()) list(name);
+    }
     return std::move(result_);
   }
 
@@ -527,6 +540,34 @@ OnnxModel read_onnx(const std::string& path) {
 Network load_onnx(const Context& ctx, const std::string& path) {
   OnnxModel model = read_onnx(path);
   return model.builder.build(ctx, model.output);
+}
+
+NodeId OnnxModel::node(const std::string& name) const {
+  for (const auto& [tensor, id] : tensors) {
+    if (tensor == name) return id;
+  }
+  std::ostringstream names;
+  for (std::size_t i = 0; i < tensors.size(); ++i) {
+    names << (i ? ", '" : "'") << tensors[i].first << "' ("
+          << to_string(builder.shape(tensors[i].second)) << ")";
+  }
+  CUXPLAIN_FAIL("OnnxModel::node: the model has no tensor '", name, "'; its tensors are ",
+                tensors.empty() ? std::string("(none)") : names.str());
+}
+
+SplitNetwork load_onnx_split(const Context& ctx, const std::string& path,
+                             const std::string& tensor) {
+  OnnxModel model = read_onnx(path);
+  const NodeId split = model.node(tensor);
+  SplitNetwork parts;
+  parts.g = model.builder.build(ctx, split);
+  try {
+    parts.h = model.builder.build(ctx, split, model.output);
+  } catch (const Error& error) {
+    CUXPLAIN_FAIL("load_onnx_split: cannot split '", path, "' at tensor '", tensor, "' (node ",
+                  split, "): ", error.what());
+  }
+  return parts;
 }
 
 }  // namespace cuxplain::nn

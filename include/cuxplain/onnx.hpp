@@ -2,6 +2,8 @@
 // Reading networks from ONNX files into cuxplain::nn.
 #include <cstddef>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "core/context.hpp"
 #include "nn.hpp"
@@ -17,6 +19,19 @@ struct OnnxModel {
   std::string output_name;
   /// Opset of the default ONNX domain the model declares.
   std::int64_t opset = 0;
+  /// Every tensor the network computes, by its ONNX name, with the builder
+  /// node that holds it, in graph order: the graph input first, then each
+  /// node's output (the graph output included). Identity and Dropout outputs
+  /// name the node of their input. A MatMul whose output only feeds the Add
+  /// of its bias has no node of its own (the bias is folded into the dense
+  /// layer) and is not listed; the Add's output is.
+  std::vector<std::pair<std::string, NodeId>> tensors;
+
+  /// The builder node of the tensor called `name`, e.g. to split the network
+  /// there with builder.build(ctx, node(name)) and
+  /// builder.build(ctx, node(name), output). Throws cuxplain::Error listing
+  /// the available names (with their shapes) when no tensor has that name.
+  NodeId node(const std::string& name) const;
 };
 
 /// Reads an ONNX model with one float input of shape N x C x H x W (or N x F)
@@ -34,6 +49,22 @@ OnnxModel read_onnx(const void* data, std::size_t size, const std::string& name 
 
 /// read_onnx(path) built for ctx.
 Network load_onnx(const Context& ctx, const std::string& path);
+
+/// A network cut at one tensor: g computes the tensor from the input, h the
+/// output from the tensor, so that h(g(x)) is the whole network's output.
+struct SplitNetwork {
+  Network g, h;
+};
+
+/// read_onnx(path) split at the tensor called `tensor` (a name listed in
+/// OnnxModel::tensors, e.g. the output of a pooling layer for CRAFT's
+/// activations) and built for ctx: g = builder.build(ctx, node),
+/// h = builder.build(ctx, node, output); see NetworkBuilder::build for how
+/// the two compose. Throws cuxplain::Error when no tensor has that name
+/// (listing the names) and when the output depends on the input other than
+/// through the tensor (a residual connection around it).
+SplitNetwork load_onnx_split(const Context& ctx, const std::string& path,
+                             const std::string& tensor);
 
 /// True when this cuxplain was built with ONNX support (Debian's libonnx).
 bool onnx_available();

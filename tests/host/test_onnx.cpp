@@ -1,13 +1,17 @@
 // ONNX models into cuxplain::nn: the embedded Fashion-MNIST model reproduces
 // the exporter's logits; unsupported ops, attributes and broken files are
-// errors that name the problem.
+// errors that name the problem; the tensor names and the split at one of
+// them compose back to the whole network.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <cuxplain/cuxplain.hpp>
 #include <cuxplain/nn.hpp>
@@ -260,6 +264,163 @@ TEST(Onnx, ConstantAddOutsideAMatMulIsRefused) {
   add_node(model, "Add", "shift", {"x", "k"}, "y");
   set_output(model, "y");
   test::expect_error([&] { read(model); }, "node 'shift' (Add): adds the constant 'k'");
+}
+
+#endif  // CUXPLAIN_WITH_ONNX
+
+// ---- splitting the embedded model at a tensor ----
+
+TEST(Onnx, EmbeddedModelListsItsTensorsInGraphOrder) {
+  if (!nn::onnx_available()) GTEST_SKIP() << "built without ONNX support";
+  const nn::OnnxModel model = nn::read_onnx(kModel);
+  const std::vector<std::pair<std::string, nn::Shape>> expected = {
+      {"input", {1, 28, 28}},
+      {"/features/features.0/Conv_output_0", {16, 28, 28}},
+      {"/features/features.1/BatchNormalization_output_0", {16, 28, 28}},
+      {"/features/features.2/Relu_output_0", {16, 28, 28}},
+      {"/features/features.3/MaxPool_output_0", {16, 14, 14}},
+      {"/features/features.4/Conv_output_0", {32, 14, 14}},
+      {"/features/features.5/BatchNormalization_output_0", {32, 14, 14}},
+      {"/features/features.6/Relu_output_0", {32, 14, 14}},
+      {"/features/features.7/MaxPool_output_0", {32, 7, 7}},
+      {"/classifier/classifier.0/Flatten_output_0", {1568, 1, 1}},
+      {"/classifier/classifier.1/Gemm_output_0", {64, 1, 1}},
+      {"/classifier/classifier.2/Relu_output_0", {64, 1, 1}},
+      {"logits", {10, 1, 1}},
+  };
+  ASSERT_EQ(model.tensors.size(), expected.size());
+  for (std::size_t i = 0; i < expected.size(); ++i) {
+    EXPECT_EQ(model.tensors[i].first, expected[i].first) << i;
+    EXPECT_EQ(model.builder.shape(model.tensors[i].second), expected[i].second) << expected[i].first;
+    EXPECT_EQ(model.node(expected[i].first), model.tensors[i].second) << expected[i].first;
+  }
+  EXPECT_EQ(model.tensors.front().first, model.input_name);
+  EXPECT_EQ(model.tensors.back().first, model.output_name);
+  EXPECT_EQ(model.tensors.back().second, model.output);
+}
+
+TEST(Onnx, EmbeddedModelSplitAtTheSecondPoolComposesToTheLogits) {
+  if (!nn::onnx_available()) GTEST_SKIP() << "built without ONNX support";
+  const Fixture f = read_fixture();
+  ASSERT_EQ(f.count, 64);
+  const Context ctx = Context::host();
+  const nn::OnnxModel model = nn::read_onnx(kModel);
+  // The second MaxPool's output: the only 32 x 7 x 7 tensor.
+  std::string pool;
+  for (const auto& [name, id] : model.tensors) {
+    if (model.builder.shape(id) == nn::Shape{32, 7, 7}) {
+      EXPECT_TRUE(pool.empty()) << "two 32 x 7 x 7 tensors: " << pool << ", " << name;
+      pool = name;
+    }
+  }
+  ASSERT_FALSE(pool.empty());
+  EXPECT_NE(pool.find("MaxPool"), std::string::npos) << pool;
+
+  const nn::SplitNetwork split = nn::load_onnx_split(ctx, kModel, pool);
+  const nn::Network full = nn::load_onnx(ctx, kModel);
+  EXPECT_EQ(split.g.input_shape(), (nn::Shape{1, 28, 28}));
+  EXPECT_EQ(split.g.output_shape(), (nn::Shape{32, 7, 7}));
+  EXPECT_EQ(split.h.input_shape(), (nn::Shape{32, 7, 7}));
+  EXPECT_EQ(split.h.output_shape(), (nn::Shape{10, 1, 1}));
+  EXPECT_TRUE(split.h.folds_margins());
+
+  const std::int64_t mid = 32 * 7 * 7;
+  std::vector<float> activations(static_cast<std::size_t>(f.count * mid), test::poison());
+  std::vector<float> composed(f.logits.size(), test::poison()), logits(f.logits.size(), test::poison());
+  split.g.forward(ctx, f.pixels.data(), f.count, activations.data());
+  split.h.forward(ctx, activations.data(), f.count, composed.data());
+  full.forward(ctx, f.pixels.data(), f.count, logits.data());
+  // The pooled activations follow a relu: non-negative, and not all zero.
+  EXPECT_GE(*std::min_element(activations.begin(), activations.end()), 0.0f);
+  EXPECT_GT(test::l2_norm(activations), 0.0);
+  double scale = 0.0;
+  for (float v : logits) scale = std::max(scale, static_cast<double>(std::fabs(v)));
+  ASSERT_GT(scale, 1.0);
+  for (std::size_t i = 0; i < logits.size(); ++i) {
+    ASSERT_NEAR(composed[i], logits[i], 1e-5 * scale) << "logit " << i;
+    ASSERT_NEAR(composed[i], f.logits[i], 1e-4 + 1e-5 * scale) << "exporter logit " << i;
+  }
+
+  // The same cut through OnnxModel::node and the builder.
+  const nn::Network h = model.builder.build(ctx, model.node(pool), model.output);
+  std::vector<float> again(f.logits.size(), test::poison());
+  h.forward(ctx, activations.data(), f.count, again.data());
+  EXPECT_EQ(again, composed);
+}
+
+TEST(Onnx, UnknownTensorNameListsTheNames) {
+  if (!nn::onnx_available()) GTEST_SKIP() << "built without ONNX support";
+  const nn::OnnxModel model = nn::read_onnx(kModel);
+  const std::string message = test::error_message([&] { (void)model.node("pool2"); });
+  test::expect_mentions(message, "OnnxModel::node: the model has no tensor 'pool2'");
+  test::expect_mentions(message, "'input' (1 x 28 x 28)");
+  test::expect_mentions(message, "'/features/features.7/MaxPool_output_0' (32 x 7 x 7)");
+  test::expect_mentions(message, "'logits' (10 x 1 x 1)");
+  test::expect_error([&] { (void)nn::load_onnx_split(Context::host(), kModel, "pool2"); },
+                     "no tensor 'pool2'; its tensors are 'input' (1 x 28 x 28), ");
+}
+
+#if CUXPLAIN_WITH_ONNX
+
+TEST(Onnx, TensorsHoldTheFinalNodesOfMatMulLayers) {
+  // x -> Flatten -> MatMul (no bias, pending until read) -> Relu -> MatMul +
+  // Add (bias folded) -> Identity -> y.
+  auto model = model_with_input(1, 2);
+  add_initializer(model, "b1", {4, 3}, std::vector<float>(12, 0.5f));
+  add_initializer(model, "b2", {3, 2}, std::vector<float>(6, -0.25f));
+  add_initializer(model, "c2", {2}, {0.1f, 0.2f});
+  add_node(model, "Flatten", "flat", {"x"}, "f");
+  add_node(model, "MatMul", "mm1", {"f", "b1"}, "m1");
+  add_node(model, "Relu", "act", {"m1"}, "r");
+  add_node(model, "MatMul", "mm2", {"r", "b2"}, "m2");
+  add_node(model, "Add", "bias2", {"m2", "c2"}, "a2");
+  add_node(model, "Identity", "same", {"a2"}, "y");
+  set_output(model, "y");
+  const nn::OnnxModel loaded = read(model);
+  std::vector<std::string> names;
+  for (const auto& entry : loaded.tensors) names.push_back(entry.first);
+  // m2 has no node of its own: the Add's bias is folded into its layer.
+  EXPECT_EQ(names, (std::vector<std::string>{"x", "f", "m1", "r", "a2", "y"}));
+  EXPECT_EQ(loaded.builder.shape(loaded.node("m1")), (nn::Shape{3, 1, 1}));
+  EXPECT_EQ(loaded.node("y"), loaded.output);
+  EXPECT_EQ(loaded.node("a2"), loaded.output);
+  EXPECT_LT(loaded.node("m1"), loaded.node("r"));
+
+  // Split at the first dense layer's output (before its relu).
+  const Context ctx = Context::host();
+  const nn::Network g = loaded.builder.build(ctx, loaded.node("m1"));
+  const nn::Network h = loaded.builder.build(ctx, loaded.node("m1"), loaded.output);
+  const nn::Network full = loaded.builder.build(ctx, loaded.output);
+  const std::vector<float> x{0.3f, -1.2f, 0.8f, 2.0f, -0.4f, 0.1f, 0.9f, -2.0f};
+  std::vector<float> mid(6, test::poison()), y(4, test::poison()), expected(4, test::poison());
+  g.forward(ctx, x.data(), 2, mid.data());
+  h.forward(ctx, mid.data(), 2, y.data());
+  full.forward(ctx, x.data(), 2, expected.data());
+  for (std::size_t i = 0; i < y.size(); ++i) EXPECT_NEAR(y[i], expected[i], 1e-6) << i;
+  EXPECT_LT(*std::min_element(mid.begin(), mid.end()), 0.0f);  // before the relu
+}
+
+TEST(Onnx, SplitAroundAResidualConnectionIsAnError) {
+  // x -> Relu (r) -> Relu (s) -> Add (r + s) -> y: cutting at s leaves the
+  // skip from r around the cut.
+  auto model = model_with_input(1, 2);
+  add_node(model, "Relu", "first", {"x"}, "r");
+  add_node(model, "Relu", "second", {"r"}, "s");
+  add_node(model, "Add", "skip", {"r", "s"}, "y");
+  set_output(model, "y");
+  const std::string path = ::testing::TempDir() + "cuxplain_split_residual.onnx";
+  {
+    std::ofstream out(path, std::ios::binary);
+    ASSERT_TRUE(model.SerializeToOstream(&out));
+  }
+  const std::string message =
+      test::error_message([&] { (void)nn::load_onnx_split(Context::host(), path, "s"); });
+  test::expect_mentions(message, "load_onnx_split: cannot split '" + path + "' at tensor 's' (node 2)");
+  test::expect_mentions(message, "output node 3 depends on the network input (node 0) other than through node from = 2");
+  // Cutting at r keeps the whole block in h.
+  const nn::SplitNetwork split = nn::load_onnx_split(Context::host(), path, "r");
+  EXPECT_EQ(split.h.input_shape(), (nn::Shape{1, 2, 2}));
+  std::remove(path.c_str());
 }
 
 #endif  // CUXPLAIN_WITH_ONNX
