@@ -7,6 +7,8 @@
 #include <limits>
 #include <map>
 
+#include "fashion_mnist.hpp"
+
 namespace cuxplain::cli {
 namespace {
 
@@ -14,13 +16,13 @@ const char kUsage[] =
     "usage: cuxplain explain [--method sobol|hsic|eva|all] [--model FILE.onnx] [--image FILE]\n"
     "                        [--target N] [--device cpu|cuda] [--out DIR] [--grid-size G]\n"
     "                        [--nb-design N] [--batch-size B] [--seed S] [options]\n"
+    "       cuxplain concepts --class N [--images N] [--data DIR] [--model FILE.onnx]\n"
+    "                         [--layer TENSOR] [--patch P] [--concepts R] [--device cpu|cuda]\n"
+    "                         [--out DIR] [options]\n"
     "       cuxplain --help | --version\n"
     "Run 'cuxplain --help' for every option.\n";
 
-const char kHelp[] =
-    "usage: cuxplain explain [options]\n"
-    "       cuxplain --help | --version\n"
-    "\n"
+const char kExplainHelp[] =
     "Explains an image classifier's decision on one image with black-box\n"
     "attribution (Sobol, HSIC) and verified perturbation analysis (EVA). With no\n"
     "option it explains the bundled Fashion-MNIST sample with the embedded model\n"
@@ -100,10 +102,86 @@ const char kHelp[] =
     "the model, image and device, the prediction, and per method: method,\n"
     "grid_size, target (and its name), predicted class, the G x G scores (rows of\n"
     "cells, top to bottom), seconds, forwards (model evaluations, or boxes for\n"
-    "eva) and the options used.\n"
+    "eva) and the options used.\n";
+
+const char kConceptsHelp[] =
+    "Extracts CRAFT concepts (Fel et al., CVPR 2023) of one class: the model is\n"
+    "cut at a layer into g (image -> activations) and h (activations -> logits);\n"
+    "every patch x patch crop of the Fashion-MNIST test images of the class,\n"
+    "resized back to 28 x 28, goes through g, and the crops' spatially averaged\n"
+    "activations are factorized by NMF into R concepts. Each concept's\n"
+    "importance for the class is its Sobol total index in concept space (h on\n"
+    "the images' activations with the concepts masked), averaged over the\n"
+    "images; its map on an image is where the image's activations express it.\n"
+    "With --class alone it runs the embedded model on the CPU.\n"
+    "\n"
+    "Input:\n"
+    "  --class N            the class whose test images are used, 0..9 (required\n"
+    "                       unless --list-layers)\n"
+    "  --images N           at most N test images of the class, the first in the\n"
+    "                       test set's order (default 500; the set has 1000 a\n"
+    "                       class)\n"
+    "  --data DIR           directory with t10k-images-idx3-ubyte and\n"
+    "                       t10k-labels-idx1-ubyte, gzip-compressed (.gz) or raw\n"
+    "                       (default /usr/share/datasets/fashion-mnist, from the\n"
+    "                       Debian package dataset-fashion-mnist)\n"
+    "  --model FILE         ONNX classifier with a 1 x 28 x 28 input and at least\n"
+    "                       N + 1 outputs (default: the embedded\n"
+    "                       fashion_mnist_cnn.onnx); class names as for explain\n"
+    "  --layer TENSOR       ONNX tensor the model is cut at; its values must be\n"
+    "                       >= 0 (after a ReLU or a pooling of one). Default: the\n"
+    "                       last tensor with a spatial grid (H x W > 1), for the\n"
+    "                       embedded model /features/features.7/MaxPool_output_0,\n"
+    "                       32 x 7 x 7\n"
+    "  --list-layers        print the model's tensors and shapes and exit\n"
+    "  --scale S            model input = pixel / S (default 255)\n"
+    "  --device cpu|cuda    backend (default cpu)\n"
+    "\n"
+    "CRAFT:\n"
+    "  --patch P            crop side in pixels, 2..28; crops start every\n"
+    "                       int(0.8 P) pixels (default 10: 3 x 3 crops an image)\n"
+    "  --concepts R         number of concepts, the NMF's rank, 1 to the layer's\n"
+    "                       channels (default 10)\n"
+    "  --max-iter K         NMF iterations at most (default 200)\n"
+    "  --alpha-w A          NMF L2 penalty, scikit-learn's alpha_W (default 0.01)\n"
+    "  --nb-design N        importance design points, a power of two >= 2;\n"
+    "                       h runs N (R + 1) times an image (default 32)\n"
+    "  --sampler S          importance design: halton, sobol, sobol_owen, lhs or\n"
+    "                       monte_carlo (default halton)\n"
+    "  --estimator E        jansen, homma, janon, glen or saltelli (default jansen)\n"
+    "  --batch-size B       images or crops per g call, activations per h call\n"
+    "                       (default 64)\n"
+    "  --seed S             seed of the NMF's initialization and of the seeded\n"
+    "                       samplers (default 0)\n"
+    "\n"
+    "Output:\n"
+    "  --out DIR            output directory, created when missing (default\n"
+    "                       ./cuxplain-out)\n"
+    "  --top T              concepts drawn, the most important first: a number or\n"
+    "                       all (default 5)\n"
+    "  --crops K            crops shown per concept in concepts.png (default 10)\n"
+    "  --map-images K       images drawn in concept_maps.png, the first of the\n"
+    "                       class; 0 skips the maps (default 4)\n"
+    "  --alpha A            map opacity in concept_maps.png, 0..1 (default 0.5)\n"
+    "  --progress           progress line on stderr even when it is not a terminal\n"
+    "  --no-progress        no progress line (default: shown on a terminal)\n"
+    "\n"
+    "Outputs: concepts.png has one row per drawn concept, most important first,\n"
+    "holding the K crops that express it most, cut from the 28 x 28 images and\n"
+    "enlarged (nearest) to at least 40 pixels, grayscale, separated by gray\n"
+    "lines. concept_maps.png has one row per map image: the image, then each\n"
+    "drawn concept's map (bicubic from the layer's grid) blended over it in a\n"
+    "blue-to-red colormap, on a scale from 0 to the row's largest value.\n"
+    "concepts.json holds the model, layer, data, class, the images used (their\n"
+    "indices in the test set), the crop grid, the NMF's iterations and relative\n"
+    "error, every concept's importance and rank, the importance ranking, per\n"
+    "concept its top crops (crop id, test-set image index, top, left), the\n"
+    "options and the timings.\n";
+
+const char kExitStatus[] =
     "\n"
     "Exit status: 0 on success, 2 on a bad command line (with the usage), 1 when\n"
-    "the explanation fails (unreadable model or image, a library error).\n";
+    "the run fails (unreadable model, image or data set, a library error).\n";
 
 std::string quoted(const std::string& s) { return "'" + s + "'"; }
 
@@ -176,16 +254,44 @@ void add_methods(ExplainArgs& args, const std::string& value) {
   }
 }
 
-using Handler = std::function<void(ExplainArgs&, const std::string&)>;
-
+template <class Args>
 struct OptionSpec {
   bool takes_value;
-  Handler handle;
+  std::function<void(Args&, const std::string&)> handle;
 };
 
-const std::map<std::string, OptionSpec>& explain_options() {
+template <class Args>
+using OptionMap = std::map<std::string, OptionSpec<Args>>;
+
+/// Applies args[first..] to `result`: --name VALUE, --name=VALUE or a flag.
+template <class Args>
+void apply_options(const std::vector<std::string>& args, std::size_t first,
+                   const OptionMap<Args>& options, Args& result) {
+  for (std::size_t i = first; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    if (arg.rfind("--", 0) != 0) throw UsageError("unexpected argument " + quoted(arg));
+    const std::size_t equals = arg.find('=');
+    const std::string name = arg.substr(0, equals);
+    const auto found = options.find(name);
+    if (found == options.end()) throw UsageError("unknown option " + quoted(name));
+    const OptionSpec<Args>& spec = found->second;
+    std::string value;
+    if (equals != std::string::npos) {
+      if (!spec.takes_value) throw UsageError(name + " takes no value");
+      value = arg.substr(equals + 1);
+    } else if (spec.takes_value) {
+      if (i + 1 >= args.size() || args[i + 1].rfind("--", 0) == 0) {
+        throw UsageError("missing value for " + name);
+      }
+      value = args[++i];
+    }
+    spec.handle(result, value);
+  }
+}
+
+const OptionMap<ExplainArgs>& explain_options() {
   constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
-  static const std::map<std::string, OptionSpec> options = {
+  static const OptionMap<ExplainArgs> options = {
       {"--method", {true, [](ExplainArgs& a, const std::string& v) { add_methods(a, v); }}},
       {"--model", {true, [](ExplainArgs& a, const std::string& v) {
          if (v.empty()) throw UsageError("--model takes a file name, got ''");
@@ -300,27 +406,7 @@ bool is_power_of_two(std::int64_t n) { return n > 0 && (n & (n - 1)) == 0; }
 
 ExplainArgs parse_explain(const std::vector<std::string>& args, std::size_t first) {
   ExplainArgs result;
-  const auto& options = explain_options();
-  for (std::size_t i = first; i < args.size(); ++i) {
-    const std::string& arg = args[i];
-    if (arg.rfind("--", 0) != 0) throw UsageError("unexpected argument " + quoted(arg));
-    const std::size_t equals = arg.find('=');
-    const std::string name = arg.substr(0, equals);
-    const auto found = options.find(name);
-    if (found == options.end()) throw UsageError("unknown option " + quoted(name));
-    const OptionSpec& spec = found->second;
-    std::string value;
-    if (equals != std::string::npos) {
-      if (!spec.takes_value) throw UsageError(name + " takes no value");
-      value = arg.substr(equals + 1);
-    } else if (spec.takes_value) {
-      if (i + 1 >= args.size() || args[i + 1].rfind("--", 0) == 0) {
-        throw UsageError("missing value for " + name);
-      }
-      value = args[++i];
-    }
-    spec.handle(result, value);
-  }
+  apply_options(args, first, explain_options(), result);
 
   if (result.methods.empty()) add_methods(result, "all");
   // Keep a fixed order whatever the command line's.
@@ -337,7 +423,137 @@ ExplainArgs parse_explain(const std::vector<std::string>& args, std::size_t firs
   return result;
 }
 
+Sampler parse_sampler(const std::string& v) {
+  return parse_choice<Sampler>("--sampler", v,
+                               {{"sobol", Sampler::sobol},
+                                {"sobol_owen", Sampler::sobol_owen},
+                                {"halton", Sampler::halton},
+                                {"lhs", Sampler::lhs},
+                                {"monte_carlo", Sampler::monte_carlo}});
+}
+
+Estimator parse_estimator(const std::string& v) {
+  return parse_choice<Estimator>("--estimator", v,
+                                 {{"jansen", Estimator::jansen},
+                                  {"homma", Estimator::homma},
+                                  {"janon", Estimator::janon},
+                                  {"glen", Estimator::glen},
+                                  {"saltelli", Estimator::saltelli}});
+}
+
+const OptionMap<ConceptsArgs>& concepts_options() {
+  constexpr std::int64_t kBig = std::int64_t{1} << 30;
+  static const OptionMap<ConceptsArgs> options = {
+      {"--class", {true, [](ConceptsArgs& a, const std::string& v) {
+         a.class_id = static_cast<int>(parse_int("--class", v, 0, 9));
+       }}},
+      {"--list-layers",
+       {false, [](ConceptsArgs& a, const std::string&) { a.list_layers = true; }}},
+      {"--model", {true, [](ConceptsArgs& a, const std::string& v) {
+         if (v.empty()) throw UsageError("--model takes a file name, got ''");
+         a.model_path = v;
+       }}},
+      {"--layer", {true, [](ConceptsArgs& a, const std::string& v) {
+         if (v.empty()) throw UsageError("--layer takes a tensor name, got ''");
+         a.layer = v;
+       }}},
+      {"--data", {true, [](ConceptsArgs& a, const std::string& v) {
+         if (v.empty()) throw UsageError("--data takes a directory, got ''");
+         a.data_dir = v;
+       }}},
+      {"--images", {true, [](ConceptsArgs& a, const std::string& v) {
+         a.max_images = parse_int("--images", v, 1, kBig);
+       }}},
+      {"--device", {true, [](ConceptsArgs& a, const std::string& v) {
+         if (v != "cpu" && v != "cuda") {
+           throw UsageError("--device must be cpu or cuda, got " + quoted(v));
+         }
+         a.device = v;
+       }}},
+      {"--out", {true, [](ConceptsArgs& a, const std::string& v) {
+         if (v.empty()) throw UsageError("--out takes a directory, got ''");
+         a.out_dir = v;
+       }}},
+      {"--scale", {true, [](ConceptsArgs& a, const std::string& v) {
+         a.scale = parse_real("--scale", v);
+         if (!(a.scale > 0.0)) throw UsageError("--scale must be > 0, got " + v);
+       }}},
+      {"--patch", {true, [](ConceptsArgs& a, const std::string& v) {
+         a.patch = parse_int("--patch", v, 2, 28);
+       }}},
+      {"--concepts", {true, [](ConceptsArgs& a, const std::string& v) {
+         a.rank = parse_int("--concepts", v, 1, kBig);
+       }}},
+      {"--max-iter", {true, [](ConceptsArgs& a, const std::string& v) {
+         a.max_iter = parse_int("--max-iter", v, 1, kBig);
+       }}},
+      {"--alpha-w", {true, [](ConceptsArgs& a, const std::string& v) {
+         a.alpha_w = static_cast<float>(parse_real("--alpha-w", v));
+         if (a.alpha_w < 0.0f) throw UsageError("--alpha-w must be >= 0, got " + v);
+       }}},
+      {"--nb-design", {true, [](ConceptsArgs& a, const std::string& v) {
+         a.nb_design = parse_int("--nb-design", v, 2, kBig);
+         if (!is_power_of_two(a.nb_design)) {
+           throw UsageError("--nb-design must be a power of two, got " + v);
+         }
+       }}},
+      {"--sampler", {true, [](ConceptsArgs& a, const std::string& v) {
+         a.sampler = parse_sampler(v);
+       }}},
+      {"--estimator", {true, [](ConceptsArgs& a, const std::string& v) {
+         a.estimator = parse_estimator(v);
+       }}},
+      {"--batch-size", {true, [](ConceptsArgs& a, const std::string& v) {
+         a.batch_size = parse_int("--batch-size", v, 1, kBig);
+       }}},
+      {"--seed", {true, [](ConceptsArgs& a, const std::string& v) {
+         a.seed = parse_seed("--seed", v);
+       }}},
+      {"--top", {true, [](ConceptsArgs& a, const std::string& v) {
+         if (v == "all") {
+           a.top_all = true;
+           a.top.reset();
+         } else {
+           a.top = parse_int("--top", v, 1, kBig);
+           a.top_all = false;
+         }
+       }}},
+      {"--crops", {true, [](ConceptsArgs& a, const std::string& v) {
+         a.crops_per_concept = parse_int("--crops", v, 1, 1000);
+       }}},
+      {"--map-images", {true, [](ConceptsArgs& a, const std::string& v) {
+         a.map_images = parse_int("--map-images", v, 0, 1000);
+       }}},
+      {"--alpha", {true, [](ConceptsArgs& a, const std::string& v) {
+         a.alpha = static_cast<float>(parse_real("--alpha", v));
+         if (a.alpha < 0.0f || a.alpha > 1.0f) {
+           throw UsageError("--alpha must be in [0, 1], got " + v);
+         }
+       }}},
+      {"--progress",
+       {false, [](ConceptsArgs& a, const std::string&) { a.progress = ProgressMode::on; }}},
+      {"--no-progress",
+       {false, [](ConceptsArgs& a, const std::string&) { a.progress = ProgressMode::off; }}},
+  };
+  return options;
+}
+
+ConceptsArgs parse_concepts(const std::vector<std::string>& args, std::size_t first) {
+  ConceptsArgs result;
+  result.data_dir = kFashionMnistDir;
+  apply_options(args, first, concepts_options(), result);
+  if (result.class_id < 0 && !result.list_layers) {
+    throw UsageError("cuxplain concepts needs --class N, the class 0..9 to explain");
+  }
+  return result;
+}
+
 bool is_help(const std::string& arg) { return arg == "-h" || arg == "--help" || arg == "help"; }
+
+const char kHelpHeader[] =
+    "usage: cuxplain explain [options]\n"
+    "       cuxplain concepts --class N [options]\n"
+    "       cuxplain --help | --version\n";
 
 }  // namespace
 
@@ -369,22 +585,43 @@ Command parse_command_line(const std::vector<std::string>& args) {
     command.kind = Command::Kind::version;
     return command;
   }
-  if (first != "explain") {
+  if (first != "explain" && first != "concepts") {
     throw UsageError(first.rfind("-", 0) == 0 ? "unknown option " + quoted(first)
                                               : "unknown command " + quoted(first));
   }
   for (std::size_t i = 1; i < args.size(); ++i) {
     if (args[i] == "-h" || args[i] == "--help") {
       command.kind = Command::Kind::help;
+      command.help_topic = first;
       return command;
     }
   }
-  command.kind = Command::Kind::explain;
-  command.explain = parse_explain(args, 1);
+  if (first == "explain") {
+    command.kind = Command::Kind::explain;
+    command.explain = parse_explain(args, 1);
+  } else {
+    command.kind = Command::Kind::concepts;
+    command.concepts = parse_concepts(args, 1);
+  }
   return command;
 }
 
 const char* usage_text() { return kUsage; }
-const char* help_text() { return kHelp; }
+
+std::string help_text() {
+  return std::string(kHelpHeader) + "\ncuxplain explain [options]\n\n" + kExplainHelp +
+         "\ncuxplain concepts --class N [options]\n\n" + kConceptsHelp + kExitStatus;
+}
+
+std::string help_text(const std::string& command) {
+  if (command == "concepts") {
+    return std::string("usage: cuxplain concepts --class N [options]\n\n") + kConceptsHelp +
+           kExitStatus;
+  }
+  if (command == "explain") {
+    return std::string("usage: cuxplain explain [options]\n\n") + kExplainHelp + kExitStatus;
+  }
+  return help_text();
+}
 
 }  // namespace cuxplain::cli

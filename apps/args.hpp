@@ -1,6 +1,7 @@
 #pragma once
-// Command line of the cuxplain program: what `cuxplain explain` was asked to
-// do, parsed and checked before any model or image is read.
+// Command line of the cuxplain program: what `cuxplain explain` or
+// `cuxplain concepts` was asked to do, parsed and checked before any model,
+// image or data set is read.
 #include <cstdint>
 #include <optional>
 #include <stdexcept>
@@ -62,10 +63,45 @@ struct ExplainArgs {
   bool runs(Method method) const;
 };
 
+/// Everything `cuxplain concepts` takes: CRAFT concepts of one class of the
+/// Fashion-MNIST test set. Unset optionals depend on the model (the layer).
+struct ConceptsArgs {
+  int class_id = -1;  // --class, required unless list_layers
+  bool list_layers = false;
+  std::optional<std::string> model_path;
+  std::optional<std::string> layer;
+  std::string data_dir;  // default kFashionMnistDir (fashion_mnist.hpp)
+  std::int64_t max_images = 500;
+  std::string device = "cpu";
+  std::string out_dir = "cuxplain-out";
+  double scale = 255.0;
+
+  std::int64_t patch = 10;
+  std::int64_t rank = 10;
+  std::int64_t max_iter = 200;
+  float alpha_w = 1e-2f;
+  std::int64_t nb_design = 32;
+  Sampler sampler = Sampler::halton;
+  Estimator estimator = Estimator::jansen;
+  std::int64_t batch_size = 64;
+  std::uint64_t seed = 0;
+
+  std::optional<std::int64_t> top;  // concepts drawn; unset: min(5, rank), "all": rank
+  bool top_all = false;
+  std::int64_t crops_per_concept = 10;
+  std::int64_t map_images = 4;
+  float alpha = 0.5f;
+  ProgressMode progress = ProgressMode::automatic;
+};
+
 /// What the command line asks for.
 struct Command {
-  enum class Kind { help, version, explain } kind = Kind::help;
+  enum class Kind { help, version, explain, concepts } kind = Kind::help;
+  /// For help: the command whose help was asked for (explain, concepts), or
+  /// empty for the whole help.
+  std::string help_topic;
   ExplainArgs explain;
+  ConceptsArgs concepts;
 };
 
 /// Parses argv (argv[0] excluded). Throws UsageError on an unknown command or
@@ -74,7 +110,9 @@ Command parse_command_line(const std::vector<std::string>& args);
 
 /// The synopsis printed after a usage error.
 const char* usage_text();
-/// The full help: every option with its default.
-const char* help_text();
+/// The full help: every option of every command with its default.
+std::string help_text();
+/// The help of one command ("explain" or "concepts").
+std::string help_text(const std::string& command);
 
 }  // namespace cuxplain::cli

@@ -1,8 +1,10 @@
 // cuxplain: explains an image classifier read from an ONNX file with Sobol,
-// HSIC and EVA attribution, and writes heatmap overlays and scores.json.
+// HSIC and EVA attribution, and writes heatmap overlays and scores.json; and
+// extracts CRAFT concepts of a Fashion-MNIST class (concepts.cpp).
 //
 //   cuxplain explain [--method sobol|hsic|eva|all] [--model FILE.onnx] [--image FILE]
 //                    [--target N] [--device cpu|cuda] [--out DIR] ...
+//   cuxplain concepts --class N [--images N] [--patch P] [--concepts R] ...
 //
 // `cuxplain --help` documents every option (apps/args.cpp).
 #include <cuxplain/cuxplain.hpp>
@@ -18,15 +20,15 @@
 #include <cstdio>
 #include <exception>
 #include <filesystem>
-#include <fstream>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "args.hpp"
+#include "concepts.hpp"
 #include "image_io.hpp"
 #include "json.hpp"
+#include "model_files.hpp"
 #include "overlay.hpp"
 #include "progress.hpp"
 
@@ -34,88 +36,6 @@ namespace fs = std::filesystem;
 
 namespace cuxplain::cli {
 namespace {
-
-constexpr const char* kDefaultModel = "fashion_mnist_cnn.onnx";
-constexpr const char* kDefaultImage = "sample_fashion_mnist.png";
-
-/// A file given on the command line, or the default found on disk.
-struct ResolvedFile {
-  std::string path;
-  bool is_default = false;
-};
-
-/// Where the default model and image live: next to the installed program
-/// (<prefix>/bin/cuxplain -> <prefix>/share/cuxplain), then this source tree's
-/// models/.
-std::vector<fs::path> data_directories() {
-  std::vector<fs::path> dirs;
-  std::error_code error;
-  const fs::path exe = fs::read_symlink("/proc/self/exe", error);
-  const fs::path subdir(CUXPLAIN_INSTALL_DATA_SUBDIR);
-  if (subdir.is_absolute()) {
-    dirs.push_back(subdir);
-  } else if (!error && !exe.empty()) {
-    dirs.push_back(exe.parent_path().parent_path() / subdir);
-  }
-  dirs.emplace_back(CUXPLAIN_SOURCE_MODELS_DIR);
-  return dirs;
-}
-
-ResolvedFile resolve(const std::optional<std::string>& given, const char* option,
-                     const char* default_name) {
-  if (given) {
-    std::error_code error;
-    if (!fs::is_regular_file(*given, error)) {
-      throw UsageError(std::string(option) + ": no such file '" + *given + "'");
-    }
-    return {*given, false};
-  }
-  std::string tried;
-  for (const fs::path& dir : data_directories()) {
-    const fs::path candidate = dir / default_name;
-    std::error_code error;
-    if (fs::is_regular_file(candidate, error)) return {candidate.lexically_normal().string(), true};
-    tried += (tried.empty() ? "" : ", ") + candidate.string();
-  }
-  throw std::runtime_error(std::string("the default ") + default_name + " was not found (tried " +
-                           tried + "); pass " + option);
-}
-
-/// Class names from the model's sidecar (FILE.json next to FILE.onnx) when it
-/// exists and holds a "class_names" array of `classes` strings.
-std::vector<std::string> class_names(const std::string& model_path, std::int64_t classes,
-                                     std::string& sidecar_used) {
-  fs::path sidecar(model_path);
-  sidecar.replace_extension(".json");
-  std::error_code error;
-  if (!fs::is_regular_file(sidecar, error)) return {};
-  std::ifstream in(sidecar, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  std::vector<std::string> names;
-  try {
-    const JsonValue root = parse_json(text.str());
-    const JsonValue* list = root.find("class_names");
-    if (list == nullptr || list->type != JsonValue::Type::array) return {};
-    for (const JsonValue& name : list->array) {
-      if (name.type != JsonValue::Type::string) return {};
-      names.push_back(name.string);
-    }
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "cuxplain: warning: ignoring %s: %s\n", sidecar.string().c_str(),
-                 e.what());
-    return {};
-  }
-  if (static_cast<std::int64_t>(names.size()) != classes) {
-    std::fprintf(stderr,
-                 "cuxplain: warning: ignoring the class names of %s: %zu names, the model has "
-                 "%lld outputs\n",
-                 sidecar.string().c_str(), names.size(), static_cast<long long>(classes));
-    return {};
-  }
-  sidecar_used = sidecar.string();
-  return names;
-}
 
 /// One method's result, as scores.json and the summary report it.
 struct MethodResult {
@@ -160,12 +80,6 @@ void print_grid(const std::vector<float>& scores, std::int64_t grid) {
   }
 }
 
-std::string class_label(int id, const std::vector<std::string>& names) {
-  std::string label = std::to_string(id);
-  if (!names.empty()) label += " (" + names[static_cast<std::size_t>(id)] + ")";
-  return label;
-}
-
 std::string format_number(double value) {
   char buffer[32];
   std::snprintf(buffer, sizeof buffer, "%g", value);
@@ -179,14 +93,7 @@ int run_explain(const ExplainArgs& args) {
   const bool show_progress = args.progress == ProgressMode::on ||
                              (args.progress == ProgressMode::automatic && terminal);
 
-  const Context ctx = [&] {
-    if (args.device != "cuda") return Context::host();
-    try {
-      return Context::cuda();
-    } catch (const Error& e) {
-      throw Error(std::string(e.what()) + "\n(--device cpu runs on the CPU)");
-    }
-  }();
+  const Context ctx = make_context(args.device);
 
   // The model.
   const nn::Network network = nn::load_onnx(ctx, model_file.path);
@@ -250,12 +157,7 @@ int run_explain(const ExplainArgs& args) {
               static_cast<long long>(grid));
   std::fflush(stdout);
 
-  std::error_code dir_error;
-  fs::create_directories(args.out_dir, dir_error);
-  if (dir_error || !fs::is_directory(args.out_dir)) {
-    throw std::runtime_error("cannot create the output directory '" + args.out_dir + "'" +
-                             (dir_error ? ": " + dir_error.message() : ""));
-  }
+  make_output_directory(args.out_dir);
 
   Buffer<float> scores_device(ctx, cells);
   const int factor = display_factor(display);
@@ -497,12 +399,7 @@ int run_explain(const ExplainArgs& args) {
   json.end_object();
 
   const fs::path scores_path = fs::path(args.out_dir) / "scores.json";
-  {
-    std::ofstream out(scores_path, std::ios::binary | std::ios::trunc);
-    out << json.str();
-    out.close();
-    if (!out) throw std::runtime_error("cannot write '" + scores_path.string() + "'");
-  }
+  write_text_file(scores_path.string(), json.str());
   std::printf("scores  %s\n", scores_path.string().c_str());
   return 0;
 }
@@ -526,17 +423,19 @@ int main(int argc, char** argv) {
   }
   switch (command.kind) {
     case Command::Kind::help:
-      std::fputs(help_text(), stdout);
+      std::fputs(help_text(command.help_topic).c_str(), stdout);
       return 0;
     case Command::Kind::version:
       std::printf("cuxplain %s (CUDA backend: %s, ONNX models: %s)\n", CUXPLAIN_VERSION,
                   cuxplain::Context::cuda_available() ? "available" : "not available",
                   cuxplain::nn::onnx_available() ? "yes" : "no");
       return 0;
-    case Command::Kind::explain: break;
+    case Command::Kind::explain:
+    case Command::Kind::concepts: break;
   }
   try {
-    return run_explain(command.explain);
+    return command.kind == Command::Kind::concepts ? run_concepts(command.concepts)
+                                                   : run_explain(command.explain);
   } catch (const UsageError& e) {
     print_usage_error(e.what());
     return 2;

@@ -24,8 +24,11 @@ int display_factor(const Image8& image, int min_side) {
   return (min_side + longer - 1) / longer;
 }
 
-Image8 render_overlay(const Image8& rgb, const std::vector<float>& scores, std::int64_t grid,
-                      int factor, float alpha) {
+namespace {
+
+/// render_overlay's work; `range` false normalizes over the map.
+Image8 overlay(const Image8& rgb, const std::vector<float>& scores, std::int64_t grid, int factor,
+               float alpha, bool range, float low_value, float high_value) {
   if (rgb.channels != 3) throw std::runtime_error("render_overlay: the image must be RGB");
   if (static_cast<std::int64_t>(scores.size()) != grid * grid) {
     throw std::runtime_error("render_overlay: expected grid x grid scores");
@@ -39,15 +42,19 @@ Image8 render_overlay(const Image8& rgb, const std::vector<float>& scores, std::
   std::vector<float> heat(pixels);
   upsample(Context::host(), scores.data(), 1, grid, grid, out.height, out.width, heat.data(),
            Interpolation::bicubic);
-  const auto [lo, hi] = std::minmax_element(heat.begin(), heat.end());
-  const float low = *lo, range = *hi - *lo;
-  const bool flat = !(range > 0.0f) || !std::isfinite(range);
+  float low = low_value, span = high_value - low_value;
+  if (!range) {
+    const auto [lo, hi] = std::minmax_element(heat.begin(), heat.end());
+    low = *lo;
+    span = *hi - *lo;
+  }
+  const bool flat = !(span > 0.0f) || !std::isfinite(span);
 
   out.pixels.resize(pixels * 3);
   for (int y = 0; y < out.height; ++y) {
     for (int x = 0; x < out.width; ++x) {
       const std::size_t at = static_cast<std::size_t>(y) * out.width + x;
-      const float t = flat ? 0.0f : (heat[at] - low) / range;
+      const float t = flat ? 0.0f : (heat[at] - low) / span;
       const std::array<unsigned char, 3> colour = jet(t);
       const unsigned char* source =
           &rgb.pixels[(static_cast<std::size_t>(y / factor) * rgb.width + x / factor) * 3];
@@ -59,6 +66,55 @@ Image8 render_overlay(const Image8& rgb, const std::vector<float>& scores, std::
     }
   }
   return out;
+}
+
+}  // namespace
+
+Image8 render_overlay(const Image8& rgb, const std::vector<float>& scores, std::int64_t grid,
+                      int factor, float alpha) {
+  return overlay(rgb, scores, grid, factor, alpha, false, 0.0f, 0.0f);
+}
+
+Image8 render_overlay(const Image8& rgb, const std::vector<float>& scores, std::int64_t grid,
+                      int factor, float alpha, float low, float high) {
+  return overlay(rgb, scores, grid, factor, alpha, true, low, high);
+}
+
+Image8 enlarge(const Image8& image, int factor) {
+  if (factor < 1) throw std::runtime_error("enlarge: the factor must be >= 1");
+  Image8 out = blank_image(image.width * factor, image.height * factor, image.channels, 0);
+  const std::size_t c = static_cast<std::size_t>(image.channels);
+  for (int y = 0; y < out.height; ++y) {
+    for (int x = 0; x < out.width; ++x) {
+      const unsigned char* source =
+          &image.pixels[(static_cast<std::size_t>(y / factor) * image.width + x / factor) * c];
+      std::copy(source, source + c,
+                &out.pixels[(static_cast<std::size_t>(y) * out.width + x) * c]);
+    }
+  }
+  return out;
+}
+
+Image8 blank_image(int width, int height, int channels, unsigned char value) {
+  Image8 image;
+  image.width = width;
+  image.height = height;
+  image.channels = channels;
+  image.pixels.assign(static_cast<std::size_t>(width) * height * channels, value);
+  return image;
+}
+
+void paste(Image8& canvas, const Image8& tile, int x, int y) {
+  if (tile.channels != canvas.channels || x < 0 || y < 0 || x + tile.width > canvas.width ||
+      y + tile.height > canvas.height) {
+    throw std::runtime_error("paste: the tile does not fit the canvas");
+  }
+  const std::size_t c = static_cast<std::size_t>(canvas.channels);
+  for (int row = 0; row < tile.height; ++row) {
+    std::copy_n(&tile.pixels[static_cast<std::size_t>(row) * tile.width * c],
+                static_cast<std::size_t>(tile.width) * c,
+                &canvas.pixels[(static_cast<std::size_t>(y + row) * canvas.width + x) * c]);
+  }
 }
 
 }  // namespace cuxplain::cli

@@ -23,4 +23,20 @@ int display_factor(const Image8& image, int min_side = 280);
 Image8 render_overlay(const Image8& rgb, const std::vector<float>& scores, std::int64_t grid,
                       int factor, float alpha);
 
+/// The same on a fixed scale: jet((v - low) / (high - low)) clamped to
+/// [0, 1], so that maps drawn with one range compare (all 0 when
+/// high <= low).
+Image8 render_overlay(const Image8& rgb, const std::vector<float>& scores, std::int64_t grid,
+                      int factor, float alpha, float low, float high);
+
+/// The image enlarged `factor` times (nearest), any channel count.
+Image8 enlarge(const Image8& image, int factor);
+
+/// A width x height image of `channels` channels, every byte `value`.
+Image8 blank_image(int width, int height, int channels, unsigned char value);
+
+/// Copies `tile` into `canvas` with its top-left corner at (x, y); both have
+/// the same channel count and the tile lies inside the canvas.
+void paste(Image8& canvas, const Image8& tile, int x, int y);
+
 }  // namespace cuxplain::cli

@@ -13,9 +13,28 @@
 
   check_outputs.py make-png FILE WIDTH HEIGHT
       Writes an 8-bit RGB test image (a bright shape on a gradient).
+
+  check_outputs.py check-concepts OUT_DIR --class N --images N --data DIR
+                                  [--patch P] [--rank R] [--top T] [--crops K]
+                                  [--map-images M]
+      What `cuxplain concepts` wrote. concepts.json must parse, name the
+      class, hold N test-set indices of images of the class (read from the
+      labels in DIR), R finite importances >= 0, a ranking that sorts them
+      (ties by concept id), each concept's rank, and per concept K distinct
+      top crops whose image, top and left follow from the crop id and the
+      crop grid. concepts.png is decoded in full and each drawn row must hold
+      the pixels of those crops cut from the test images, enlarged, between
+      gray separators; concept_maps.png must start each row with its image
+      enlarged and show the colormap.
+
+  check_outputs.py make-raw-idx DIR COUNT
+      Writes the first COUNT test images and labels of Debian's
+      dataset-fashion-mnist uncompressed (t10k-*-ubyte) into DIR.
 """
 import argparse
+import gzip
 import json
+import os
 import math
 import struct
 import sys
@@ -191,6 +210,160 @@ def check(args):
     print(f"scores.json ok: predicted class {predicted}, target {target}")
 
 
+DEFAULT_DATA = "/usr/share/datasets/fashion-mnist"
+FASHION_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
+                   "Sneaker", "Bag", "Ankle boot"]
+
+
+def read_idx(directory, name):
+    """Returns (dims, data bytes) of an unsigned-byte IDX file, raw or .gz."""
+    path = os.path.join(directory, name)
+    if os.path.exists(path):
+        with open(path, "rb") as f:
+            data = f.read()
+    else:
+        with gzip.open(path + ".gz", "rb") as f:
+            data = f.read()
+    expect(data[:3] == b"\0\0\x08", f"{path}: not an unsigned-byte IDX file")
+    rank = data[3]
+    dims = struct.unpack(">" + "I" * rank, data[4:4 + 4 * rank])
+    return dims, data[4 + 4 * rank:]
+
+
+def check_concepts(args):
+    out = args.out_dir
+    with open(f"{out}/concepts.json", "rb") as f:
+        doc = json.loads(f.read().decode("utf-8"), parse_constant=reject_constant)
+    (count,), labels = read_idx(args.data, "t10k-labels-idx1-ubyte")
+    (_, rows, cols), pixels = read_idx(args.data, "t10k-images-idx3-ubyte")
+    expect((rows, cols) == (28, 28), f"test images are {rows} x {cols}")
+
+    n, r, patch = args.images, args.rank, args.patch
+    expect(doc["class"] == args.class_id, f"class {doc['class']}, expected {args.class_id}")
+    expect(doc.get("class_name") == FASHION_CLASSES[args.class_id],
+           f"class_name {doc.get('class_name')!r}, expected {FASHION_CLASSES[args.class_id]!r}")
+    expect(doc["num_images"] == n, f"num_images {doc['num_images']}, expected {n}")
+    indices = doc["image_indices"]
+    expected_indices = [i for i in range(count) if labels[i] == args.class_id][:n]
+    expect(indices == expected_indices,
+           "image_indices are not the first test images of the class")
+    expect(0 <= doc["predicted_in_class"] <= n, "predicted_in_class out of range")
+
+    stride = int(0.8 * patch)
+    per_side = (28 - patch) // stride + 1
+    per_image = per_side * per_side
+    expect(doc["patch_size"] == patch and doc["stride"] == stride, "patch_size / stride")
+    expect(doc["crop_grid"] == [per_side, per_side], f"crop_grid {doc['crop_grid']}")
+    expect(doc["num_crops"] == n * per_image,
+           f"num_crops {doc['num_crops']}, expected {n * per_image}")
+    expect(doc["rank"] == r, f"rank {doc['rank']}, expected {r}")
+    expect(doc["layer_shape"] == [32, 7, 7] or args.any_layer, f"layer_shape {doc['layer_shape']}")
+
+    nmf = doc["nmf"]
+    expect(1 <= nmf["iterations"] <= doc["options"]["max_iter"], f"nmf iterations {nmf}")
+    expect(finite_number(nmf["relative_error"]) and 0 <= nmf["relative_error"] < 1,
+           f"nmf relative_error {nmf['relative_error']}")
+
+    importances = doc["importances"]
+    expect(len(importances) == r, f"{len(importances)} importances, expected {r}")
+    for c, v in enumerate(importances):
+        expect(finite_number(v) and v >= 0, f"importance of concept {c} is {v!r}")
+    expect(any(v > 0 for v in importances), "every importance is 0")
+    ranking = doc["ranking"]
+    expect(sorted(ranking) == list(range(r)), f"ranking {ranking} is not a permutation")
+    expect(ranking == sorted(range(r), key=lambda c: (-importances[c], c)),
+           f"ranking {ranking} does not sort the importances {importances}")
+    top = r if args.top == "all" else min(int(args.top), r)
+    expect(doc["drawn"] == ranking[:top], f"drawn {doc['drawn']}, expected {ranking[:top]}")
+
+    concepts = doc["concepts"]
+    expect([c["concept"] for c in concepts] == list(range(r)), "concepts are not 0..R-1")
+    crops_per_concept = min(args.crops, n * per_image)
+    for c in concepts:
+        cid = c["concept"]
+        expect(c["rank"] == ranking.index(cid) + 1, f"concept {cid}: rank {c['rank']}")
+        expect(c["importance"] == importances[cid], f"concept {cid}: importance")
+        crops = c["top_crops"]
+        expect(len(crops) == crops_per_concept,
+               f"concept {cid}: {len(crops)} top crops, expected {crops_per_concept}")
+        ids = [t["crop"] for t in crops]
+        expect(len(set(ids)) == len(ids), f"concept {cid}: repeated crops {ids}")
+        for t in crops:
+            crop = t["crop"]
+            expect(0 <= crop < n * per_image, f"concept {cid}: crop {crop} out of range")
+            within = crop % per_image
+            expect(t["image"] == indices[crop // per_image]
+                   and t["top"] == within // per_side * stride
+                   and t["left"] == within % per_side * stride,
+                   f"concept {cid}: crop {t} does not follow from its id")
+    seconds = doc["seconds"]
+    expect(all(finite_number(v) and v >= 0 for v in seconds.values()), f"seconds {seconds}")
+
+    # concepts.png: the crops, enlarged, between 2-pixel gray lines.
+    factor = doc["crop_display_factor"]
+    expect(factor * patch >= 40 and (factor - 1) * patch < 40, f"crop factor {factor}")
+    tile, line = patch * factor, 2
+    width, height, channels, png = decode_png(f"{out}/concepts.png")
+    expect(channels == 1, f"concepts.png: {channels} channels, grayscale expected")
+    expect((width, height) == (args.crops * (tile + line) + line, top * (tile + line) + line),
+           f"concepts.png: {width} x {height}")
+    expect(all(v == 128 for v in png[0]) and all(v == 128 for v in png[-1]),
+           "concepts.png: no separator at the top or bottom")
+    for row, cid in enumerate(doc["drawn"]):
+        for k, t in enumerate(concepts[cid]["top_crops"]):
+            x0, y0 = line + k * (tile + line), line + row * (tile + line)
+            expect(png[y0 - 1][x0] == 128 and png[y0][x0 - 1] == 128,
+                   f"concepts.png: no separator before row {row} crop {k}")
+            base = t["image"] * 28 * 28
+            for y in range(tile):
+                for x in range(tile):
+                    want = pixels[base + (t["top"] + y // factor) * 28 + t["left"] + x // factor]
+                    if png[y0 + y][x0 + x] != want:
+                        raise CheckError(f"concepts.png: row {row} crop {k} pixel ({x}, {y}) is "
+                                         f"{png[y0 + y][x0 + x]}, the image has {want}")
+
+    # concept_maps.png: per map image, the image then the drawn concepts' maps.
+    maps = min(args.map_images, n)
+    expect(doc["map_images"] == indices[:maps], f"map_images {doc['map_images']}")
+    if maps == 0:
+        expect(not os.path.exists(f"{out}/concept_maps.png"), "concept_maps.png written for 0 maps")
+    else:
+        mf = -(-168 // 28)
+        mt = 28 * mf
+        width, height, channels, png = decode_png(f"{out}/concept_maps.png")
+        expect(channels == 3, f"concept_maps.png: {channels} channels, RGB expected")
+        expect((width, height) == ((top + 1) * (mt + line) + line, maps * (mt + line) + line),
+               f"concept_maps.png: {width} x {height}")
+        for i in range(maps):
+            base, y0 = indices[i] * 28 * 28, line + i * (mt + line)
+            for y in range(0, mt, 3):
+                for x in range(0, mt, 3):
+                    want = pixels[base + (y // mf) * 28 + x // mf]
+                    got = png[y0 + y][(line + x) * 3:(line + x) * 3 + 3]
+                    expect(list(got) == [want] * 3,
+                           f"concept_maps.png: row {i} image pixel ({x}, {y}) is {list(got)}, "
+                           f"the image has {want}")
+        reddish = any(row[x] - row[x + 2] > 32 for row in png for x in range(0, len(row), 3))
+        bluish = any(row[x + 2] - row[x] > 32 for row in png for x in range(0, len(row), 3))
+        expect(reddish and bluish, "concept_maps.png: the colormap's ends are missing")
+    print(f"concepts.json ok: class {doc['class']}, {n} images, {doc['num_crops']} crops, "
+          f"rank {r}, importances {[round(importances[c], 4) for c in ranking]}; "
+          f"concepts.png {top} x {crops_per_concept} crops ok"
+          + (f"; concept_maps.png {maps} rows ok" if maps else ""))
+
+
+def make_raw_idx(args):
+    os.makedirs(args.dir, exist_ok=True)
+    count = args.count
+    for name, rank, size in (("t10k-images-idx3-ubyte", 3, 28 * 28),
+                             ("t10k-labels-idx1-ubyte", 1, 1)):
+        dims, data = read_idx(DEFAULT_DATA, name)
+        expect(dims[0] >= count, f"{name}: only {dims[0]} items")
+        header = b"\0\0\x08" + bytes([rank]) + struct.pack(">" + "I" * rank, count, *dims[1:])
+        with open(os.path.join(args.dir, name), "wb") as f:
+            f.write(header + data[:count * size])
+
+
 def make_png(args):
     w, h = args.width, args.height
     raw = bytearray()
@@ -222,10 +395,27 @@ def main():
     m.add_argument("file")
     m.add_argument("width", type=int)
     m.add_argument("height", type=int)
+    cc = sub.add_parser("check-concepts")
+    cc.add_argument("out_dir")
+    cc.add_argument("--class", dest="class_id", type=int, required=True)
+    cc.add_argument("--images", type=int, required=True)
+    cc.add_argument("--data", default=DEFAULT_DATA)
+    cc.add_argument("--patch", type=int, default=10)
+    cc.add_argument("--rank", type=int, default=10)
+    cc.add_argument("--top", default="5")
+    cc.add_argument("--crops", type=int, default=10)
+    cc.add_argument("--map-images", type=int, default=4)
+    cc.add_argument("--any-layer", action="store_true")
+    ri = sub.add_parser("make-raw-idx")
+    ri.add_argument("dir")
+    ri.add_argument("count", type=int)
     args = parser.parse_args()
+    commands = {"check": check, "make-png": make_png, "check-concepts": check_concepts,
+                "make-raw-idx": make_raw_idx}
     try:
-        check(args) if args.command == "check" else make_png(args)
-    except (CheckError, OSError, ValueError, KeyError, TypeError, zlib.error) as e:
+        commands[args.command](args)
+    except (CheckError, OSError, ValueError, KeyError, TypeError, IndexError, EOFError,
+            zlib.error) as e:
         print(f"FAILED: {type(e).__name__}: {e}", file=sys.stderr)
         return 1
     return 0

@@ -1,0 +1,126 @@
+#include "model_files.hpp"
+
+#include <cstdio>
+#include <exception>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include <cuxplain/core/error.hpp>
+
+#include "args.hpp"
+#include "json.hpp"
+
+namespace fs = std::filesystem;
+
+namespace cuxplain::cli {
+namespace {
+
+/// Where the default model and image live: next to the installed program
+/// (<prefix>/bin/cuxplain -> <prefix>/share/cuxplain), then this source tree's
+/// models/.
+std::vector<fs::path> data_directories() {
+  std::vector<fs::path> dirs;
+  std::error_code error;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", error);
+  const fs::path subdir(CUXPLAIN_INSTALL_DATA_SUBDIR);
+  if (subdir.is_absolute()) {
+    dirs.push_back(subdir);
+  } else if (!error && !exe.empty()) {
+    dirs.push_back(exe.parent_path().parent_path() / subdir);
+  }
+  dirs.emplace_back(CUXPLAIN_SOURCE_MODELS_DIR);
+  return dirs;
+}
+
+}  // namespace
+
+ResolvedFile resolve(const std::optional<std::string>& given, const char* option,
+                     const char* default_name) {
+  if (given) {
+    std::error_code error;
+    if (!fs::is_regular_file(*given, error)) {
+      throw UsageError(std::string(option) + ": no such file '" + *given + "'");
+    }
+    return {*given, false};
+  }
+  std::string tried;
+  for (const fs::path& dir : data_directories()) {
+    const fs::path candidate = dir / default_name;
+    std::error_code error;
+    if (fs::is_regular_file(candidate, error)) return {candidate.lexically_normal().string(), true};
+    tried += (tried.empty() ? "" : ", ") + candidate.string();
+  }
+  throw std::runtime_error(std::string("the default ") + default_name + " was not found (tried " +
+                           tried + "); pass " + option);
+}
+
+std::vector<std::string> class_names(const std::string& model_path, std::int64_t classes,
+                                     std::string& sidecar_used) {
+  fs::path sidecar(model_path);
+  sidecar.replace_extension(".json");
+  std::error_code error;
+  if (!fs::is_regular_file(sidecar, error)) return {};
+  std::ifstream in(sidecar, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  std::vector<std::string> names;
+  try {
+    const JsonValue root = parse_json(text.str());
+    const JsonValue* list = root.find("class_names");
+    if (list == nullptr || list->type != JsonValue::Type::array) return {};
+    for (const JsonValue& name : list->array) {
+      if (name.type != JsonValue::Type::string) return {};
+      names.push_back(name.string);
+    }
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "cuxplain: warning: ignoring %s: %s\n", sidecar.string().c_str(),
+                 e.what());
+    return {};
+  }
+  if (static_cast<std::int64_t>(names.size()) != classes) {
+    std::fprintf(stderr,
+                 "cuxplain: warning: ignoring the class names of %s: %zu names, the model has "
+                 "%lld outputs\n",
+                 sidecar.string().c_str(), names.size(), static_cast<long long>(classes));
+    return {};
+  }
+  sidecar_used = sidecar.string();
+  return names;
+}
+
+std::string class_label(int id, const std::vector<std::string>& names) {
+  std::string label = std::to_string(id);
+  if (id >= 0 && static_cast<std::size_t>(id) < names.size()) {
+    label += " (" + names[static_cast<std::size_t>(id)] + ")";
+  }
+  return label;
+}
+
+Context make_context(const std::string& device) {
+  if (device != "cuda") return Context::host();
+  try {
+    return Context::cuda();
+  } catch (const Error& e) {
+    throw Error(std::string(e.what()) + "\n(--device cpu runs on the CPU)");
+  }
+}
+
+void make_output_directory(const std::string& dir) {
+  std::error_code dir_error;
+  fs::create_directories(dir, dir_error);
+  if (dir_error || !fs::is_directory(dir)) {
+    throw std::runtime_error("cannot create the output directory '" + dir + "'" +
+                             (dir_error ? ": " + dir_error.message() : ""));
+  }
+}
+
+void write_text_file(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << text;
+  out.close();
+  if (!out) throw std::runtime_error("cannot write '" + path + "'");
+}
+
+}  // namespace cuxplain::cli

@@ -1,0 +1,51 @@
+#pragma once
+// What the commands share: finding the default model, its class names, the
+// backend asked for, writing a result file.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <cuxplain/core/context.hpp>
+
+namespace cuxplain::cli {
+
+/// The embedded default model and the bundled sample image.
+constexpr const char* kDefaultModel = "fashion_mnist_cnn.onnx";
+constexpr const char* kDefaultImage = "sample_fashion_mnist.png";
+
+/// A file given on the command line, or the default found on disk.
+struct ResolvedFile {
+  std::string path;
+  bool is_default = false;
+};
+
+/// `given` when it names a regular file (a UsageError naming `option`
+/// otherwise), or the default `default_name` next to the installed program
+/// (<prefix>/share/cuxplain), then in this source tree's models/ (a
+/// std::runtime_error listing both when neither has it).
+ResolvedFile resolve(const std::optional<std::string>& given, const char* option,
+                     const char* default_name);
+
+/// Class names from the model's sidecar (FILE.json next to FILE.onnx) when it
+/// exists and holds a "class_names" array of `classes` strings; empty
+/// otherwise (with a warning on stderr when the sidecar is malformed).
+/// sidecar_used: the sidecar's path when the names came from it.
+std::vector<std::string> class_names(const std::string& model_path, std::int64_t classes,
+                                     std::string& sidecar_used);
+
+/// "3 (Dress)", or "3" without names.
+std::string class_label(int id, const std::vector<std::string>& names);
+
+/// Context::host() for "cpu", Context::cuda() for "cuda" (its error says
+/// that --device cpu runs on the CPU).
+Context make_context(const std::string& device);
+
+/// Creates `dir` (and its parents) when missing; std::runtime_error when it
+/// cannot.
+void make_output_directory(const std::string& dir);
+
+/// Writes `text` to `path`; std::runtime_error when it cannot.
+void write_text_file(const std::string& path, const std::string& text);
+
+}  // namespace cuxplain::cli
