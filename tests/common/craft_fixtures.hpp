@@ -8,8 +8,12 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <ostream>
 #include <random>
+#include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include <cuxplain/core/context.hpp>
 #include <cuxplain/core/memory.hpp>
@@ -327,4 +331,26 @@ inline std::vector<float> identity_bank(std::int64_t r) {
   return w;
 }
 
+/// A case of the extract_crops tests (host and CUDA): images, patch and the
+/// crop range.
+struct CropCase {
+  Layout layout;
+  std::int64_t n, c, h, w, patch, first, count;
+};
+
+inline std::string crop_case_name(const CropCase& p) {
+  return std::string(p.layout == Layout::nchw ? "nchw" : "nhwc") + "_c" + std::to_string(p.c) +
+         "_" + std::to_string(p.h) + "x" + std::to_string(p.w) + "_patch" +
+         std::to_string(p.patch) + "_from" + std::to_string(p.first) + "_count" +
+         std::to_string(p.count);
+}
+
+inline std::string crop_case_param_name(const ::testing::TestParamInfo<CropCase>& info) {
+  return crop_case_name(info.param);
+}
+
+/// Prints a case by its name in test listings (not as raw bytes).
+inline void PrintTo(const CropCase& p, std::ostream* os) { *os << crop_case_name(p); }
+
 }  // namespace cuxplain::test
+

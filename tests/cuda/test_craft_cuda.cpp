@@ -51,24 +51,11 @@ std::vector<std::int64_t> iota_ids(std::int64_t count) {
   return ids;
 }
 
-struct CropCase {
-  Layout layout;
-  std::int64_t n, c, h, w, patch, first, count;
-};
-
-std::string crop_case_name(const ::testing::TestParamInfo<CropCase>& info) {
-  const CropCase& p = info.param;
-  return std::string(p.layout == Layout::nchw ? "nchw" : "nhwc") + "_c" + std::to_string(p.c) +
-         "_" + std::to_string(p.h) + "x" + std::to_string(p.w) + "_patch" +
-         std::to_string(p.patch) + "_from" + std::to_string(p.first) + "_count" +
-         std::to_string(p.count);
-}
-
-class CraftCropsCudaVsHost : public ::testing::TestWithParam<CropCase> {};
+class CraftCropsCudaVsHost : public ::testing::TestWithParam<test::CropCase> {};
 
 TEST_P(CraftCropsCudaVsHost, SameCrops) {
   CUXPLAIN_REQUIRE_CUDA();
-  const CropCase p = GetParam();
+  const test::CropCase p = GetParam();
   const TestStream stream;
   const Context host = Context::host();
   const Context cuda = Context::cuda(stream.get());
@@ -92,11 +79,11 @@ TEST_P(CraftCropsCudaVsHost, SameCrops) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Cases, CraftCropsCudaVsHost,
-                         ::testing::Values(CropCase{Layout::nchw, 2, 3, 28, 28, 10, 3, 12},
-                                           CropCase{Layout::nhwc, 3, 1, 20, 36, 12, 1, 7},
-                                           CropCase{Layout::nhwc, 2, 3, 24, 17, 7, 0, 24},
-                                           CropCase{Layout::nchw, 2, 1, 16, 16, 16, 0, 2}),
-                         crop_case_name);
+                         ::testing::Values(test::CropCase{Layout::nchw, 2, 3, 28, 28, 10, 3, 12},
+                                           test::CropCase{Layout::nhwc, 3, 1, 20, 36, 12, 1, 7},
+                                           test::CropCase{Layout::nhwc, 2, 3, 24, 17, 7, 0, 24},
+                                           test::CropCase{Layout::nchw, 2, 1, 16, 16, 16, 0, 2}),
+                         test::crop_case_param_name);
 
 struct Scene {
   TestStream stream;

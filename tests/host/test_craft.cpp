@@ -111,23 +111,10 @@ TEST(CraftCropGrid, BadPatchSizesAreNamed) {
 
 // ---- extract_crops ----
 
-struct CropCase {
-  Layout layout;
-  std::int64_t n, c, h, w, patch, first, count;
-};
-
-std::string crop_case_name(const ::testing::TestParamInfo<CropCase>& info) {
-  const CropCase& p = info.param;
-  return std::string(p.layout == Layout::nchw ? "nchw" : "nhwc") + "_c" + std::to_string(p.c) +
-         "_" + std::to_string(p.h) + "x" + std::to_string(p.w) + "_patch" +
-         std::to_string(p.patch) + "_from" + std::to_string(p.first) + "_count" +
-         std::to_string(p.count);
-}
-
-class CraftExtractCrops : public ::testing::TestWithParam<CropCase> {};
+class CraftExtractCrops : public ::testing::TestWithParam<test::CropCase> {};
 
 TEST_P(CraftExtractCrops, MatchesCutThenResizeInDouble) {
-  const CropCase p = GetParam();
+  const test::CropCase p = GetParam();
   const Context ctx = Context::host();
   // Pixels in [0, 1] with full texture: the reference must get every tap right.
   CraftImages images = test::random_craft_images(p.n, p.c, p.h, p.w, p.layout, 7);
@@ -154,13 +141,13 @@ TEST_P(CraftExtractCrops, MatchesCutThenResizeInDouble) {
 INSTANTIATE_TEST_SUITE_P(
     Cases, CraftExtractCrops,
     ::testing::Values(
-        CropCase{Layout::nchw, 2, 1, 28, 28, 10, 0, 18},   // every crop of two images
-        CropCase{Layout::nhwc, 2, 3, 28, 28, 10, 5, 8},    // crops 5..12: image 0 and image 1
-        CropCase{Layout::nchw, 3, 3, 20, 36, 12, 2, 4},    // 1 x 3 grid, three images
-        CropCase{Layout::nhwc, 2, 1, 24, 17, 7, 10, 5},    // 4 x 3 grid, across images
-        CropCase{Layout::nchw, 1, 3, 16, 16, 5, 0, 9},     // stride 4, crop 5 -> 16 (x3.2)
-        CropCase{Layout::nhwc, 3, 3, 17, 9, 9, 0, 6}),     // patch = width, 2 x 1 grid
-    crop_case_name);
+        test::CropCase{Layout::nchw, 2, 1, 28, 28, 10, 0, 18},   // every crop of two images
+        test::CropCase{Layout::nhwc, 2, 3, 28, 28, 10, 5, 8},    // crops 5..12: image 0 and image 1
+        test::CropCase{Layout::nchw, 3, 3, 20, 36, 12, 2, 4},    // 1 x 3 grid, three images
+        test::CropCase{Layout::nhwc, 2, 1, 24, 17, 7, 10, 5},    // 4 x 3 grid, across images
+        test::CropCase{Layout::nchw, 1, 3, 16, 16, 5, 0, 9},     // stride 4, crop 5 -> 16 (x3.2)
+        test::CropCase{Layout::nhwc, 3, 3, 17, 9, 9, 0, 6}),     // patch = width, 2 x 1 grid
+    test::crop_case_param_name);
 
 TEST(CraftExtractCropsProperties, WholeImagePatchIsAnExactCopy) {
   const Context ctx = Context::host();
