@@ -346,7 +346,12 @@ void concept_importance(const Context& ctx, const SplitModel& model, const float
   generate_samples(ctx, options.sampler, nb_design, 2 * rank, sequence.data(), options.skip,
                    options.seed);
   TransformBuffers buffers(ctx, model, rank, g_batch);
+  CUXPLAIN_EXPECTS(h_batch * locations <= std::numeric_limits<int>::max(), caller,
+                   ": options.batch_size ", options.batch_size, " times ", locations,
+                   " locations exceeds the 2^31 - 1 rows of a BLAS call");
   Buffer<float> masks(ctx, h_batch * rank);
+  Buffer<float> perturbed(ctx, h_batch * locations * rank);  // (U o m), location-major
+  Buffer<float> by_location(ctx, h_batch * model.activation_size());
   Buffer<float> decoded(ctx, h_batch * model.activation_size());
   Buffer<float> outputs(ctx, h_batch * model.num_outputs);
   Buffer<float> outputs_on_design(ctx, design_rows);
@@ -366,7 +371,12 @@ void concept_importance(const Context& ctx, const SplitModel& model, const float
         const std::int64_t rows = std::min(h_batch, design_rows - row_begin);
         sobol_design_masks(ctx, sequence.data(), nb_design, rank, false, row_begin, rows,
                            masks.data());
-        CUXPLAIN_DISPATCH(ctx, decode_activations, U, masks.data(), W, rows, locations, rank,
+        // Activations (U o m) W of every row, then channel-major as h reads them.
+        CUXPLAIN_DISPATCH(ctx, perturb_coefficients, U, masks.data(), rows, locations, rank,
+                          perturbed.data());
+        CUXPLAIN_DISPATCH(ctx, apply_bank, perturbed.data(), rows * locations, rank, W,
+                          model.channels, by_location.data());
+        CUXPLAIN_DISPATCH(ctx, batched_transpose, by_location.data(), rows, locations,
                           model.channels, decoded.data());
         // Poisoned so that outputs the callback leaves unwritten read as non-finite.
         fill(ctx, outputs.data(), rows * model.num_outputs,

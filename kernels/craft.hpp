@@ -1,7 +1,7 @@
 #pragma once
 // CRAFT's data movement: crops resized to the input size, spatial means,
 // batched transposes between channel-major and location-major activations,
-// and activations decoded from perturbed concept coefficients.
+// and activations rebuilt from perturbed concept coefficients.
 #include <cstdint>
 
 #include <cuxplain/core/context.hpp>
@@ -20,10 +20,13 @@
   /* out[b] = in[b]^T for batch matrices of rows x cols. */                                    \
   void batched_transpose(const Context& ctx, const float* in, std::int64_t batch,              \
                          std::int64_t rows, std::int64_t cols, float* out);                    \
-  /* out[b][c][l] = sum_k U[l][k] masks[b][k] W[k][c]: rows x channels x locations. */         \
-  void decode_activations(const Context& ctx, const float* U, const float* masks,              \
-                          const float* W, std::int64_t rows, std::int64_t locations,           \
-                          std::int64_t rank, std::int64_t channels, float* out);
+  /* X (rows * locations x rank) = U (locations x rank) o masks[b], row-major per row b. */    \
+  void perturb_coefficients(const Context& ctx, const float* U, const float* masks,            \
+                            std::int64_t rows, std::int64_t locations, std::int64_t rank,      \
+                            float* X);                                                         \
+  /* Y (n x channels) = X (n x rank) W (rank x channels): through (cu)BLAS. */                 \
+  void apply_bank(const Context& ctx, const float* X, std::int64_t n, std::int64_t rank,       \
+                  const float* W, std::int64_t channels, float* Y);
 
 namespace cuxplain::kernels::host {
 CUXPLAIN_CRAFT_KERNELS

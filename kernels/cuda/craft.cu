@@ -4,6 +4,7 @@
 // evaluations) rather than tabulated: crops are a small part of a CRAFT run
 // next to the model's own work.
 #include "../craft.hpp"
+#include "blas.cuh"
 #include "check.cuh"
 
 #include <cuxplain/detail/craft.hpp>
@@ -65,16 +66,12 @@ __global__ void batched_transpose_kernel(const float* in, std::int64_t batch, st
   }
 }
 
-__global__ void decode_activations_kernel(const float* U, const float* masks, const float* W,
-                                          std::int64_t rows, std::int64_t locations,
-                                          std::int64_t rank, std::int64_t channels, float* out) {
-  const std::int64_t total = rows * channels * locations;
-  for (std::int64_t o = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x; o < total;
-       o += static_cast<std::int64_t>(gridDim.x) * blockDim.x) {
-    const std::int64_t l = o % locations;
-    const std::int64_t channel = (o / locations) % channels;
-    const std::int64_t b = o / (locations * channels);
-    out[o] = detail::decoded_activation(U, masks + b * rank, W, rank, channels, l, channel);
+__global__ void perturb_coefficients_kernel(const float* U, const float* masks,
+                                            std::int64_t count, std::int64_t locations,
+                                            std::int64_t rank, float* X) {
+  for (std::int64_t i = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x; i < count;
+       i += static_cast<std::int64_t>(gridDim.x) * blockDim.x) {
+    X[i] = detail::perturbed_coefficient(U, masks, locations, rank, i);
   }
 }
 
@@ -104,12 +101,23 @@ void batched_transpose(const Context& ctx, const float* in, std::int64_t batch, 
   CUXPLAIN_CHECK_LAUNCH();
 }
 
-void decode_activations(const Context& ctx, const float* U, const float* masks, const float* W,
-                        std::int64_t rows, std::int64_t locations, std::int64_t rank,
-                        std::int64_t channels, float* out) {
-  decode_activations_kernel<<<grid_for(rows * channels * locations, kThreads), kThreads, 0,
-                              ctx.stream()>>>(U, masks, W, rows, locations, rank, channels, out);
+void perturb_coefficients(const Context& ctx, const float* U, const float* masks,
+                          std::int64_t rows, std::int64_t locations, std::int64_t rank, float* X) {
+  const std::int64_t count = rows * locations * rank;
+  perturb_coefficients_kernel<<<grid_for(count, kThreads), kThreads, 0, ctx.stream()>>>(
+      U, masks, count, locations, rank, X);
   CUXPLAIN_CHECK_LAUNCH();
+}
+
+void apply_bank(const Context& ctx, const float* X, std::int64_t n, std::int64_t rank,
+                const float* W, std::int64_t channels, float* Y) {
+  // Row-major Y = X W is column-major Y^T = W^T X^T: cuBLAS sees W as a
+  // channels x rank matrix and X as rank x n, both untransposed.
+  const float one = 1.0f, zero = 0.0f;
+  CUXPLAIN_CUBLAS_TRY(cublasSgemm(cublas_handle(ctx), CUBLAS_OP_N, CUBLAS_OP_N,
+                                  static_cast<int>(channels), static_cast<int>(n),
+                                  static_cast<int>(rank), &one, W, static_cast<int>(channels), X,
+                                  static_cast<int>(rank), &zero, Y, static_cast<int>(channels)));
 }
 
 }  // namespace cuxplain::kernels::cuda

@@ -1,18 +1,21 @@
 // CRAFT's data movement on the host. The per-element math is in
 // detail/craft.hpp; these loops only walk the outputs.
+//
+// The loops run on one thread on purpose: CRAFT alternates them with the
+// user's g and h, which on the host are BLAS-bound (OpenBLAS's own thread
+// pool). An OpenMP team spinning after each of these short passes competes
+// with those threads for the cores and made concept importance about 10x
+// slower on 2 cores (the NMF iterations met the same problem). The work
+// here is small next to one forward pass of g or h.
 #include "../craft.hpp"
 
 #include <cuxplain/detail/craft.hpp>
 
 #include <vector>
 
+#include "gemm.hpp"
+
 namespace cuxplain::kernels::host {
-namespace {
-
-// Below this many output elements starting threads costs more than the work.
-constexpr std::int64_t kParallelMinOutputs = std::int64_t{1} << 16;
-
-}  // namespace
 
 void crop_resize(const Context&, ConstImageView images, std::int64_t patch, std::int64_t stride,
                  std::int64_t cols, std::int64_t per_image, std::int64_t first,
@@ -24,13 +27,12 @@ void crop_resize(const Context&, ConstImageView images, std::int64_t patch, std:
   for (std::int64_t y = 0; y < h; ++y) taps_y[y] = detail::cubic_taps(y, patch, h);
   for (std::int64_t x = 0; x < w; ++x) taps_x[x] = detail::cubic_taps(x, patch, w);
   const std::int64_t image_size = images.image_size();
-#pragma omp parallel for collapse(2) schedule(static) if (count * image_size >= kParallelMinOutputs)
   for (std::int64_t k = 0; k < count; ++k) {
+    const detail::CropOrigin origin =
+        detail::crop_origin(ids != nullptr ? ids[k] : first + k, per_image, cols, stride);
+    const float* image = images.data + origin.image * image_size;
+    float* out = crops + k * image_size;
     for (std::int64_t y = 0; y < h; ++y) {
-      const detail::CropOrigin origin =
-          detail::crop_origin(ids != nullptr ? ids[k] : first + k, per_image, cols, stride);
-      const float* image = images.data + origin.image * image_size;
-      float* out = crops + k * image_size;
       for (std::int64_t x = 0; x < w; ++x) {
         for (std::int64_t channel = 0; channel < c; ++channel) {
           const std::int64_t at = nhwc ? (y * w + x) * c + channel : (channel * h + y) * w + x;
@@ -44,13 +46,13 @@ void crop_resize(const Context&, ConstImageView images, std::int64_t patch, std:
 
 void plane_means(const Context&, const float* planes, std::int64_t count, std::int64_t plane_size,
                  float* means) {
-#pragma omp parallel for schedule(static) if (count * plane_size >= kParallelMinOutputs)
-  for (std::int64_t i = 0; i < count; ++i) means[i] = detail::plane_mean(planes + i * plane_size, plane_size);
+  for (std::int64_t i = 0; i < count; ++i) {
+    means[i] = detail::plane_mean(planes + i * plane_size, plane_size);
+  }
 }
 
 void batched_transpose(const Context&, const float* in, std::int64_t batch, std::int64_t rows,
                        std::int64_t cols, float* out) {
-#pragma omp parallel for collapse(2) schedule(static) if (batch * rows * cols >= kParallelMinOutputs)
   for (std::int64_t b = 0; b < batch; ++b) {
     for (std::int64_t j = 0; j < cols; ++j) {
       const float* src = in + b * rows * cols + j;
@@ -60,19 +62,17 @@ void batched_transpose(const Context&, const float* in, std::int64_t batch, std:
   }
 }
 
-void decode_activations(const Context&, const float* U, const float* masks, const float* W,
-                        std::int64_t rows, std::int64_t locations, std::int64_t rank,
-                        std::int64_t channels, float* out) {
-#pragma omp parallel for collapse(2) schedule(static) \
-    if (rows * channels * locations * rank >= kParallelMinOutputs)
-  for (std::int64_t b = 0; b < rows; ++b) {
-    for (std::int64_t channel = 0; channel < channels; ++channel) {
-      float* dst = out + (b * channels + channel) * locations;
-      for (std::int64_t l = 0; l < locations; ++l) {
-        dst[l] = detail::decoded_activation(U, masks + b * rank, W, rank, channels, l, channel);
-      }
-    }
+void perturb_coefficients(const Context&, const float* U, const float* masks, std::int64_t rows,
+                          std::int64_t locations, std::int64_t rank, float* X) {
+  const std::int64_t count = rows * locations * rank;
+  for (std::int64_t i = 0; i < count; ++i) {
+    X[i] = detail::perturbed_coefficient(U, masks, locations, rank, i);
   }
+}
+
+void apply_bank(const Context&, const float* X, std::int64_t n, std::int64_t rank, const float* W,
+                std::int64_t channels, float* Y) {
+  sgemm(false, false, n, channels, rank, 1.0f, X, rank, W, channels, 0.0f, Y, channels);
 }
 
 }  // namespace cuxplain::kernels::host

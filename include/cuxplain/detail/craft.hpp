@@ -42,17 +42,17 @@ CUXPLAIN_HD float plane_mean(const float* plane, std::int64_t size) {
   return static_cast<float>(sum / static_cast<double>(size));
 }
 
-/// Activation (channel, location) of design row `mask` for one image:
-/// ((U o m) W)[location, channel] = sum_k U[location, k] m[k] W[k, channel],
-/// coefficients perturbed first as xplique does. U: locations x rank,
-/// W: rank x channels, mask: rank values.
-CUXPLAIN_HD float decoded_activation(const float* U, const float* mask, const float* W,
-                                     std::int64_t rank, std::int64_t channels,
-                                     std::int64_t location, std::int64_t channel) {
-  const float* u = U + location * rank;
-  float sum = 0.0f;
-  for (std::int64_t k = 0; k < rank; ++k) sum += (u[k] * mask[k]) * W[k * channels + channel];
-  return sum;
+/// Entry (row, location, k) of the perturbed coefficients X = U o m of
+/// design row `row`: X[(row * locations + location) * rank + k] =
+/// U[location * rank + k] * masks[row * rank + k], the coefficients scaled
+/// before they meet W, as xplique orders it. The activations are then
+/// X W (one GEMM), transposed to channel-major per row.
+CUXPLAIN_HD float perturbed_coefficient(const float* U, const float* masks, std::int64_t locations,
+                                        std::int64_t rank, std::int64_t index) {
+  const std::int64_t k = index % rank;
+  const std::int64_t location = (index / rank) % locations;
+  const std::int64_t row = index / (rank * locations);
+  return U[location * rank + k] * masks[row * rank + k];
 }
 
 }  // namespace cuxplain::detail
