@@ -3,7 +3,7 @@
 # The CUDA toolkit is optional: without nvcc the host backend builds alone.
 set -euo pipefail
 
-packages=(cmake g++ make libgtest-dev libbenchmark-dev libomp-dev libopenblas-dev libonnx-dev libprotobuf-dev dataset-fashion-mnist libstb-dev)
+packages=(cmake g++ make libgtest-dev libbenchmark-dev libomp-dev libopenblas-dev libopenblas-openmp-dev libonnx-dev libprotobuf-dev dataset-fashion-mnist libstb-dev)
 missing=()
 for package in "${packages[@]}"; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
