@@ -75,11 +75,13 @@ struct CraftOptions {
   /// fit; 0 turns it off. Not applied to transform (scikit-learn's
   /// transform has no W penalty and scales U's by the new n, see nmf.hpp).
   float alpha_w = 1e-2f;
-  /// Importance: the Sobol design in concept space (xplique: Halton, 32
-  /// points, Jansen). nb_design is a power of two >= 2.
+  /// Importance: the Sobol design in concept space, as xplique's
+  /// HaltonSequenceRS builds it: scipy's Halton(2r, scramble=False) from
+  /// its first point (skip 0), 32 points, Jansen. nb_design is a power of
+  /// two >= 2.
   std::int64_t nb_design = 32;
   Sampler sampler = Sampler::halton;
-  std::int64_t skip = 1;
+  std::int64_t skip = 0;
   std::uint64_t seed = 0;
   Estimator estimator = Estimator::jansen;
   /// Concept maps are resized from the activation grid to the image with

@@ -466,8 +466,8 @@ double radical_inverse(std::int64_t index, std::int64_t prime) {
 TEST(CraftImportance, LinearHeadMatchesJansenOnTheHaltonDesignInDouble) {
   // With the identity bank, h(m) = sum_k gamma_k S_k m_k, S_k = the sum of
   // channel k's activations over the locations. Jansen's estimator on the
-  // design A = Halton dims [0, r), B = dims [r, 2r), points 1..N (skip 1),
-  // C_i = A with column i from B, computed here in double.
+  // design A = Halton dims [0, r), B = dims [r, 2r), points skip..skip+N-1
+  // (xplique: skip 0), C_i = A with column i from B, computed here in double.
   const Context ctx = Context::host();
   const CraftImages images = test::random_craft_images(2, 3, 28, 28, Layout::nhwc, 141);
   const QuadrantLayer layer(6, 3, 28, 28, true, 143);
@@ -486,8 +486,8 @@ TEST(CraftImportance, LinearHeadMatchesJansenOnTheHaltonDesignInDouble) {
   std::vector<double> a_points(static_cast<std::size_t>(n_design * r)), b_points(a_points.size());
   for (std::int64_t j = 0; j < n_design; ++j) {
     for (std::int64_t k = 0; k < r; ++k) {
-      a_points[static_cast<std::size_t>(j * r + k)] = radical_inverse(j + 1, primes[k]);
-      b_points[static_cast<std::size_t>(j * r + k)] = radical_inverse(j + 1, primes[r + k]);
+      a_points[static_cast<std::size_t>(j * r + k)] = radical_inverse(j + options.skip, primes[k]);
+      b_points[static_cast<std::size_t>(j * r + k)] = radical_inverse(j + options.skip, primes[r + k]);
     }
   }
   std::vector<double> mean(6, 0.0);
