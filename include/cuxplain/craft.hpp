@@ -54,8 +54,9 @@ struct SplitModel {
 /// g and h from two networks run on ctx (for instance
 /// nn::load_onnx_split's halves): the shapes come from the networks; g's
 /// input must be the images' c x h x w (NCHW). The networks and ctx are
-/// held by the callbacks. h may be a default-constructed Network when only
-/// fit and concept_maps are used.
+/// held by the callbacks, which enqueue on ctx's stream: pass the same
+/// Context to the CRAFT calls. h may be a default-constructed Network when
+/// only fit, concept_maps and fit_subconcepts are used.
 SplitModel split_model(const Context& ctx, const nn::Network& g, const nn::Network& h);
 
 /// Options of fit, concept_importance, concept_maps and fit_subconcepts.
