@@ -12,9 +12,11 @@
 
 #include <cuxplain/core/buffer.hpp>
 #include <cuxplain/craft.hpp>
+#include <cuxplain/onnx.hpp>
 
 #include "common/craft_fixtures.hpp"
 #include "common/cuda_stream.hpp"
+#include "common/fashion_mnist_fixture.hpp"
 #include "common/test_utils.hpp"
 
 namespace cuxplain {
@@ -234,6 +236,64 @@ TEST(CraftCudaVsHost, HostMemoryOnACudaContextIsRejected) {
   // Still usable.
   const craft::Concepts concepts = craft::fit(s.cuda, s.cuda_model, s.cuda_view(), small_options(3));
   EXPECT_GT(test::l2_norm(test::download(s.cuda, concepts.W)), 0.0);
+}
+
+TEST(CraftCudaVsHost, EmbeddedModelEndToEnd) {
+  // The whole pipeline on the embedded model cut after its second pool, with
+  // g and h run by the nn backends of each Context: concepts, importances
+  // and maps agree with the host run. The iterations are fixed (tol 0) so
+  // both factorizations run the same number of updates.
+  CUXPLAIN_REQUIRE_CUDA();
+  if (!nn::onnx_available()) GTEST_SKIP() << "built without ONNX support";
+  const std::string model_path = std::string(CUXPLAIN_MODELS_DIR) + "/fashion_mnist_cnn.onnx";
+  const std::string cut = "/features/features.7/MaxPool_output_0";
+  const test::Fixture fixture = test::read_fixture();
+  ASSERT_EQ(fixture.count, 64);
+  const TestStream stream;
+  const Context host = Context::host();
+  const Context cuda = Context::cuda(stream.get());
+  const nn::SplitNetwork host_parts = nn::load_onnx_split(host, model_path, cut);
+  const nn::SplitNetwork cuda_parts = nn::load_onnx_split(cuda, model_path, cut);
+  const craft::SplitModel host_model = craft::split_model(host, host_parts.g, host_parts.h);
+  const craft::SplitModel cuda_model = craft::split_model(cuda, cuda_parts.g, cuda_parts.h);
+  const ConstImageView host_images{fixture.pixels.data(), 64, 1, 28, 28, Layout::nchw};
+  const Buffer<float> pixels = test::upload(cuda, fixture.pixels);
+  const ConstImageView cuda_images{pixels.data(), 64, 1, 28, 28, Layout::nchw};
+
+  craft::CraftOptions options;
+  options.patch_size = 10;
+  options.nmf.rank = 6;
+  options.nmf.tol = 0.0;
+  options.nmf.max_iter = 60;
+  const craft::Concepts host_concepts = craft::fit(host, host_model, host_images, options);
+  const craft::Concepts cuda_concepts = craft::fit(cuda, cuda_model, cuda_images, options);
+  EXPECT_EQ(cuda_concepts.crops, 64 * 9);
+  expect_close(test::download(cuda, cuda_concepts.W), test::download(host, host_concepts.W), 1e-3,
+               "W");
+  EXPECT_NEAR(cuda_concepts.nmf.relative_error, host_concepts.nmf.relative_error, 1e-4);
+
+  // Importance and maps from the same bank on both backends.
+  const std::vector<float> bank = test::download(host, host_concepts.W);
+  const Buffer<float> cuda_bank = test::upload(cuda, bank);
+  const std::vector<int> targets(fixture.labels.begin(), fixture.labels.begin() + 16);
+  const ConstImageView host_first{fixture.pixels.data(), 16, 1, 28, 28, Layout::nchw};
+  const ConstImageView cuda_first{pixels.data(), 16, 1, 28, 28, Layout::nchw};
+  std::vector<float> host_importances(6, test::poison());
+  craft::concept_importance(host, host_model, bank.data(), 6, host_first, targets,
+                            host_importances.data(), options);
+  Buffer<float> importances = test::poisoned(cuda, 6);
+  craft::concept_importance(cuda, cuda_model, cuda_bank.data(), 6, cuda_first, targets,
+                            importances.data(), options);
+  const std::vector<float> cuda_importances = test::download(cuda, importances);
+  EXPECT_GT(test::l2_norm(host_importances), 0.0);
+  for (std::size_t k = 0; k < 6; ++k) {
+    EXPECT_NEAR(cuda_importances[k], host_importances[k], 1e-3) << "concept " << k;
+  }
+  std::vector<float> host_maps(16 * 6 * 28 * 28, test::poison());
+  craft::concept_maps(host, host_model, bank.data(), 6, host_first, host_maps.data(), options);
+  Buffer<float> maps = test::poisoned(cuda, 16 * 6 * 28 * 28);
+  craft::concept_maps(cuda, cuda_model, cuda_bank.data(), 6, cuda_first, maps.data(), options);
+  expect_close(test::download(cuda, maps), host_maps, 1e-3, "maps");
 }
 
 }  // namespace
