@@ -18,7 +18,7 @@ const char kUsage[] =
     "                        [--nb-design N] [--batch-size B] [--seed S] [options]\n"
     "       cuxplain concepts --class N [--images N] [--data DIR] [--model FILE.onnx]\n"
     "                         [--layer TENSOR] [--patch P] [--concepts R] [--device cpu|cuda]\n"
-    "                         [--out DIR] [options]\n"
+    "                         [--subconcepts S] [--out DIR] [options]\n"
     "       cuxplain --help | --version\n"
     "Run 'cuxplain --help' for every option.\n";
 
@@ -154,6 +154,25 @@ const char kConceptsHelp[] =
     "  --seed S             seed of the NMF's initialization and of the seeded\n"
     "                       samplers (default 0)\n"
     "\n"
+    "Sub-concepts (CRAFT's recursion):\n"
+    "  --subconcepts S      split one concept into S sub-concepts at an earlier\n"
+    "                       layer: its crops that express it most go through\n"
+    "                       the model cut there and are factorized with the same\n"
+    "                       NMF options; each sub-concept's importance for the\n"
+    "                       class is its Sobol total index at that layer (h runs\n"
+    "                       nb-design (S + 1) more times an image). 1 to the\n"
+    "                       sub-layer's channels and to the crops used; 0 turns\n"
+    "                       it off (default 0)\n"
+    "  --sub-concept ID     the concept split, an id in 0..R-1 (default: the most\n"
+    "                       important one)\n"
+    "  --sub-crops K        how many of its crops, the most expressive first\n"
+    "                       (default 200; at most the crop count)\n"
+    "  --sub-layer TENSOR   the earlier tensor, before --layer, values >= 0.\n"
+    "                       Default: for the embedded model\n"
+    "                       /features/features.3/MaxPool_output_0, 16 x 14 x 14;\n"
+    "                       otherwise the last tensor with a spatial grid before\n"
+    "                       --layer that has at least S channels\n"
+    "\n"
     "Output:\n"
     "  --out DIR            output directory, created when missing (default\n"
     "                       ./cuxplain-out)\n"
@@ -176,7 +195,13 @@ const char kConceptsHelp[] =
     "indices in the test set), the crop grid, the NMF's iterations and relative\n"
     "error, every concept's importance and rank, the importance ranking, per\n"
     "concept its top crops (crop id, test-set image index, top, left), the\n"
-    "options and the timings.\n";
+    "options and the timings. With --subconcepts S, subconcepts.png has one row\n"
+    "per sub-concept, the most important first, holding the --crops crops of the\n"
+    "split concept that express it most, drawn as in concepts.png, and\n"
+    "concepts.json a \"subconcepts\" object: the concept split, the sub-layer and\n"
+    "its shape, the crops used, the NMF's iterations and relative error, the\n"
+    "importances, their ranking and per sub-concept its top crops (the parent's\n"
+    "crop id, test-set image index, top, left).\n";
 
 const char kExitStatus[] =
     "\n"
@@ -524,6 +549,19 @@ const OptionMap<ConceptsArgs>& concepts_options() {
       {"--map-images", {true, [](ConceptsArgs& a, const std::string& v) {
          a.map_images = parse_int("--map-images", v, 0, 1000);
        }}},
+      {"--subconcepts", {true, [](ConceptsArgs& a, const std::string& v) {
+         a.subconcepts = parse_int("--subconcepts", v, 0, kBig);
+       }}},
+      {"--sub-concept", {true, [](ConceptsArgs& a, const std::string& v) {
+         a.sub_concept = parse_int("--sub-concept", v, 0, kBig);
+       }}},
+      {"--sub-crops", {true, [](ConceptsArgs& a, const std::string& v) {
+         a.sub_crops = parse_int("--sub-crops", v, 1, kBig);
+       }}},
+      {"--sub-layer", {true, [](ConceptsArgs& a, const std::string& v) {
+         if (v.empty()) throw UsageError("--sub-layer takes a tensor name, got ''");
+         a.sub_layer = v;
+       }}},
       {"--alpha", {true, [](ConceptsArgs& a, const std::string& v) {
          a.alpha = static_cast<float>(parse_real("--alpha", v));
          if (a.alpha < 0.0f || a.alpha > 1.0f) {
@@ -544,6 +582,18 @@ ConceptsArgs parse_concepts(const std::vector<std::string>& args, std::size_t fi
   apply_options(args, first, concepts_options(), result);
   if (result.class_id < 0 && !result.list_layers) {
     throw UsageError("cuxplain concepts needs --class N, the class 0..9 to explain");
+  }
+  if (result.subconcepts == 0 &&
+      (result.sub_concept || result.sub_layer || result.sub_crops)) {
+    throw UsageError(std::string(result.sub_concept ? "--sub-concept"
+                                 : result.sub_layer ? "--sub-layer"
+                                                    : "--sub-crops") +
+                     " needs --subconcepts S (the number of sub-concepts)");
+  }
+  if (result.sub_concept && *result.sub_concept >= result.rank) {
+    throw UsageError("--sub-concept must be a concept id in [0, " + std::to_string(result.rank) +
+                     ") (--concepts " + std::to_string(result.rank) + "), got " +
+                     std::to_string(*result.sub_concept));
   }
   return result;
 }

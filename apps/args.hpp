@@ -90,6 +90,13 @@ struct ConceptsArgs {
   bool top_all = false;
   std::int64_t crops_per_concept = 10;
   std::int64_t map_images = 4;
+
+  // CRAFT's recursion: sub-concepts of one concept at an earlier layer.
+  std::int64_t subconcepts = 0;             // --subconcepts S, 0: off
+  std::optional<std::int64_t> sub_concept;  // unset: the most important concept
+  std::optional<std::int64_t> sub_crops;    // unset: 200; clamped to the crops
+  std::optional<std::string> sub_layer;     // unset: depends on the model (concepts.cpp)
+
   float alpha = 0.5f;
   ProgressMode progress = ProgressMode::automatic;
 };

@@ -4,7 +4,9 @@
 // concepts, each concept's importance for the class is its Sobol total index
 // in concept space, and its maps show where images express it. Writes
 // concepts.png (the crops that express each concept most), concept_maps.png
-// and concepts.json.
+// and concepts.json. With --subconcepts, CRAFT's recursion: one concept's
+// crops are factorized again at an earlier layer into sub-concepts, ranked by
+// their importance through the model cut there (subconcepts.png).
 #include "concepts.hpp"
 
 #include <cuxplain/core/buffer.hpp>
@@ -55,6 +57,103 @@ std::string default_layer(const nn::OnnxModel& onnx) {
     if (shape.h * shape.w > 1) layer = name;
   }
   return layer;
+}
+
+/// The embedded model's default sub-layer: the first of its two pooling
+/// outputs (16 x 14 x 14), one block before the default layer.
+constexpr char kEmbeddedSubLayer[] = "/features/features.3/MaxPool_output_0";
+
+/// Position of the tensor called `name` in onnx.tensors, or -1.
+std::int64_t tensor_position(const nn::OnnxModel& onnx, const std::string& name) {
+  for (std::size_t i = 0; i < onnx.tensors.size(); ++i) {
+    if (onnx.tensors[i].first == name) return static_cast<std::int64_t>(i);
+  }
+  return -1;
+}
+
+/// The layer the sub-concepts are factorized at: --sub-layer, checked to come
+/// before the layer; by default the embedded model's kEmbeddedSubLayer, or
+/// the last tensor with a spatial grid before the layer that has at least
+/// --subconcepts channels. Throws UsageError when there is none or it is too small.
+std::string resolve_sub_layer(const nn::OnnxModel& onnx, const ConceptsArgs& args,
+                              bool embedded_model, const std::string& layer) {
+  const std::int64_t at = tensor_position(onnx, layer);
+  const nn::NodeId input = onnx.tensors.front().second;
+  const nn::NodeId cut = onnx.tensors[static_cast<std::size_t>(at)].second;
+  const std::int64_t s = args.subconcepts;
+  std::string sub;
+  if (args.sub_layer) {
+    sub = *args.sub_layer;
+    const std::int64_t position = tensor_position(onnx, sub);
+    if (position < 0) {
+      throw UsageError("--sub-layer: the model has no tensor '" + sub +
+                       "' (cuxplain concepts --list-layers lists them)");
+    }
+    const nn::NodeId node = onnx.tensors[static_cast<std::size_t>(position)].second;
+    if (position >= at || node == cut || node == input) {
+      throw UsageError("--sub-layer " + sub + " must be a layer before --layer " + layer);
+    }
+  } else {
+    const std::int64_t embedded = embedded_model ? tensor_position(onnx, kEmbeddedSubLayer) : -1;
+    if (embedded > 0 && embedded < at &&
+        onnx.tensors[static_cast<std::size_t>(embedded)].second != cut) {
+      sub = kEmbeddedSubLayer;
+    } else {
+      for (std::int64_t i = 1; i < at; ++i) {
+        const auto& [name, node] = onnx.tensors[static_cast<std::size_t>(i)];
+        if (node == input || node == cut) continue;
+        const nn::Shape shape = onnx.builder.shape(node);
+        if (shape.h * shape.w > 1 && shape.c >= s) sub = name;
+      }
+      if (sub.empty()) {
+        throw UsageError("--subconcepts " + std::to_string(s) + ": no tensor before --layer " +
+                         layer + " has a spatial grid and at least " + std::to_string(s) +
+                         " channels; pass --sub-layer or fewer sub-concepts");
+      }
+    }
+  }
+  const nn::Shape shape = onnx.builder.shape(onnx.node(sub));
+  if (s > shape.c) {
+    throw UsageError("--subconcepts must be at most the sub-layer's " + std::to_string(shape.c) +
+                     " channels (" + sub + ", " + nn::to_string(shape) + "), got " +
+                     std::to_string(s));
+  }
+  return sub;
+}
+
+/// Rows of g and h a split model ran, for the progress line and
+/// concepts.json: the progress counts g rows, or h rows once counts_h is set.
+struct Forwards {
+  std::int64_t g_rows = 0;
+  std::int64_t h_rows = 0;
+  bool counts_h = false;
+};
+
+craft::SplitModel counted(craft::SplitModel model, Forwards& forwards,
+                          std::optional<Progress>& progress) {
+  auto base_g = model.g;
+  auto base_h = model.h;
+  model.g = [&forwards, &progress, base_g](ConstImageView batch, float* out) {
+    base_g(batch, out);
+    forwards.g_rows += batch.n;
+    if (progress && !forwards.counts_h) progress->update(forwards.g_rows);
+  };
+  model.h = [&forwards, &progress, base_h](const float* acts, std::int64_t count, float* out) {
+    base_h(acts, count, out);
+    forwards.h_rows += count;
+    if (progress && forwards.counts_h) progress->update(forwards.h_rows);
+  };
+  return model;
+}
+
+/// The concept ids sorted by decreasing importance, ties to the lower id.
+std::vector<std::int64_t> rank_by_importance(const std::vector<float>& importances) {
+  std::vector<std::int64_t> ranking(importances.size());
+  std::iota(ranking.begin(), ranking.end(), 0);
+  std::stable_sort(ranking.begin(), ranking.end(), [&](std::int64_t a, std::int64_t b) {
+    return importances[static_cast<std::size_t>(a)] > importances[static_cast<std::size_t>(b)];
+  });
+  return ranking;
 }
 
 int list_layers(const ResolvedFile& model_file, const nn::OnnxModel& onnx) {
@@ -127,6 +226,55 @@ void int_array(JsonWriter& json, const std::vector<std::int64_t>& values) {
   json.end_array();
 }
 
+void float_array(JsonWriter& json, const std::vector<float>& values) {
+  json.begin_array(/*inline_items=*/true);
+  for (float v : values) json.value(v);
+  json.end_array();
+}
+
+void nmf_report(JsonWriter& json, const nmf::Result& result) {
+  json.begin_object();
+  json.key("iterations");
+  json.value(result.iterations);
+  json.key("converged");
+  json.value(result.converged);
+  json.key("relative_error");
+  json.value(result.relative_error);
+  json.key("loss");
+  json.value(result.loss);
+  json.end_object();
+}
+
+void crop_list(JsonWriter& json, const std::vector<CropPlace>& places) {
+  json.begin_array();
+  for (const CropPlace& place : places) {
+    json.begin_object();
+    json.key("crop");
+    json.value(place.crop);
+    json.key("image");
+    json.value(place.image);
+    json.key("top");
+    json.value(place.top);
+    json.key("left");
+    json.value(place.left);
+    json.end_object();
+  }
+  json.end_array();
+}
+
+/// Prints the "rank  <what>  importance" table of a ranking.
+void print_ranking(const char* what, const std::vector<std::int64_t>& ranking,
+                   const std::vector<float>& importances) {
+  const int width = static_cast<int>(std::string(what).size());
+  std::printf("           rank  %s  importance\n", what);
+  for (std::size_t k = 0; k < ranking.size(); ++k) {
+    const std::int64_t c = ranking[k];
+    std::printf("           %4lld  %*lld  %10.4g\n", static_cast<long long>(k + 1), width,
+                static_cast<long long>(c),
+                static_cast<double>(importances[static_cast<std::size_t>(c)]));
+  }
+}
+
 }  // namespace
 
 int run_concepts(const ConceptsArgs& args) {
@@ -149,6 +297,9 @@ int run_concepts(const ConceptsArgs& args) {
                      "' (cuxplain concepts --list-layers lists them)");
   }
   const nn::NodeId cut = onnx.node(layer);
+  const std::int64_t sub_rank = args.subconcepts;
+  const std::string sub_layer =
+      sub_rank > 0 ? resolve_sub_layer(onnx, args, model_file.is_default, layer) : std::string();
   const nn::Shape in = onnx.builder.shape(onnx.tensors.front().second);
   if (in != nn::Shape{1, 28, 28}) {
     throw std::runtime_error("the model takes " + nn::to_string(in) +
@@ -170,6 +321,15 @@ int run_concepts(const ConceptsArgs& args) {
   if (args.rank > activations.c) {
     throw UsageError("--concepts must be at most the layer's " + std::to_string(activations.c) +
                      " channels, got " + std::to_string(args.rank));
+  }
+  // The model cut at the sub-layer, for the sub-concepts.
+  nn::Network sub_g, sub_h;
+  nn::Shape sub_activations;
+  if (sub_rank > 0) {
+    const nn::NodeId sub_cut = onnx.node(sub_layer);
+    sub_g = onnx.builder.build(ctx, sub_cut);
+    sub_h = onnx.builder.build(ctx, sub_cut, onnx.output);
+    sub_activations = sub_g.output_shape();
   }
   std::string sidecar;
   const std::vector<std::string> names = class_names(model_file.path, classes, sidecar);
@@ -201,6 +361,13 @@ int run_concepts(const ConceptsArgs& args) {
     throw UsageError("--concepts " + std::to_string(args.rank) + " needs at least as many crops; " +
                      std::to_string(n) + " image" + (n > 1 ? "s give " : " gives ") +
                      std::to_string(crops) + " (raise --images or lower --patch)");
+  }
+  const std::int64_t sub_crops = std::min(args.sub_crops.value_or(200), crops);
+  if (sub_rank > sub_crops) {
+    throw UsageError("--subconcepts " + std::to_string(sub_rank) +
+                     " needs at least as many crops of the concept; it has " +
+                     std::to_string(sub_crops) + " (--sub-crops, at most the " +
+                     std::to_string(crops) + " crops)");
   }
   const std::int64_t pixels = in.size();
   std::vector<float> host_images(static_cast<std::size_t>(n * pixels));
@@ -243,6 +410,10 @@ int run_concepts(const ConceptsArgs& args) {
               sidecar.empty() ? "" : (", names from " + sidecar).c_str());
   std::printf("layer      %s%s: %s\n", layer.c_str(), args.layer ? "" : " (default)",
               nn::to_string(activations).c_str());
+  if (sub_rank > 0) {
+    std::printf("sub-layer  %s%s: %s\n", sub_layer.c_str(), args.sub_layer ? "" : " (default)",
+                nn::to_string(sub_activations).c_str());
+  }
   std::printf("data       %s: %lld of the %lld test images of class %s; the model predicts "
               "the class on %lld\n",
               set.images_file.c_str(), static_cast<long long>(n),
@@ -270,23 +441,8 @@ int run_concepts(const ConceptsArgs& args) {
 
   // g and h, counted for the progress line.
   std::optional<Progress> progress;
-  std::int64_t g_rows = 0, h_rows = 0;
-  bool progress_counts_h = false;
-  craft::SplitModel model = craft::split_model(ctx, g, h);
-  {
-    auto base_g = model.g;
-    auto base_h = model.h;
-    model.g = [&, base_g](ConstImageView batch, float* out) {
-      base_g(batch, out);
-      g_rows += batch.n;
-      if (progress && !progress_counts_h) progress->update(g_rows);
-    };
-    model.h = [&, base_h](const float* acts, std::int64_t count, float* out) {
-      base_h(acts, count, out);
-      h_rows += count;
-      if (progress && progress_counts_h) progress->update(h_rows);
-    };
-  }
+  Forwards forwards;
+  const craft::SplitModel model = counted(craft::split_model(ctx, g, h), forwards, progress);
 
   // Concepts.
   const auto fit_start = Clock::now();
@@ -301,7 +457,7 @@ int run_concepts(const ConceptsArgs& args) {
     }
   }();
   const double fit_seconds = seconds_since(fit_start);
-  const std::int64_t fit_g_rows = g_rows;
+  const std::int64_t fit_g_rows = forwards.g_rows;
   progress->finish(fit_g_rows, fit_seconds);
   const std::int64_t r = concepts.rank;
   std::printf("fit        %lld concepts in %.3f s: NMF %lld iterations%s, relative error %.4g\n",
@@ -314,8 +470,7 @@ int run_concepts(const ConceptsArgs& args) {
   // Importances.
   const auto importance_start = Clock::now();
   const std::int64_t h_total = n * args.nb_design * (r + 1);
-  g_rows = 0;
-  progress_counts_h = true;
+  forwards.counts_h = true;
   progress.emplace(show_progress, terminal, "importance", h_total, "h evaluations");
   const std::vector<int> targets(static_cast<std::size_t>(n), args.class_id);
   Buffer<float> importance_device(ctx, r);
@@ -323,43 +478,36 @@ int run_concepts(const ConceptsArgs& args) {
                             importance_device.data(), options);
   const std::vector<float> importances = to_host(ctx, importance_device.data(), r);
   const double importance_seconds = seconds_since(importance_start);
-  progress->finish(h_rows, importance_seconds);
+  progress->finish(forwards.h_rows, importance_seconds);
   for (float v : importances) {
     if (!std::isfinite(v)) throw std::runtime_error("the concept importances are not finite");
   }
-  std::vector<std::int64_t> ranking(static_cast<std::size_t>(r));
-  std::iota(ranking.begin(), ranking.end(), 0);
-  std::stable_sort(ranking.begin(), ranking.end(), [&](std::int64_t a, std::int64_t b) {
-    return importances[static_cast<std::size_t>(a)] > importances[static_cast<std::size_t>(b)];
-  });
+  const std::vector<std::int64_t> ranking = rank_by_importance(importances);
   std::vector<std::int64_t> rank_of(static_cast<std::size_t>(r));
   for (std::int64_t k = 0; k < r; ++k) rank_of[static_cast<std::size_t>(ranking[k])] = k + 1;
   std::printf("importance %lld designs, %lld h evaluations in %.3f s\n",
-              static_cast<long long>(args.nb_design), static_cast<long long>(h_rows),
+              static_cast<long long>(args.nb_design), static_cast<long long>(forwards.h_rows),
               importance_seconds);
-  std::printf("           rank  concept  importance\n");
-  for (std::int64_t k = 0; k < r; ++k) {
-    const std::int64_t c = ranking[static_cast<std::size_t>(k)];
-    std::printf("           %4lld  %7lld  %10.4g\n", static_cast<long long>(k + 1),
-                static_cast<long long>(c),
-                static_cast<double>(importances[static_cast<std::size_t>(c)]));
-  }
+  print_ranking("concept", ranking, importances);
   std::fflush(stdout);
   const std::int64_t top = args.top_all ? r : std::min<std::int64_t>(args.top.value_or(5), r);
   const std::vector<std::int64_t> drawn(ranking.begin(), ranking.begin() + top);
 
   // Each concept's top crops, and the crop sheet.
   const auto crops_start = Clock::now();
+  const auto place_of = [&](std::int64_t id) {
+    CropPlace place;
+    place.crop = id;
+    place.position = id / concepts.grid.per_image();
+    place.image = indices[static_cast<std::size_t>(place.position)];
+    place.top = concepts.grid.top(id);
+    place.left = concepts.grid.left(id);
+    return place;
+  };
   std::vector<std::vector<CropPlace>> top_crops(static_cast<std::size_t>(r));
   for (std::int64_t c = 0; c < r; ++c) {
     for (std::int64_t id : craft::top_crops(ctx, concepts, c, args.crops_per_concept)) {
-      CropPlace place;
-      place.crop = id;
-      place.position = id / concepts.grid.per_image();
-      place.image = indices[static_cast<std::size_t>(place.position)];
-      place.top = concepts.grid.top(id);
-      place.left = concepts.grid.left(id);
-      top_crops[static_cast<std::size_t>(c)].push_back(place);
+      top_crops[static_cast<std::size_t>(c)].push_back(place_of(id));
     }
   }
   const int crop_factor = static_cast<int>(std::max<std::int64_t>(1, (40 + grid.patch - 1) / grid.patch));
@@ -417,6 +565,85 @@ int run_concepts(const ConceptsArgs& args) {
     std::fflush(stdout);
   }
 
+  // Sub-concepts of one concept at the sub-layer (CRAFT's recursion).
+  const std::int64_t parent = args.sub_concept.value_or(ranking.front());
+  std::optional<craft::SubConcepts> sub;
+  std::vector<float> sub_importances;
+  std::vector<std::int64_t> sub_ranking;
+  std::vector<std::vector<CropPlace>> sub_top_crops;
+  Forwards sub_forwards;
+  std::int64_t sub_fit_g_rows = 0;
+  double sub_fit_seconds = 0.0, sub_importance_seconds = 0.0, sub_crops_seconds = 0.0;
+  if (sub_rank > 0) {
+    const craft::SplitModel earlier =
+        counted(craft::split_model(ctx, sub_g, sub_h), sub_forwards, progress);
+    craft::CraftOptions sub_options = options;
+    sub_options.nmf.rank = sub_rank;
+
+    const auto sub_fit_start = Clock::now();
+    progress.emplace(show_progress, terminal, "sub-fit", sub_crops, "crops");
+    try {
+      sub = craft::fit_subconcepts(ctx, earlier, images, concepts, parent, sub_crops, sub_options);
+    } catch (const Error& e) {
+      throw Error(std::string(e.what()) + "\n(the sub-layer " + sub_layer +
+                  " is factorized: its values must be >= 0, as after a ReLU or a pooling of "
+                  "one; pass another with --sub-layer)");
+    }
+    sub_fit_seconds = seconds_since(sub_fit_start);
+    sub_fit_g_rows = sub_forwards.g_rows;
+    progress->finish(sub_fit_g_rows, sub_fit_seconds);
+    std::printf("sub-fit    %lld sub-concepts of concept %lld (rank %lld) from its %lld top crops "
+                "in %.3f s: NMF %lld iterations%s, relative error %.4g\n",
+                static_cast<long long>(sub_rank), static_cast<long long>(parent),
+                static_cast<long long>(rank_of[static_cast<std::size_t>(parent)]),
+                static_cast<long long>(sub->concepts.crops), sub_fit_seconds,
+                static_cast<long long>(sub->concepts.nmf.iterations),
+                sub->concepts.nmf.converged ? " (converged)" : " (max-iter)",
+                sub->concepts.nmf.relative_error);
+    std::fflush(stdout);
+
+    const auto sub_importance_start = Clock::now();
+    sub_forwards.counts_h = true;
+    progress.emplace(show_progress, terminal, "sub-importance",
+                     n * args.nb_design * (sub_rank + 1), "h evaluations");
+    Buffer<float> sub_importance_device(ctx, sub_rank);
+    craft::concept_importance(ctx, earlier, sub->concepts.W.data(), sub_rank, images, targets,
+                              sub_importance_device.data(), sub_options);
+    sub_importances = to_host(ctx, sub_importance_device.data(), sub_rank);
+    sub_importance_seconds = seconds_since(sub_importance_start);
+    progress->finish(sub_forwards.h_rows, sub_importance_seconds);
+    for (float v : sub_importances) {
+      if (!std::isfinite(v)) throw std::runtime_error("the sub-concept importances are not finite");
+    }
+    sub_ranking = rank_by_importance(sub_importances);
+    std::printf("sub-import %lld designs, %lld h evaluations at %s in %.3f s\n",
+                static_cast<long long>(args.nb_design),
+                static_cast<long long>(sub_forwards.h_rows), sub_layer.c_str(),
+                sub_importance_seconds);
+    print_ranking("sub-concept", sub_ranking, sub_importances);
+    std::fflush(stdout);
+
+    // Each sub-concept's top crops: rows of the sub-concepts' U, which
+    // follow sub->crop_ids, the parent's crop ids.
+    const auto sub_crops_start = Clock::now();
+    sub_top_crops.resize(static_cast<std::size_t>(sub_rank));
+    for (std::int64_t c = 0; c < sub_rank; ++c) {
+      for (std::int64_t row : craft::top_crops(ctx, sub->concepts, c, args.crops_per_concept)) {
+        sub_top_crops[static_cast<std::size_t>(c)].push_back(
+            place_of(sub->crop_ids[static_cast<std::size_t>(row)]));
+      }
+    }
+    const std::string sub_sheet_path = (fs::path(args.out_dir) / "subconcepts.png").string();
+    write_png(sub_sheet_path, crop_sheet(set, sub_ranking, sub_top_crops, grid.patch,
+                                         args.crops_per_concept, crop_factor, 2));
+    sub_crops_seconds = seconds_since(sub_crops_start);
+    std::printf("sub-crops  %lld sub-concepts x %lld crops -> %s\n",
+                static_cast<long long>(sub_rank),
+                static_cast<long long>(std::min(args.crops_per_concept, sub->concepts.crops)),
+                sub_sheet_path.c_str());
+    std::fflush(stdout);
+  }
+
   // concepts.json
   const double total_seconds = seconds_since(start);
   JsonWriter json;
@@ -468,20 +695,9 @@ int run_concepts(const ConceptsArgs& args) {
   json.key("rank");
   json.value(r);
   json.key("nmf");
-  json.begin_object();
-  json.key("iterations");
-  json.value(concepts.nmf.iterations);
-  json.key("converged");
-  json.value(concepts.nmf.converged);
-  json.key("relative_error");
-  json.value(concepts.nmf.relative_error);
-  json.key("loss");
-  json.value(concepts.nmf.loss);
-  json.end_object();
+  nmf_report(json, concepts.nmf);
   json.key("importances");
-  json.begin_array(true);
-  for (float v : importances) json.value(v);
-  json.end_array();
+  float_array(json, importances);
   json.key("ranking");
   int_array(json, ranking);
   json.key("drawn");
@@ -497,23 +713,57 @@ int run_concepts(const ConceptsArgs& args) {
     json.key("importance");
     json.value(importances[static_cast<std::size_t>(c)]);
     json.key("top_crops");
-    json.begin_array();
-    for (const CropPlace& place : top_crops[static_cast<std::size_t>(c)]) {
-      json.begin_object();
-      json.key("crop");
-      json.value(place.crop);
-      json.key("image");
-      json.value(place.image);
-      json.key("top");
-      json.value(place.top);
-      json.key("left");
-      json.value(place.left);
-      json.end_object();
-    }
-    json.end_array();
+    crop_list(json, top_crops[static_cast<std::size_t>(c)]);
     json.end_object();
   }
   json.end_array();
+  if (sub) {
+    json.key("subconcepts");
+    json.begin_object();
+    json.key("concept");
+    json.value(parent);
+    json.key("concept_rank");
+    json.value(rank_of[static_cast<std::size_t>(parent)]);
+    json.key("concept_is_default");
+    json.value(!args.sub_concept.has_value());
+    json.key("layer");
+    json.value(sub_layer);
+    json.key("layer_is_default");
+    json.value(!args.sub_layer.has_value());
+    json.key("layer_shape");
+    int_array(json, {sub_activations.c, sub_activations.h, sub_activations.w});
+    json.key("num_crops");
+    json.value(sub->concepts.crops);
+    json.key("crop_ids");
+    int_array(json, sub->crop_ids);
+    json.key("rank");
+    json.value(sub->concepts.rank);
+    json.key("nmf");
+    nmf_report(json, sub->concepts.nmf);
+    json.key("importances");
+    float_array(json, sub_importances);
+    json.key("ranking");
+    int_array(json, sub_ranking);
+    json.key("subconcepts");
+    json.begin_array();
+    for (std::int64_t c = 0; c < sub_rank; ++c) {
+      json.begin_object();
+      json.key("subconcept");
+      json.value(c);
+      json.key("rank");
+      json.value(static_cast<std::int64_t>(
+          std::find(sub_ranking.begin(), sub_ranking.end(), c) - sub_ranking.begin() + 1));
+      json.key("importance");
+      json.value(sub_importances[static_cast<std::size_t>(c)]);
+      json.key("top_crops");
+      crop_list(json, sub_top_crops[static_cast<std::size_t>(c)]);
+      json.end_object();
+    }
+    json.end_array();
+    json.key("subconcepts_png");
+    json.value("subconcepts.png");
+    json.end_object();
+  }
   json.key("concepts_png");
   json.value("concepts.png");
   json.key("crops_per_concept");
@@ -554,13 +804,27 @@ int run_concepts(const ConceptsArgs& args) {
   json.value(options.batch_size);
   json.key("seed");
   json.value(static_cast<std::uint64_t>(args.seed));
+  json.key("subconcepts");
+  json.value(sub_rank);
+  if (sub_rank > 0) {
+    json.key("sub_concept");
+    json.value(parent);
+    json.key("sub_crops");
+    json.value(args.sub_crops.value_or(200));
+    json.key("sub_layer");
+    json.value(sub_layer);
+  }
   json.end_object();
   json.key("forwards");
   json.begin_object();
   json.key("fit_g_rows");
   json.value(fit_g_rows);
   json.key("importance_h_rows");
-  json.value(h_rows);
+  json.value(forwards.h_rows);
+  json.key("subconcepts_fit_g_rows");
+  json.value(sub_fit_g_rows);
+  json.key("subconcepts_importance_h_rows");
+  json.value(sub_forwards.h_rows);
   json.end_object();
   json.key("seconds");
   json.begin_object();
@@ -578,6 +842,12 @@ int run_concepts(const ConceptsArgs& args) {
   json.number(crops_seconds, 6);
   json.key("maps");
   json.number(maps_seconds, 6);
+  json.key("subconcepts_fit");
+  json.number(sub_fit_seconds, 6);
+  json.key("subconcepts_importance");
+  json.number(sub_importance_seconds, 6);
+  json.key("subconcepts_crops");
+  json.number(sub_crops_seconds, 6);
   json.key("total");
   json.number(total_seconds, 6);
   json.end_object();

@@ -16,7 +16,9 @@
 
   check_outputs.py check-concepts OUT_DIR --class N --images N --data DIR
                                   [--patch P] [--rank R] [--top T] [--crops K]
-                                  [--map-images M]
+                                  [--map-images M] [--subconcepts S]
+                                  [--sub-concept ID] [--sub-crops K]
+                                  [--sub-layer-shape C,H,W]
       What `cuxplain concepts` wrote. concepts.json must parse, name the
       class, hold N test-set indices of images of the class (read from the
       labels in DIR), R finite importances >= 0, a ranking that sorts them
@@ -25,7 +27,13 @@
       crop grid. concepts.png is decoded in full and each drawn row must hold
       the pixels of those crops cut from the test images, enlarged, between
       gray separators; concept_maps.png must start each row with its image
-      enlarged and show the colormap.
+      enlarged and show the colormap. With --subconcepts S, the
+      "subconcepts" object must name the concept split (default: the most
+      important), the sub-layer's shape (default 16,14,14), min(K, crops)
+      distinct crops of the concept that start with its top crops, S finite
+      importances >= 0 sorted by its ranking, and per sub-concept distinct
+      top crops among those used; subconcepts.png is checked as concepts.png,
+      one row per sub-concept in ranking order. Without, neither exists.
 
   check_outputs.py make-raw-idx DIR COUNT
       Writes the first COUNT test images and labels of Debian's
@@ -302,25 +310,9 @@ def check_concepts(args):
     # concepts.png: the crops, enlarged, between 2-pixel gray lines.
     factor = doc["crop_display_factor"]
     expect(factor * patch >= 40 and (factor - 1) * patch < 40, f"crop factor {factor}")
-    tile, line = patch * factor, 2
-    width, height, channels, png = decode_png(f"{out}/concepts.png")
-    expect(channels == 1, f"concepts.png: {channels} channels, grayscale expected")
-    expect((width, height) == (args.crops * (tile + line) + line, top * (tile + line) + line),
-           f"concepts.png: {width} x {height}")
-    expect(all(v == 128 for v in png[0]) and all(v == 128 for v in png[-1]),
-           "concepts.png: no separator at the top or bottom")
-    for row, cid in enumerate(doc["drawn"]):
-        for k, t in enumerate(concepts[cid]["top_crops"]):
-            x0, y0 = line + k * (tile + line), line + row * (tile + line)
-            expect(png[y0 - 1][x0] == 128 and png[y0][x0 - 1] == 128,
-                   f"concepts.png: no separator before row {row} crop {k}")
-            base = t["image"] * 28 * 28
-            for y in range(tile):
-                for x in range(tile):
-                    want = pixels[base + (t["top"] + y // factor) * 28 + t["left"] + x // factor]
-                    if png[y0 + y][x0 + x] != want:
-                        raise CheckError(f"concepts.png: row {row} crop {k} pixel ({x}, {y}) is "
-                                         f"{png[y0 + y][x0 + x]}, the image has {want}")
+    line = 2
+    check_crop_sheet(f"{out}/concepts.png", [concepts[cid]["top_crops"] for cid in doc["drawn"]],
+                     pixels, patch, factor, args.crops)
 
     # concept_maps.png: per map image, the image then the drawn concepts' maps.
     maps = min(args.map_images, n)
@@ -350,6 +342,109 @@ def check_concepts(args):
           f"rank {r}, importances {[round(importances[c], 4) for c in ranking]}; "
           f"concepts.png {top} x {crops_per_concept} crops ok"
           + (f"; concept_maps.png {maps} rows ok" if maps else ""))
+
+    if args.subconcepts == 0:
+        expect("subconcepts" not in doc, "a subconcepts object without --subconcepts")
+        expect(not os.path.exists(f"{out}/subconcepts.png"), "subconcepts.png without --subconcepts")
+        return
+    check_subconcepts(args, doc, pixels, n * per_image, per_image, per_side, stride, factor)
+
+
+def check_crop_sheet(path, rows, pixels, patch, factor, per_row):
+    """A crop sheet (concepts.png, subconcepts.png): one row per list of crops
+    in `rows`, each crop cut from the 28 x 28 test image, enlarged `factor`
+    times, between 2-pixel gray (128) lines, per_row crops wide."""
+    tile, line = patch * factor, 2
+    width, height, channels, png = decode_png(path)
+    name = os.path.basename(path)
+    expect(channels == 1, f"{name}: {channels} channels, grayscale expected")
+    expect((width, height) == (per_row * (tile + line) + line, len(rows) * (tile + line) + line),
+           f"{name}: {width} x {height}")
+    expect(all(v == 128 for v in png[0]) and all(v == 128 for v in png[-1]),
+           f"{name}: no separator at the top or bottom")
+    for row, crops in enumerate(rows):
+        for k, t in enumerate(crops):
+            x0, y0 = line + k * (tile + line), line + row * (tile + line)
+            expect(png[y0 - 1][x0] == 128 and png[y0][x0 - 1] == 128,
+                   f"{name}: no separator before row {row} crop {k}")
+            base = t["image"] * 28 * 28
+            for y in range(tile):
+                for x in range(tile):
+                    want = pixels[base + (t["top"] + y // factor) * 28 + t["left"] + x // factor]
+                    if png[y0 + y][x0 + x] != want:
+                        raise CheckError(f"{name}: row {row} crop {k} pixel ({x}, {y}) is "
+                                         f"{png[y0 + y][x0 + x]}, the image has {want}")
+
+
+def check_subconcepts(args, doc, pixels, num_crops, per_image, per_side, stride, factor):
+    out, s = args.out_dir, args.subconcepts
+    expect("subconcepts" in doc, "no subconcepts object")
+    sub = doc["subconcepts"]
+    ranking = doc["ranking"]
+    parent = ranking[0] if args.sub_concept is None else args.sub_concept
+    expect(sub["concept"] == parent, f"subconcepts: concept {sub['concept']}, expected {parent}")
+    expect(sub["concept_rank"] == ranking.index(parent) + 1, "subconcepts: concept_rank")
+    shape = [int(v) for v in args.sub_layer_shape.split(",")]
+    expect(sub["layer_shape"] == shape, f"subconcepts: layer_shape {sub['layer_shape']}, "
+           f"expected {shape}")
+    expect(s <= shape[0], f"{s} sub-concepts on a {shape[0]}-channel layer")
+    expect(sub["rank"] == s, f"subconcepts: rank {sub['rank']}, expected {s}")
+
+    used = min(args.sub_crops, num_crops)
+    expect(sub["num_crops"] == used, f"subconcepts: num_crops {sub['num_crops']}, expected {used}")
+    ids = sub["crop_ids"]
+    expect(len(ids) == used and len(set(ids)) == used, "subconcepts: crop_ids are not distinct")
+    expect(all(isinstance(c, int) and 0 <= c < num_crops for c in ids),
+           "subconcepts: a crop id is out of range")
+    # The concept's most expressive crops, best first: its own top crops
+    # (concepts.json, the same order) start the list.
+    parent_top = [t["crop"] for t in doc["concepts"][parent]["top_crops"]]
+    head = min(len(parent_top), used)
+    expect(ids[:head] == parent_top[:head],
+           f"subconcepts: crop_ids {ids[:head]} do not start with the concept's top crops "
+           f"{parent_top[:head]}")
+
+    nmf = sub["nmf"]
+    expect(1 <= nmf["iterations"] <= doc["options"]["max_iter"], f"subconcepts: nmf {nmf}")
+    expect(finite_number(nmf["relative_error"]) and 0 <= nmf["relative_error"] < 1,
+           f"subconcepts: nmf relative_error {nmf['relative_error']}")
+    importances = sub["importances"]
+    expect(len(importances) == s, f"subconcepts: {len(importances)} importances, expected {s}")
+    for c, v in enumerate(importances):
+        expect(finite_number(v) and v >= 0, f"importance of sub-concept {c} is {v!r}")
+    expect(any(v > 0 for v in importances), "every sub-concept importance is 0")
+    sub_ranking = sub["ranking"]
+    expect(sorted(sub_ranking) == list(range(s)), f"subconcepts: ranking {sub_ranking}")
+    expect(sub_ranking == sorted(range(s), key=lambda c: (-importances[c], c)),
+           f"subconcepts: ranking {sub_ranking} does not sort the importances {importances}")
+
+    entries = sub["subconcepts"]
+    expect([e["subconcept"] for e in entries] == list(range(s)), "sub-concepts are not 0..S-1")
+    per_row = min(args.crops, used)
+    in_parent = set(ids)
+    for e in entries:
+        c = e["subconcept"]
+        expect(e["rank"] == sub_ranking.index(c) + 1, f"sub-concept {c}: rank {e['rank']}")
+        expect(e["importance"] == importances[c], f"sub-concept {c}: importance")
+        crops = e["top_crops"]
+        expect(len(crops) == per_row, f"sub-concept {c}: {len(crops)} top crops, expected {per_row}")
+        got = [t["crop"] for t in crops]
+        expect(len(set(got)) == len(got), f"sub-concept {c}: repeated crops {got}")
+        for t in crops:
+            crop = t["crop"]
+            expect(crop in in_parent, f"sub-concept {c}: crop {crop} is not one of the concept's")
+            within = crop % per_image
+            expect(t["image"] == doc["image_indices"][crop // per_image]
+                   and t["top"] == within // per_side * stride
+                   and t["left"] == within % per_side * stride,
+                   f"sub-concept {c}: crop {t} does not follow from its id")
+    expect(sub["subconcepts_png"] == "subconcepts.png", "subconcepts_png")
+    check_crop_sheet(f"{out}/subconcepts.png", [entries[c]["top_crops"] for c in sub_ranking],
+                     pixels, args.patch, factor, args.crops)
+    print(f"subconcepts ok: concept {parent}, {used} crops at {sub['layer']} "
+          f"{'x'.join(map(str, shape))}, importances "
+          f"{[round(importances[c], 4) for c in sub_ranking]}; subconcepts.png {s} x {per_row} "
+          f"crops ok")
 
 
 def make_raw_idx(args):
@@ -406,6 +501,10 @@ def main():
     cc.add_argument("--crops", type=int, default=10)
     cc.add_argument("--map-images", type=int, default=4)
     cc.add_argument("--any-layer", action="store_true")
+    cc.add_argument("--subconcepts", type=int, default=0)
+    cc.add_argument("--sub-concept", type=int)
+    cc.add_argument("--sub-crops", type=int, default=200)
+    cc.add_argument("--sub-layer-shape", default="16,14,14")
     ri = sub.add_parser("make-raw-idx")
     ri.add_argument("dir")
     ri.add_argument("count", type=int)
