@@ -249,49 +249,29 @@ Concepts fit(const Context& ctx, const SplitModel& model, ConstImageView images,
   return factorize(ctx, A.data(), crops, model.channels, grid, options, caller);
 }
 
-void concept_coefficients(const Context& ctx, const SplitModel& model, const float* W,
-                          std::int64_t rank, ConstImageView images, float* coefficients,
-                          const CraftOptions& options) {
-  const char* caller = "craft::concept_coefficients";
+namespace {
+
+/// Checks of the calls that read a concept bank W through g.
+void validate_bank_call(const Context& ctx, const SplitModel& model, const float* W,
+                        std::int64_t rank, ConstImageView images, const CraftOptions& options,
+                        const char* caller) {
   validate_images(ctx, images, caller);
   validate_g(model, caller);
   validate_common_options(options, caller);
   validate_bank(ctx, model, W, rank, caller);
-  detail::expect_on_device(ctx, coefficients, "craft::concept_coefficients: coefficients");
-  const std::int64_t locations = model.height * model.width;
-  const std::int64_t batch = std::min(options.batch_size, images.n);
-  TransformBuffers buffers(ctx, model, rank, batch);
-  // Staged so that `coefficients` is untouched when a later batch fails.
-  Buffer<float> staged(ctx, images.n * rank * locations);
-  for (std::int64_t first = 0; first < images.n; first += batch) {
-    const std::int64_t count = std::min(batch, images.n - first);
-    transform_images(ctx, model, W, rank, images, first, count, options,
-                     buffers.activations.data(), buffers.locations_by_channel.data(),
-                     buffers.U.data(), caller);
-    CUXPLAIN_DISPATCH(ctx, batched_transpose, buffers.U.data(), count, locations, rank,
-                      staged.data() + first * rank * locations);
-  }
-  copy_on_device(ctx, coefficients, staged.data(), staged.bytes());
 }
 
-void concept_maps(const Context& ctx, const SplitModel& model, const float* W, std::int64_t rank,
-                  ConstImageView images, float* maps, const CraftOptions& options) {
-  const char* caller = "craft::concept_maps";
-  validate_images(ctx, images, caller);
-  validate_g(model, caller);
-  validate_common_options(options, caller);
-  validate_bank(ctx, model, W, rank, caller);
-  detail::expect_on_device(ctx, maps, "craft::concept_maps: maps");
-  CUXPLAIN_EXPECTS(options.map_interpolation == Interpolation::bicubic ||
-                       options.map_interpolation == Interpolation::nearest,
-                   caller, ": options.map_interpolation must be bicubic or nearest, got ",
-                   to_string(options.map_interpolation));
+/// Runs g and nmf::transform on batch_size images at a time and hands each
+/// batch's coefficients (count x r x locations, concept-major per image) to
+/// `use(first, count, coefficients)`.
+template <class Use>
+void for_each_coefficient_batch(const Context& ctx, const SplitModel& model, const float* W,
+                                std::int64_t rank, ConstImageView images,
+                                const CraftOptions& options, const char* caller, Use&& use) {
   const std::int64_t locations = model.height * model.width;
   const std::int64_t batch = std::min(options.batch_size, images.n);
-  const std::int64_t map_size = images.h * images.w;
   TransformBuffers buffers(ctx, model, rank, batch);
   Buffer<float> coefficients(ctx, batch * rank * locations);
-  Buffer<float> staged(ctx, images.n * rank * map_size);
   for (std::int64_t first = 0; first < images.n; first += batch) {
     const std::int64_t count = std::min(batch, images.n - first);
     transform_images(ctx, model, W, rank, images, first, count, options,
@@ -299,9 +279,47 @@ void concept_maps(const Context& ctx, const SplitModel& model, const float* W, s
                      buffers.U.data(), caller);
     CUXPLAIN_DISPATCH(ctx, batched_transpose, buffers.U.data(), count, locations, rank,
                       coefficients.data());
-    upsample(ctx, coefficients.data(), count * rank, model.height, model.width, images.h,
-             images.w, staged.data() + first * rank * map_size, options.map_interpolation);
+    use(first, count, static_cast<const float*>(coefficients.data()));
   }
+}
+
+}  // namespace
+
+void concept_coefficients(const Context& ctx, const SplitModel& model, const float* W,
+                          std::int64_t rank, ConstImageView images, float* coefficients,
+                          const CraftOptions& options) {
+  const char* caller = "craft::concept_coefficients";
+  validate_bank_call(ctx, model, W, rank, images, options, caller);
+  detail::expect_on_device(ctx, coefficients, "craft::concept_coefficients: coefficients");
+  const std::int64_t per_image = rank * model.height * model.width;
+  // Staged so that `coefficients` is untouched when a later batch fails.
+  Buffer<float> staged(ctx, images.n * per_image);
+  for_each_coefficient_batch(ctx, model, W, rank, images, options, caller,
+                             [&](std::int64_t first, std::int64_t count, const float* batch) {
+                               copy_on_device(ctx, staged.data() + first * per_image, batch,
+                                              static_cast<std::size_t>(count * per_image) *
+                                                  sizeof(float));
+                             });
+  copy_on_device(ctx, coefficients, staged.data(), staged.bytes());
+}
+
+void concept_maps(const Context& ctx, const SplitModel& model, const float* W, std::int64_t rank,
+                  ConstImageView images, float* maps, const CraftOptions& options) {
+  const char* caller = "craft::concept_maps";
+  validate_bank_call(ctx, model, W, rank, images, options, caller);
+  detail::expect_on_device(ctx, maps, "craft::concept_maps: maps");
+  CUXPLAIN_EXPECTS(options.map_interpolation == Interpolation::bicubic ||
+                       options.map_interpolation == Interpolation::nearest,
+                   caller, ": options.map_interpolation must be bicubic or nearest, got ",
+                   to_string(options.map_interpolation));
+  const std::int64_t per_image = rank * images.h * images.w;
+  Buffer<float> staged(ctx, images.n * per_image);
+  for_each_coefficient_batch(ctx, model, W, rank, images, options, caller,
+                             [&](std::int64_t first, std::int64_t count, const float* batch) {
+                               upsample(ctx, batch, count * rank, model.height, model.width,
+                                        images.h, images.w, staged.data() + first * per_image,
+                                        options.map_interpolation);
+                             });
   copy_on_device(ctx, maps, staged.data(), staged.bytes());
 }
 
@@ -309,10 +327,7 @@ void concept_importance(const Context& ctx, const SplitModel& model, const float
                         std::int64_t rank, ConstImageView images, HostSpan<const int> targets,
                         float* importances, const CraftOptions& options, float* per_image) {
   const char* caller = "craft::concept_importance";
-  validate_images(ctx, images, caller);
-  validate_g(model, caller);
-  validate_common_options(options, caller);
-  validate_bank(ctx, model, W, rank, caller);
+  validate_bank_call(ctx, model, W, rank, images, options, caller);
   CUXPLAIN_EXPECTS(static_cast<bool>(model.h), caller, ": model.h is empty");
   CUXPLAIN_EXPECTS(model.num_outputs >= 1, caller, ": model.num_outputs must be >= 1, got ",
                    model.num_outputs);

@@ -331,6 +331,17 @@ inline std::vector<float> identity_bank(std::int64_t r) {
   return w;
 }
 
+/// Options for the small scenes of the tests: 28 x 28 images cut in 3 x 3
+/// crops, `rank` concepts, a 16-point design, batches of 16.
+inline craft::CraftOptions small_craft_options(std::int64_t rank) {
+  craft::CraftOptions options;
+  options.patch_size = 10;
+  options.nmf.rank = rank;
+  options.nb_design = 16;
+  options.batch_size = 16;
+  return options;
+}
+
 /// A case of the extract_crops tests (host and CUDA): images, patch and the
 /// crop range.
 struct CropCase {

@@ -4,6 +4,7 @@
 // without a GPU.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <functional>
@@ -82,6 +83,19 @@ inline void expect_mentions(const std::string& message, const std::string& part)
 /// `call` throws a cuxplain::Error whose message contains `part`.
 inline void expect_error(const std::function<void()>& call, const std::string& part) {
   expect_mentions(error_message(call), part);
+}
+
+/// Every entry of `cuda` within relative * max|host| of the host's (and
+/// the host's result not all zero, so that the comparison means something).
+inline void expect_close(const std::vector<float>& cuda, const std::vector<float>& host,
+                         double relative, const std::string& what) {
+  ASSERT_EQ(cuda.size(), host.size()) << what;
+  double scale = 0.0;
+  for (float v : host) scale = std::max(scale, static_cast<double>(std::fabs(v)));
+  ASSERT_GT(scale, 0.0) << what;
+  for (std::size_t e = 0; e < cuda.size(); ++e) {
+    ASSERT_NEAR(cuda[e], host[e], relative * scale) << what << " entry " << e;
+  }
 }
 
 }  // namespace cuxplain::test

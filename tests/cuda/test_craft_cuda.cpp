@@ -26,27 +26,6 @@ using test::CraftImages;
 using test::QuadrantLayer;
 using test::TestStream;
 
-/// Every entry within relative * max|host| of the host's.
-void expect_close(const std::vector<float>& cuda, const std::vector<float>& host, double relative,
-                  const std::string& what) {
-  ASSERT_EQ(cuda.size(), host.size()) << what;
-  double scale = 0.0;
-  for (float v : host) scale = std::max(scale, static_cast<double>(std::fabs(v)));
-  ASSERT_GT(scale, 0.0) << what;
-  for (std::size_t e = 0; e < cuda.size(); ++e) {
-    ASSERT_NEAR(cuda[e], host[e], relative * scale) << what << " entry " << e;
-  }
-}
-
-craft::CraftOptions small_options(std::int64_t rank) {
-  craft::CraftOptions options;
-  options.patch_size = 10;
-  options.nmf.rank = rank;
-  options.nb_design = 16;
-  options.batch_size = 16;
-  return options;
-}
-
 std::vector<std::int64_t> iota_ids(std::int64_t count) {
   std::vector<std::int64_t> ids(static_cast<std::size_t>(count));
   std::iota(ids.begin(), ids.end(), 0);
@@ -102,7 +81,7 @@ struct Scene {
 TEST(CraftCudaVsHost, Fit) {
   CUXPLAIN_REQUIRE_CUDA();
   Scene s;
-  craft::CraftOptions options = small_options(3);
+  craft::CraftOptions options = test::small_craft_options(3);
   options.nmf.tol = 0.0;
   options.nmf.max_iter = 100;
   const craft::Concepts host = craft::fit(s.host, s.host_model, s.images.view(), options);
@@ -113,8 +92,8 @@ TEST(CraftCudaVsHost, Fit) {
   EXPECT_EQ(cuda.grid.stride, host.grid.stride);
   EXPECT_EQ(cuda.nmf.iterations, host.nmf.iterations);
   const std::vector<float> w = test::download(s.cuda, cuda.W), u = test::download(s.cuda, cuda.U);
-  expect_close(w, test::download(s.host, host.W), 1e-3, "W");
-  expect_close(u, test::download(s.host, host.U), 1e-3, "U");
+  test::expect_close(w, test::download(s.host, host.W), 1e-3, "W");
+  test::expect_close(u, test::download(s.host, host.U), 1e-3, "U");
   EXPECT_NEAR(cuda.nmf.relative_error, host.nmf.relative_error, 1e-4);
   // The reported error is that of the CUDA factors against A recomputed in double.
   const std::vector<double> a = s.layer.reference_a(s.images, 10, iota_ids(cuda.crops));
@@ -124,7 +103,7 @@ TEST(CraftCudaVsHost, Fit) {
 TEST(CraftCudaVsHost, ConceptImportance) {
   CUXPLAIN_REQUIRE_CUDA();
   Scene s;
-  craft::CraftOptions options = small_options(3);
+  craft::CraftOptions options = test::small_craft_options(3);
   const craft::Concepts host_concepts = craft::fit(s.host, s.host_model, s.images.view(), options);
   const std::vector<float> bank = test::download(s.host, host_concepts.W);
   const Buffer<float> cuda_bank = test::upload(s.cuda, bank);
@@ -149,7 +128,7 @@ TEST(CraftCudaVsHost, UnreadConceptsScoreExactlyZero) {
   Scene s;
   const craft::SplitModel model = test::quadrant_model(s.cuda, s.layer, test::TwoReadHeads{});
   const Buffer<float> identity = test::upload(s.cuda, test::identity_bank(6));
-  craft::CraftOptions options = small_options(6);
+  craft::CraftOptions options = test::small_craft_options(6);
   Buffer<float> importances = test::poisoned(s.cuda, 6);
   craft::concept_importance(s.cuda, model, identity.data(), 6, s.cuda_view(), {0, 0, 0, 0},
                             importances.data(), options);
@@ -166,7 +145,7 @@ TEST(CraftCudaVsHost, UnreadConceptsScoreExactlyZero) {
 TEST(CraftCudaVsHost, CoefficientsAndMaps) {
   CUXPLAIN_REQUIRE_CUDA();
   Scene s;
-  craft::CraftOptions options = small_options(3);
+  craft::CraftOptions options = test::small_craft_options(3);
   const craft::Concepts host_concepts = craft::fit(s.host, s.host_model, s.images.view(), options);
   const std::vector<float> bank = test::download(s.host, host_concepts.W);
   const Buffer<float> cuda_bank = test::upload(s.cuda, bank);
@@ -180,7 +159,7 @@ TEST(CraftCudaVsHost, CoefficientsAndMaps) {
   Buffer<float> coefficients = test::poisoned(s.cuda, 4 * 3 * 4);
   craft::concept_coefficients(s.cuda, s.cuda_model, cuda_bank.data(), 3, s.cuda_view(),
                               coefficients.data(), options);
-  expect_close(test::download(s.cuda, coefficients), host_coefficients, 1e-4, "coefficients");
+  test::expect_close(test::download(s.cuda, coefficients), host_coefficients, 1e-4, "coefficients");
 
   for (const Interpolation method : {Interpolation::bicubic, Interpolation::nearest}) {
     options.map_interpolation = method;
@@ -190,7 +169,7 @@ TEST(CraftCudaVsHost, CoefficientsAndMaps) {
     Buffer<float> maps = test::poisoned(s.cuda, 4 * 3 * 28 * 28);
     craft::concept_maps(s.cuda, s.cuda_model, cuda_bank.data(), 3, s.cuda_view(), maps.data(),
                         options);
-    expect_close(test::download(s.cuda, maps), host_maps, 1e-4, to_string(method));
+    test::expect_close(test::download(s.cuda, maps), host_maps, 1e-4, to_string(method));
   }
 }
 
@@ -208,7 +187,7 @@ TEST(CraftCudaVsHost, TopCropsAndSubconcepts) {
   tied.W = test::upload(s.cuda, std::vector<float>{1.0f, 1.0f});
   EXPECT_EQ(craft::top_crops(s.cuda, tied, 0, 5), (std::vector<std::int64_t>{1, 4, 0, 2, 6}));
 
-  craft::CraftOptions options = small_options(3);
+  craft::CraftOptions options = test::small_craft_options(3);
   const craft::Concepts parent = craft::fit(s.cuda, s.cuda_model, s.cuda_view(), options);
   const QuadrantLayer early(5, 3, 28, 28, true, 23);
   const craft::SplitModel early_model = test::quadrant_model(s.cuda, early, test::MixingHead{});
@@ -227,14 +206,14 @@ TEST(CraftCudaVsHost, TopCropsAndSubconcepts) {
 TEST(CraftCudaVsHost, HostMemoryOnACudaContextIsRejected) {
   CUXPLAIN_REQUIRE_CUDA();
   Scene s;
-  test::expect_error([&] { craft::fit(s.cuda, s.cuda_model, s.images.view(), small_options(3)); },
+  test::expect_error([&] { craft::fit(s.cuda, s.cuda_model, s.images.view(), test::small_craft_options(3)); },
                      "images.data");
   const std::vector<float> bank = test::identity_bank(6);
   Buffer<float> maps = test::poisoned(s.cuda, 4 * 6 * 28 * 28);
-  test::expect_error([&] { craft::concept_maps(s.cuda, s.cuda_model, bank.data(), 6, s.cuda_view(), maps.data(), small_options(6)); },
+  test::expect_error([&] { craft::concept_maps(s.cuda, s.cuda_model, bank.data(), 6, s.cuda_view(), maps.data(), test::small_craft_options(6)); },
                      "W");
   // Still usable.
-  const craft::Concepts concepts = craft::fit(s.cuda, s.cuda_model, s.cuda_view(), small_options(3));
+  const craft::Concepts concepts = craft::fit(s.cuda, s.cuda_model, s.cuda_view(), test::small_craft_options(3));
   EXPECT_GT(test::l2_norm(test::download(s.cuda, concepts.W)), 0.0);
 }
 
@@ -268,7 +247,7 @@ TEST(CraftCudaVsHost, EmbeddedModelEndToEnd) {
   const craft::Concepts host_concepts = craft::fit(host, host_model, host_images, options);
   const craft::Concepts cuda_concepts = craft::fit(cuda, cuda_model, cuda_images, options);
   EXPECT_EQ(cuda_concepts.crops, 64 * 9);
-  expect_close(test::download(cuda, cuda_concepts.W), test::download(host, host_concepts.W), 1e-3,
+  test::expect_close(test::download(cuda, cuda_concepts.W), test::download(host, host_concepts.W), 1e-3,
                "W");
   EXPECT_NEAR(cuda_concepts.nmf.relative_error, host_concepts.nmf.relative_error, 1e-4);
 
@@ -293,7 +272,7 @@ TEST(CraftCudaVsHost, EmbeddedModelEndToEnd) {
   craft::concept_maps(host, host_model, bank.data(), 6, host_first, host_maps.data(), options);
   Buffer<float> maps = test::poisoned(cuda, 16 * 6 * 28 * 28);
   craft::concept_maps(cuda, cuda_model, cuda_bank.data(), 6, cuda_first, maps.data(), options);
-  expect_close(test::download(cuda, maps), host_maps, 1e-3, "maps");
+  test::expect_close(test::download(cuda, maps), host_maps, 1e-3, "maps");
 }
 
 }  // namespace

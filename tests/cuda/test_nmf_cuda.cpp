@@ -22,18 +22,6 @@ namespace {
 
 using test::TestStream;
 
-/// Every entry within relative * max|host| of the host's.
-void expect_close(const std::vector<float>& cuda, const std::vector<float>& host, double relative,
-                  const std::string& what) {
-  ASSERT_EQ(cuda.size(), host.size()) << what;
-  double scale = 0.0;
-  for (float v : host) scale = std::max(scale, static_cast<double>(std::fabs(v)));
-  ASSERT_GT(scale, 0.0) << what;
-  for (std::size_t e = 0; e < cuda.size(); ++e) {
-    ASSERT_NEAR(cuda[e], host[e], relative * scale) << what << " entry " << e;
-  }
-}
-
 void expect_history_close(const nmf::Result& cuda, const nmf::Result& host, double relative) {
   ASSERT_EQ(cuda.loss_history.size(), host.loss_history.size());
   for (std::size_t k = 0; k < host.loss_history.size(); ++k) {
@@ -81,8 +69,8 @@ TEST_P(NmfCudaVsHost, SameIterationsFromTheSameStart) {
       nmf::fit(cuda, a_dev.data(), param.n, param.p, options, u_dev.data(), w_dev.data());
 
   EXPECT_EQ(cuda_result.iterations, param.iterations);
-  expect_close(test::download(cuda, u_dev), u, 1e-4, "U");
-  expect_close(test::download(cuda, w_dev), w, 1e-4, "W");
+  test::expect_close(test::download(cuda, u_dev), u, 1e-4, "U");
+  test::expect_close(test::download(cuda, w_dev), w, 1e-4, "W");
   expect_history_close(cuda_result, host_result, 1e-5);
   EXPECT_NEAR(cuda_result.relative_error, host_result.relative_error, 1e-4 * host_result.relative_error);
 }
@@ -114,8 +102,8 @@ TEST(NmfCuda, NndsvdAndRandomStartsMatchHost) {
     // The random draws agree to the last bit of double log / cos; the SVD's
     // float GEMMs differ in summation order.
     const double relative = init == nmf::Init::random ? 1e-6 : 1e-3;
-    expect_close(test::download(cuda, u_dev), u, relative, std::string(nmf::to_string(init)) + " U");
-    expect_close(test::download(cuda, w_dev), w, relative, std::string(nmf::to_string(init)) + " W");
+    test::expect_close(test::download(cuda, u_dev), u, relative, std::string(nmf::to_string(init)) + " U");
+    test::expect_close(test::download(cuda, w_dev), w, relative, std::string(nmf::to_string(init)) + " W");
   }
 }
 
@@ -160,7 +148,7 @@ TEST(NmfCuda, TransformMatchesHost) {
   const Buffer<float> a_dev = test::upload(cuda, problem.a), w_dev = test::upload(cuda, problem.w);
   Buffer<float> u_dev = test::poisoned(cuda, 1000 * 8);
   const nmf::Result result = nmf::transform(cuda, a_dev.data(), 1000, 200, w_dev.data(), options, u_dev.data());
-  expect_close(test::download(cuda, u_dev), u, 1e-4, "U");
+  test::expect_close(test::download(cuda, u_dev), u, 1e-4, "U");
   expect_history_close(result, host_result, 1e-5);
 }
 

@@ -213,15 +213,6 @@ struct FitScene {
   craft::SplitModel model;
 };
 
-craft::CraftOptions small_options(std::int64_t rank) {
-  craft::CraftOptions options;
-  options.patch_size = 10;
-  options.nmf.rank = rank;
-  options.nb_design = 16;
-  options.batch_size = 16;
-  return options;
-}
-
 void expect_non_negative_finite(const std::vector<float>& values, const std::string& what) {
   ASSERT_FALSE(values.empty()) << what;
   for (std::size_t e = 0; e < values.size(); ++e) {
@@ -236,7 +227,7 @@ TEST(CraftFit, FactorsTheActivationsOfEveryCrop) {
     const QuadrantLayer layer(6, 3, 28, 28, true, 5);
     test::CallCounts counts;
     const craft::SplitModel model = test::quadrant_model(ctx, layer, TwoReadHeads{}, &counts);
-    craft::CraftOptions options = small_options(3);
+    craft::CraftOptions options = test::small_craft_options(3);
     const craft::Concepts concepts = craft::fit(ctx, model, images.view(), options);
 
     EXPECT_EQ(concepts.rank, 3);
@@ -274,7 +265,7 @@ TEST(CraftFit, PlantedRankThreeIsFoundExactly) {
   const craft::SplitModel model = test::quadrant_model(ctx, layer, TwoReadHeads{});
   const std::vector<double> a = layer.reference_a(images, 10, iota_ids(54));
 
-  craft::CraftOptions options = small_options(3);
+  craft::CraftOptions options = test::small_craft_options(3);
   options.alpha_w = 0.0f;
   options.nmf.max_iter = 2000;
   options.nmf.tol = 1e-7;
@@ -302,7 +293,7 @@ TEST(CraftFit, IndependentOfBatchSizeAndBitwiseRepeatable) {
   const CraftImages images = test::random_craft_images(5, 1, 28, 28, Layout::nchw, 13);
   const QuadrantLayer layer(6, 1, 28, 28, true, 17);
   const craft::SplitModel model = test::quadrant_model(ctx, layer, TwoReadHeads{});
-  craft::CraftOptions options = small_options(4);
+  craft::CraftOptions options = test::small_craft_options(4);
 
   options.batch_size = 64;
   const craft::Concepts reference = craft::fit(ctx, model, images.view(), options);
@@ -333,7 +324,7 @@ TEST(CraftFit, AlphaWIsScikitLearnsScaledL2Penalty) {
   const CraftImages images = test::random_craft_images(3, 1, 28, 28, Layout::nchw, 31);
   const QuadrantLayer layer(6, 1, 28, 28, true, 3);
   const craft::SplitModel model = test::quadrant_model(ctx, layer, TwoReadHeads{});
-  craft::CraftOptions options = small_options(2);
+  craft::CraftOptions options = test::small_craft_options(2);
   options.alpha_w = 0.05f;
   const craft::Concepts concepts = craft::fit(ctx, model, images.view(), options);
   const std::vector<float> u = test::download(ctx, concepts.U);
@@ -358,7 +349,7 @@ struct ImportanceScene {
   craft::SplitModel model = test::quadrant_model(ctx, layer, TwoReadHeads{}, &counts);
   std::vector<float> identity = test::identity_bank(6);
   craft::CraftOptions options = [] {
-    craft::CraftOptions o = small_options(6);
+    craft::CraftOptions o = test::small_craft_options(6);
     o.batch_size = 20;
     return o;
   }();
@@ -474,7 +465,7 @@ TEST(CraftImportance, LinearHeadMatchesJansenOnTheHaltonDesignInDouble) {
   const LinearHead head{{1.0, 0.5, 2.0, 0.0, 1.5, 0.25}};
   const craft::SplitModel model = test::quadrant_model(ctx, layer, head);
   const std::vector<float> identity = test::identity_bank(6);
-  craft::CraftOptions options = small_options(6);
+  craft::CraftOptions options = test::small_craft_options(6);
   options.nb_design = 32;
   options.batch_size = 50;
   std::vector<float> importances(6, test::poison()), per_image(2 * 6, test::poison());
@@ -537,7 +528,7 @@ TEST(CraftCoefficients, WithTheIdentityBankTheyAreTheActivations) {
     const QuadrantLayer layer(6, 3, 28, 28, true, 53);
     const craft::SplitModel model = test::quadrant_model(ctx, layer, TwoReadHeads{});
     const std::vector<float> identity = test::identity_bank(6);
-    craft::CraftOptions options = small_options(6);
+    craft::CraftOptions options = test::small_craft_options(6);
     options.nmf.max_iter = 500;
     options.nmf.tol = 0.0;
     std::vector<float> coefficients(3 * 6 * 4, test::poison());
@@ -564,7 +555,7 @@ TEST(CraftCoefficients, SolveTheLeastSquaresOfAFittedBank) {
   const CraftImages images = test::random_craft_images(2, 3, 28, 28, Layout::nchw, 61);
   const QuadrantLayer layer(6, 3, 28, 28, true, 63);
   const craft::SplitModel model = test::quadrant_model(ctx, layer, TwoReadHeads{});
-  craft::CraftOptions options = small_options(3);
+  craft::CraftOptions options = test::small_craft_options(3);
   const craft::Concepts concepts = craft::fit(ctx, model, images.view(), options);
   const std::vector<float> w = test::download(ctx, concepts.W);
   options.nmf.max_iter = 5000;
@@ -605,7 +596,7 @@ TEST(CraftMaps, NearestMapsReplicateEachLocationOverItsBlock) {
   const QuadrantLayer layer(6, 3, 28, 28, true, 73);
   const craft::SplitModel model = test::quadrant_model(ctx, layer, TwoReadHeads{});
   const std::vector<float> identity = test::identity_bank(6);
-  craft::CraftOptions options = small_options(6);
+  craft::CraftOptions options = test::small_craft_options(6);
   options.map_interpolation = Interpolation::nearest;
   std::vector<float> coefficients(2 * 6 * 4, test::poison());
   craft::concept_coefficients(ctx, model, identity.data(), 6, images.view(), coefficients.data(), options);
@@ -629,7 +620,7 @@ TEST(CraftMaps, BicubicMapsResizeTheCoefficientsAsCv2) {
   const QuadrantLayer layer(6, 1, 20, 36, true, 83);
   const craft::SplitModel model = test::quadrant_model(ctx, layer, TwoReadHeads{});
   const std::vector<float> identity = test::identity_bank(6);
-  craft::CraftOptions options = small_options(6);
+  craft::CraftOptions options = test::small_craft_options(6);
   std::vector<float> coefficients(2 * 6 * 4, test::poison());
   craft::concept_coefficients(ctx, model, identity.data(), 6, images.view(), coefficients.data(), options);
   std::vector<float> maps(2 * 6 * 20 * 36, test::poison());
@@ -670,7 +661,7 @@ TEST(CraftMaps, BicubicMapOfAConstantCoefficientGridIsConstant) {
   const QuadrantLayer layer(6, 3, 28, 28, false, 91);
   const craft::SplitModel model = test::quadrant_model(ctx, layer, TwoReadHeads{});
   std::vector<float> bank = test::random_uniform(3 * 6, 93, 0.1f, 1.0f);
-  craft::CraftOptions options = small_options(3);
+  craft::CraftOptions options = test::small_craft_options(3);
   std::vector<float> maps(2 * 3 * 28 * 28, test::poison());
   craft::concept_maps(ctx, model, bank.data(), 3, images.view(), maps.data(), options);
   double scale = 0.0;
@@ -719,7 +710,7 @@ TEST(CraftTopCrops, AgreesWithASortOfAFittedU) {
   const CraftImages images = test::random_craft_images(3, 3, 28, 28, Layout::nchw, 101);
   const QuadrantLayer layer(6, 3, 28, 28, true, 103);
   const craft::SplitModel model = test::quadrant_model(ctx, layer, TwoReadHeads{});
-  const craft::Concepts concepts = craft::fit(ctx, model, images.view(), small_options(3));
+  const craft::Concepts concepts = craft::fit(ctx, model, images.view(), test::small_craft_options(3));
   const std::vector<float> u = test::download(ctx, concepts.U);
   for (std::int64_t concept = 0; concept < 3; ++concept) {
     std::vector<float> column;
@@ -750,7 +741,7 @@ struct SubScene {
   QuadrantLayer early{5, 3, 28, 28, true, 117};
   craft::SplitModel deep_model = test::quadrant_model(ctx, deep, TwoReadHeads{});
   craft::SplitModel early_model = test::quadrant_model(ctx, early, TwoReadHeads{});
-  craft::CraftOptions options = small_options(3);
+  craft::CraftOptions options = test::small_craft_options(3);
 };
 
 TEST(CraftSubconcepts, FactorsTheTopCropsAtTheEarlierLayer) {
@@ -838,7 +829,7 @@ class CraftBadInput : public ::testing::Test {
   CraftImages images = test::random_craft_images(2, 3, 28, 28, Layout::nchw, 121);
   QuadrantLayer layer{6, 3, 28, 28, true, 123};
   craft::SplitModel model = test::quadrant_model(ctx, layer, TwoReadHeads{});
-  craft::CraftOptions options = small_options(3);
+  craft::CraftOptions options = test::small_craft_options(3);
   std::vector<float> identity = test::identity_bank(6);
   std::vector<float> importances, per_image;
 };
