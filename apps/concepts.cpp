@@ -26,6 +26,7 @@
 #include <numeric>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "fashion_mnist.hpp"
@@ -647,13 +648,7 @@ int run_concepts(const ConceptsArgs& args) {
   // concepts.json
   const double total_seconds = seconds_since(start);
   JsonWriter json;
-  json.begin_object();
-  json.key("program");
-  json.value(std::string("cuxplain ") + CUXPLAIN_VERSION);
-  json.key("model");
-  json.value(fs::absolute(model_file.path).lexically_normal().string());
-  json.key("model_is_default");
-  json.value(model_file.is_default);
+  begin_result_json(json, model_file);
   json.key("layer");
   json.value(layer);
   json.key("layer_is_default");
@@ -828,26 +823,21 @@ int run_concepts(const ConceptsArgs& args) {
   json.end_object();
   json.key("seconds");
   json.begin_object();
-  json.key("load_model");
-  json.number(load_model_seconds, 6);
-  json.key("load_data");
-  json.number(load_data_seconds, 6);
-  json.key("predict");
-  json.number(predict_seconds, 6);
-  json.key("fit");
-  json.number(fit_seconds, 6);
-  json.key("importance");
-  json.number(importance_seconds, 6);
-  json.key("top_crops");
-  json.number(crops_seconds, 6);
-  json.key("maps");
-  json.number(maps_seconds, 6);
-  json.key("subconcepts_fit");
-  json.number(sub_fit_seconds, 6);
-  json.key("subconcepts_importance");
-  json.number(sub_importance_seconds, 6);
-  json.key("subconcepts_crops");
-  json.number(sub_crops_seconds, 6);
+  const std::pair<const char*, double> seconds[] = {
+      {"load_model", load_model_seconds},
+      {"load_data", load_data_seconds},
+      {"predict", predict_seconds},
+      {"fit", fit_seconds},
+      {"importance", importance_seconds},
+      {"top_crops", crops_seconds},
+      {"maps", maps_seconds},
+      {"subconcepts_fit", sub_fit_seconds},
+      {"subconcepts_importance", sub_importance_seconds},
+      {"subconcepts_crops", sub_crops_seconds}};
+  for (const auto& [name, value] : seconds) {
+    json.key(name);
+    json.number(value, 6);
+  }
   json.key("total");
   json.number(total_seconds, 6);
   json.end_object();

@@ -294,13 +294,7 @@ int run_explain(const ExplainArgs& args) {
 
   // scores.json
   JsonWriter json;
-  json.begin_object();
-  json.key("program");
-  json.value(std::string("cuxplain ") + CUXPLAIN_VERSION);
-  json.key("model");
-  json.value(fs::absolute(model_file.path).lexically_normal().string());
-  json.key("model_is_default");
-  json.value(model_file.is_default);
+  begin_result_json(json, model_file);
   json.key("image");
   json.value(fs::absolute(image_file.path).lexically_normal().string());
   json.key("image_is_default");

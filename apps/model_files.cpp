@@ -123,4 +123,14 @@ void write_text_file(const std::string& path, const std::string& text) {
   if (!out) throw std::runtime_error("cannot write '" + path + "'");
 }
 
+void begin_result_json(JsonWriter& json, const ResolvedFile& model) {
+  json.begin_object();
+  json.key("program");
+  json.value(std::string("cuxplain ") + CUXPLAIN_VERSION);
+  json.key("model");
+  json.value(std::filesystem::absolute(model.path).lexically_normal().string());
+  json.key("model_is_default");
+  json.value(model.is_default);
+}
+
 }  // namespace cuxplain::cli

@@ -10,6 +10,8 @@
 
 namespace cuxplain::cli {
 
+class JsonWriter;
+
 /// The embedded default model and the bundled sample image.
 constexpr const char* kDefaultModel = "fashion_mnist_cnn.onnx";
 constexpr const char* kDefaultImage = "sample_fashion_mnist.png";
@@ -44,6 +46,11 @@ Context make_context(const std::string& device);
 /// Creates `dir` (and its parents) when missing; std::runtime_error when it
 /// cannot.
 void make_output_directory(const std::string& dir);
+
+/// Opens a result file's JSON object with what every command reports first:
+/// "program" (name and version), "model" (absolute path) and
+/// "model_is_default".
+void begin_result_json(JsonWriter& json, const ResolvedFile& model);
 
 /// Writes `text` to `path`; std::runtime_error when it cannot.
 void write_text_file(const std::string& path, const std::string& text);
