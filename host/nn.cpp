@@ -643,10 +643,8 @@ std::shared_ptr<const NnNetworkState> build_network(const NnBuilderState& st,
 }  // namespace
 
 Network NetworkBuilder::build(const Context& ctx, NodeId output) const {
-  const NnBuilderState& st = *state_;
-  CUXPLAIN_EXPECTS(st.input >= 0, "build: the builder has no input node");
-  node_at(st, output, "build", "output");
-  return Network(build_network(st, ctx, st.input, output));
+  CUXPLAIN_EXPECTS(state_->input >= 0, "build: the builder has no input node");
+  return build(ctx, state_->input, output);
 }
 
 Network NetworkBuilder::build(const Context& ctx, NodeId from, NodeId output) const {
