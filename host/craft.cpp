@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <exception>
 #include <limits>
 #include <numeric>
 #include <string>
@@ -20,22 +19,12 @@
 #include <cuxplain/upsample.hpp>
 
 #include "../kernels/craft.hpp"
-#include "../kernels/model_outputs.hpp"
 #include "dispatch.hpp"
+#include "explainer_common.hpp"
 #include "validate.hpp"
 
 namespace cuxplain::craft {
 namespace {
-
-void validate_images(const Context& ctx, ConstImageView images, const char* caller) {
-  detail::expect_on_device(ctx, images.data, detail::concat(caller, ": images.data").c_str());
-  CUXPLAIN_EXPECTS(images.n >= 1, caller, ": images.n must be >= 1, got ", images.n);
-  CUXPLAIN_EXPECTS(images.c >= 1 && images.h >= 1 && images.w >= 1, caller,
-                   ": images must have c, h, w >= 1, got ", images.c, " x ", images.h, " x ",
-                   images.w);
-  CUXPLAIN_EXPECTS(images.layout == Layout::nchw || images.layout == Layout::nhwc, caller,
-                   ": images.layout has an unknown value ", static_cast<int>(images.layout));
-}
 
 void validate_g(const SplitModel& model, const char* caller) {
   CUXPLAIN_EXPECTS(static_cast<bool>(model.g), caller, ": model.g is empty");
@@ -67,15 +56,10 @@ void run_g(const Context& ctx, const SplitModel& model, ConstImageView batch, fl
            const char* caller, const char* what, std::int64_t first) {
   fill(ctx, activations, batch.n * model.activation_size(),
        std::numeric_limits<float>::quiet_NaN());
-  try {
-    model.g(batch, activations);
-  } catch (const std::exception& e) {
-    CUXPLAIN_FAIL(caller, ": model.g threw on ", what, " ", first, "..", first + batch.n - 1, ": ",
-                  e.what());
-  } catch (...) {
-    CUXPLAIN_FAIL(caller, ": model.g threw a non-standard exception on ", what, " ", first, "..",
-                  first + batch.n - 1);
-  }
+  detail::invoke_callback(
+      detail::concat(caller, ": model.g"),
+      [&] { return detail::concat("on ", what, " ", first, "..", first + batch.n - 1); },
+      [&] { model.g(batch, activations); });
 }
 
 /// A (count x channels): crops `first..first+count` (or `ids`, on ctx's
@@ -98,14 +82,21 @@ void crop_activations(const Context& ctx, const SplitModel& model, ConstImageVie
   }
 }
 
-/// The factorization of fit and fit_subconcepts, with xplique's alpha_W.
+/// options.nmf.rank fits a factorization of `crops` rows of `channels`
+/// (checked before g runs on any crop).
+void validate_rank(const CraftOptions& options, std::int64_t crops, std::int64_t channels,
+                   const char* caller) {
+  const std::int64_t max_rank = std::min(crops, channels);
+  CUXPLAIN_EXPECTS(options.nmf.rank >= 1 && options.nmf.rank <= max_rank, caller,
+                   ": options.nmf.rank must be in [1, min(crops, channels)] = [1, ", max_rank,
+                   "], got ", options.nmf.rank, " (", crops, " crops, ", channels, " channels)");
+}
+
+/// The factorization of fit and fit_subconcepts (rank checked by
+/// validate_rank), with xplique's alpha_W.
 Concepts factorize(const Context& ctx, const float* A, std::int64_t crops, std::int64_t channels,
                    const CropGrid& grid, const CraftOptions& options, const char* caller) {
   const std::int64_t rank = options.nmf.rank;
-  const std::int64_t max_rank = std::min(crops, channels);
-  CUXPLAIN_EXPECTS(rank >= 1 && rank <= max_rank, caller,
-                   ": options.nmf.rank must be in [1, min(crops, channels)] = [1, ", max_rank,
-                   "], got ", rank, " (", crops, " crops, ", channels, " channels)");
   nmf::Options nmf_options = options.nmf;
   nmf_options.l2_u += options.alpha_w * static_cast<float>(channels);
   nmf_options.l2_w += options.alpha_w * static_cast<float>(crops);
@@ -218,7 +209,7 @@ CropGrid crop_grid(std::int64_t height, std::int64_t width, std::int64_t patch_s
 void extract_crops(const Context& ctx, ConstImageView images, std::int64_t patch_size,
                    std::int64_t first, std::int64_t count, float* crops) {
   const char* caller = "craft::extract_crops";
-  validate_images(ctx, images, caller);
+  detail::validate_images(ctx, images, caller);
   detail::expect_on_device(ctx, crops, "craft::extract_crops: crops");
   const CropGrid grid = crop_grid(images.h, images.w, patch_size);
   const std::int64_t total = images.n * grid.per_image();
@@ -233,16 +224,12 @@ void extract_crops(const Context& ctx, ConstImageView images, std::int64_t patch
 Concepts fit(const Context& ctx, const SplitModel& model, ConstImageView images,
              const CraftOptions& options) {
   const char* caller = "craft::fit";
-  validate_images(ctx, images, caller);
+  detail::validate_images(ctx, images, caller);
   validate_g(model, caller);
   validate_common_options(options, caller);
   const CropGrid grid = crop_grid(images.h, images.w, options.patch_size);
   const std::int64_t crops = images.n * grid.per_image();
-  const std::int64_t max_rank = std::min(crops, model.channels);
-  CUXPLAIN_EXPECTS(options.nmf.rank >= 1 && options.nmf.rank <= max_rank, caller,
-                   ": options.nmf.rank must be in [1, min(crops, channels)] = [1, ", max_rank,
-                   "], got ", options.nmf.rank, " (", crops, " crops, ", model.channels,
-                   " channels)");
+  validate_rank(options, crops, model.channels, caller);
   Buffer<float> A(ctx, crops * model.channels);
   crop_activations(ctx, model, images, grid, 0, nullptr, crops, options.batch_size, A.data(),
                    caller);
@@ -255,7 +242,7 @@ namespace {
 void validate_bank_call(const Context& ctx, const SplitModel& model, const float* W,
                         std::int64_t rank, ConstImageView images, const CraftOptions& options,
                         const char* caller) {
-  validate_images(ctx, images, caller);
+  detail::validate_images(ctx, images, caller);
   validate_g(model, caller);
   validate_common_options(options, caller);
   validate_bank(ctx, model, W, rank, caller);
@@ -335,13 +322,7 @@ void concept_importance(const Context& ctx, const SplitModel& model, const float
   if (per_image != nullptr) {
     detail::expect_on_device(ctx, per_image, "craft::concept_importance: per_image");
   }
-  CUXPLAIN_EXPECTS(static_cast<std::int64_t>(targets.size()) == images.n, caller, ": targets has ",
-                   targets.size(), " entries for ", images.n, " images");
-  for (std::size_t i = 0; i < targets.size(); ++i) {
-    CUXPLAIN_EXPECTS(targets[i] >= 0 && targets[i] < model.num_outputs, caller, ": targets[", i,
-                     "] = ", targets[i], " is outside [0, model.num_outputs = ",
-                     model.num_outputs, ")");
-  }
+  detail::validate_targets(targets, images.n, model.num_outputs, caller);
   CUXPLAIN_EXPECTS(options.nb_design >= 2 && detail::is_power_of_two(options.nb_design), caller,
                    ": options.nb_design must be a power of two >= 2, got ", options.nb_design);
   CUXPLAIN_EXPECTS(options.skip >= 0, caller, ": options.skip must be >= 0, got ", options.skip);
@@ -368,9 +349,9 @@ void concept_importance(const Context& ctx, const SplitModel& model, const float
   Buffer<float> perturbed(ctx, h_batch * locations * rank);  // (U o m), location-major
   Buffer<float> by_location(ctx, h_batch * model.activation_size());
   Buffer<float> decoded(ctx, h_batch * model.activation_size());
-  Buffer<float> outputs(ctx, h_batch * model.num_outputs);
+  detail::TargetOutputs outputs(ctx, model.num_outputs, h_batch);
   Buffer<float> outputs_on_design(ctx, design_rows);
-  Buffer<int> nonfinite_rows(ctx, 1);
+  const std::string h_name = detail::concat(caller, ": model.h");
   Buffer<float> scores(ctx, images.n * rank);
 
   for (std::int64_t first = 0; first < images.n; first += g_batch) {
@@ -381,7 +362,7 @@ void concept_importance(const Context& ctx, const SplitModel& model, const float
     for (std::int64_t image = first; image < first + count; ++image) {
       const float* U = buffers.U.data() + (image - first) * locations * rank;
       const int target = targets[static_cast<std::size_t>(image)];
-      zero(ctx, nonfinite_rows.data(), sizeof(int));
+      outputs.reset();
       for (std::int64_t row_begin = 0; row_begin < design_rows; row_begin += h_batch) {
         const std::int64_t rows = std::min(h_batch, design_rows - row_begin);
         sobol_design_masks(ctx, sequence.data(), nb_design, rank, false, row_begin, rows,
@@ -393,23 +374,15 @@ void concept_importance(const Context& ctx, const SplitModel& model, const float
                           model.channels, by_location.data());
         CUXPLAIN_DISPATCH(ctx, batched_transpose, by_location.data(), rows, locations,
                           model.channels, decoded.data());
-        // Poisoned so that outputs the callback leaves unwritten read as non-finite.
-        fill(ctx, outputs.data(), rows * model.num_outputs,
-             std::numeric_limits<float>::quiet_NaN());
-        try {
-          model.h(decoded.data(), rows, outputs.data());
-        } catch (const std::exception& e) {
-          CUXPLAIN_FAIL(caller, ": model.h threw on image ", image, " (design rows ", row_begin,
-                        "..", row_begin + rows - 1, "): ", e.what());
-        } catch (...) {
-          CUXPLAIN_FAIL(caller, ": model.h threw a non-standard exception on image ", image,
-                        " (design rows ", row_begin, "..", row_begin + rows - 1, ")");
-        }
-        CUXPLAIN_DISPATCH(ctx, select_target_outputs, outputs.data(), rows, model.num_outputs,
-                          target, outputs_on_design.data() + row_begin, nonfinite_rows.data());
+        float* h_outputs = outputs.poisoned(rows);
+        detail::invoke_callback(
+            h_name,
+            [&] { return detail::concat("on image ", image, " (design rows ", row_begin, "..",
+                                        row_begin + rows - 1, ")"); },
+            [&] { model.h(decoded.data(), rows, h_outputs); });
+        outputs.select(rows, target, outputs_on_design.data() + row_begin);
       }
-      int nonfinite = 0;
-      copy_to_host(ctx, &nonfinite, nonfinite_rows.data(), sizeof(int));
+      const int nonfinite = outputs.nonfinite_rows();
       CUXPLAIN_EXPECTS(nonfinite == 0, caller, ": model.h wrote a non-finite (NaN/Inf) or no "
                        "output for targets[", image, "] = ", target, " in ", nonfinite, " of ",
                        design_rows, " perturbed concept activations of image ", image,
@@ -460,7 +433,7 @@ SubConcepts fit_subconcepts(const Context& ctx, const SplitModel& earlier, Const
                             const Concepts& parent, std::int64_t concept, std::int64_t count,
                             const CraftOptions& options) {
   const char* caller = "craft::fit_subconcepts";
-  validate_images(ctx, images, caller);
+  detail::validate_images(ctx, images, caller);
   validate_g(earlier, caller);
   validate_common_options(options, caller);
   const CropGrid grid = crop_grid(images.h, images.w, parent.grid.patch);
@@ -472,6 +445,7 @@ SubConcepts fit_subconcepts(const Context& ctx, const SplitModel& earlier, Const
   SubConcepts result;
   result.crop_ids = top_crops(ctx, parent, concept, count);
   const std::int64_t selected = static_cast<std::int64_t>(result.crop_ids.size());
+  validate_rank(options, selected, earlier.channels, caller);
   Buffer<std::int64_t> ids(ctx, selected);
   copy_to_device(ctx, ids.data(), result.crop_ids.data(), selected * sizeof(std::int64_t));
   Buffer<float> A(ctx, selected * earlier.channels);

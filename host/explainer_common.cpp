@@ -19,6 +19,11 @@ void validate_model_and_images(const Context& ctx, const Model& model, ConstImag
   CUXPLAIN_EXPECTS(model.num_outputs >= 1, caller, ": model.num_outputs must be >= 1, got ",
                    model.num_outputs);
   CUXPLAIN_EXPECTS(static_cast<bool>(model.forward), caller, ": model.forward is empty");
+  validate_images(ctx, images, caller);
+  validate_targets(targets, images.n, model.num_outputs, caller);
+}
+
+void validate_images(const Context& ctx, ConstImageView images, const char* caller) {
   CUXPLAIN_EXPECTS(images.n >= 1, caller, ": images.n must be >= 1 (empty batch), got ",
                    images.n);
   CUXPLAIN_EXPECTS(images.c >= 1 && images.h >= 1 && images.w >= 1, caller,
@@ -26,13 +31,42 @@ void validate_model_and_images(const Context& ctx, const Model& model, ConstImag
                    " w=", images.w);
   CUXPLAIN_EXPECTS(images.layout == Layout::nchw || images.layout == Layout::nhwc, caller,
                    ": images.layout is not nchw or nhwc");
-  expect_on_device(ctx, images.data, "images.data");
-  CUXPLAIN_EXPECTS(targets.size() == static_cast<std::size_t>(images.n), caller,
-                   ": targets has ", targets.size(), " entries for ", images.n, " images");
+  expect_on_device(ctx, images.data, concat(caller, ": images.data").c_str());
+}
+
+void validate_targets(HostSpan<const int> targets, std::int64_t n, std::int64_t num_outputs,
+                      const char* caller) {
+  CUXPLAIN_EXPECTS(targets.size() == static_cast<std::size_t>(n), caller, ": targets has ",
+                   targets.size(), " entries for ", n, " images");
   for (std::size_t i = 0; i < targets.size(); ++i) {
-    CUXPLAIN_EXPECTS(targets[i] >= 0 && targets[i] < model.num_outputs, caller, ": targets[", i,
-                     "] = ", targets[i], " is outside [0, ", model.num_outputs, ")");
+    CUXPLAIN_EXPECTS(targets[i] >= 0 && targets[i] < num_outputs, caller, ": targets[", i,
+                     "] = ", targets[i], " is outside [0, ", num_outputs, ")");
   }
+}
+
+TargetOutputs::TargetOutputs(const Context& ctx, std::int64_t num_outputs,
+                             std::int64_t batch_rows)
+    : ctx_(ctx),
+      num_outputs_(num_outputs),
+      outputs_(ctx, batch_rows * num_outputs),
+      nonfinite_rows_(ctx, 1) {}
+
+void TargetOutputs::reset() { zero(ctx_, nonfinite_rows_.data(), sizeof(int)); }
+
+float* TargetOutputs::poisoned(std::int64_t rows) {
+  fill(ctx_, outputs_.data(), rows * num_outputs_, std::numeric_limits<float>::quiet_NaN());
+  return outputs_.data();
+}
+
+void TargetOutputs::select(std::int64_t rows, int target, float* selected) {
+  CUXPLAIN_DISPATCH(ctx_, select_target_outputs, outputs_.data(), rows, num_outputs_, target,
+                    selected, nonfinite_rows_.data());
+}
+
+int TargetOutputs::nonfinite_rows() {
+  int count = 0;
+  copy_to_host(ctx_, &count, nonfinite_rows_.data(), sizeof(int));
+  return count;
 }
 
 void validate_scores(const Context& ctx, const float* scores, const char* caller) {
@@ -82,9 +116,8 @@ PerturbationStream::PerturbationStream(const Context& ctx, const Model& model,
       batch_size_(batch_size),
       masks_(ctx, batch_size * mask_cells(params, images.c)),
       perturbed_(ctx, batch_size * images.image_size()),
-      outputs_(ctx, batch_size * model.num_outputs),
       blurred_(ctx, params.kind == Perturbation::blurring ? images.image_size() : 0),
-      nonfinite_rows_(ctx, 1) {}
+      outputs_(ctx, model.num_outputs, batch_size) {}
 
 void PerturbationStream::run_image(std::int64_t image, int target, std::int64_t total_rows,
                                    const MaskSource& masks_for, float* target_outputs) {
@@ -93,32 +126,24 @@ void PerturbationStream::run_image(std::int64_t image, int target, std::int64_t 
     box_blur(ctx_, source, blur_size_,
              ImageView{blurred_.data(), 1, source.c, source.h, source.w, source.layout});
   }
-  zero(ctx_, nonfinite_rows_.data(), sizeof(int));
+  outputs_.reset();
 
   for (std::int64_t row_begin = 0; row_begin < total_rows; row_begin += batch_size_) {
     const std::int64_t rows = std::min(batch_size_, total_rows - row_begin);
     const float* masks = masks_for(row_begin, rows, masks_.data());
     perturb(ctx_, source, masks, rows, params_, blurred_.data(), perturbed_.data());
-    // Poisoned so that outputs the callback leaves unwritten read as non-finite.
-    fill(ctx_, outputs_.data(), rows * model_.num_outputs,
-         std::numeric_limits<float>::quiet_NaN());
+    float* outputs = outputs_.poisoned(rows);
     const ConstImageView batch{perturbed_.data(), rows, source.c, source.h, source.w,
                                source.layout};
-    try {
-      model_.forward(batch, outputs_.data());
-    } catch (const std::exception& e) {
-      CUXPLAIN_FAIL("model.forward threw on image ", image, " (design rows ", row_begin, "..",
-                    row_begin + rows - 1, "): ", e.what());
-    } catch (...) {
-      CUXPLAIN_FAIL("model.forward threw a non-standard exception on image ", image,
-                    " (design rows ", row_begin, "..", row_begin + rows - 1, ")");
-    }
-    CUXPLAIN_DISPATCH(ctx_, select_target_outputs, outputs_.data(), rows, model_.num_outputs,
-                      target, target_outputs + row_begin, nonfinite_rows_.data());
+    invoke_callback(
+        "model.forward",
+        [&] { return concat("on image ", image, " (design rows ", row_begin, "..",
+                            row_begin + rows - 1, ")"); },
+        [&] { model_.forward(batch, outputs); });
+    outputs_.select(rows, target, target_outputs + row_begin);
   }
 
-  int nonfinite = 0;
-  copy_to_host(ctx_, &nonfinite, nonfinite_rows_.data(), sizeof(int));
+  const int nonfinite = outputs_.nonfinite_rows();
   CUXPLAIN_EXPECTS(nonfinite == 0, "model.forward wrote a non-finite (NaN/Inf) or no output for "
                    "targets[", image, "] = ", target, " in ", nonfinite, " of ", total_rows,
                    " perturbed copies of image ", image,

@@ -2,10 +2,13 @@
 // What the perturbation-based explainers (Sobol, HSIC) share: argument checks
 // and the loop that streams masks through the model in bounded batches.
 #include <cstdint>
+#include <exception>
 #include <functional>
+#include <string>
 
 #include <cuxplain/core/buffer.hpp>
 #include <cuxplain/core/context.hpp>
+#include <cuxplain/core/error.hpp>
 #include <cuxplain/core/views.hpp>
 #include <cuxplain/model.hpp>
 #include <cuxplain/perturbation.hpp>
@@ -15,6 +18,55 @@ namespace cuxplain::detail {
 /// model, images and targets as every explainer needs them.
 void validate_model_and_images(const Context& ctx, const Model& model, ConstImageView images,
                                HostSpan<const int> targets, const char* caller);
+
+/// images: a non-empty batch of known layout on ctx's device.
+void validate_images(const Context& ctx, ConstImageView images, const char* caller);
+
+/// targets: n class ids in [0, num_outputs).
+void validate_targets(HostSpan<const int> targets, std::int64_t n, std::int64_t num_outputs,
+                      const char* caller);
+
+/// Runs a user callback. An exception it throws becomes a cuxplain::Error
+/// "<callback> threw <where()>: <what>" (or "<callback> threw a
+/// non-standard exception <where()>"); `where` is evaluated only then.
+template <class Call, class Where>
+void invoke_callback(const std::string& callback, const Where& where, Call&& call) {
+  try {
+    call();
+  } catch (const std::exception& e) {
+    CUXPLAIN_FAIL(callback, " threw ", where(), ": ", e.what());
+  } catch (...) {
+    CUXPLAIN_FAIL(callback, " threw a non-standard exception ", where());
+  }
+}
+
+/// How the explainers read a model's outputs one batch at a time: the batch
+/// is poisoned (NaN) before the callback writes it, so that an unwritten
+/// output reads as non-finite; then the target column is copied out and
+/// the rows whose target output is not finite are counted on the device,
+/// read back once per image.
+class TargetOutputs {
+ public:
+  TargetOutputs(const Context& ctx, std::int64_t num_outputs, std::int64_t batch_rows);
+
+  /// Starts an image: the count of non-finite rows goes back to 0.
+  void reset();
+  /// The output batch for the callback (batch_rows x num_outputs), its
+  /// first `rows` rows poisoned.
+  float* poisoned(std::int64_t rows);
+  /// Copies column `target` of the batch's first `rows` rows to `selected`
+  /// and counts the non-finite ones.
+  void select(std::int64_t rows, int target, float* selected);
+  /// Rows counted since reset() (a read-back: one stream synchronization on
+  /// CUDA).
+  int nonfinite_rows();
+
+ private:
+  const Context& ctx_;
+  std::int64_t num_outputs_;
+  Buffer<float> outputs_;
+  Buffer<int> nonfinite_rows_;
+};
 
 /// The scores pointer: non-null, on ctx's device.
 void validate_scores(const Context& ctx, const float* scores, const char* caller);
@@ -82,9 +134,8 @@ class PerturbationStream {
   std::int64_t batch_size_;
   Buffer<float> masks_;
   Buffer<float> perturbed_;
-  Buffer<float> outputs_;
   Buffer<float> blurred_;
-  Buffer<int> nonfinite_rows_;
+  TargetOutputs outputs_;
 };
 
 template <class Options>
