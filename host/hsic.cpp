@@ -97,8 +97,12 @@ double standard_deviation(const std::vector<float>& values) {
   return std::sqrt(sum / static_cast<double>(values.size()));
 }
 
-bool usable_width(double width) { return std::isfinite(width) && width > 0.0 &&
-                                         std::isfinite(1.0 / (2.0 * width * width)); }
+/// A width the output kernel can use: a positive float (the kernel works with
+/// 1 / w in double, finite for any of them).
+bool usable_width(double width) {
+  return std::isfinite(width) && width > 0.0 &&
+         static_cast<float>(width) > 0.0f && std::isfinite(static_cast<float>(width));
+}
 
 }  // namespace
 
@@ -127,10 +131,12 @@ float hsic_output_width(const Context& ctx, const float* y, std::int64_t nb_desi
                    "HSIC is undefined: the ", nb_design, " model outputs are all equal to ",
                    sorted.front(), " (the output kernel has no width; does the target class "
                    "react to the perturbations?)");
-  // The chain of fallbacks ends on the standard deviation, which is > 0 for
-  // outputs that are not all equal.
+  // xplique's width is the median itself, whatever its sign: only w^2
+  // enters the kernel, so a negative median (logits often are) acts as its
+  // magnitude. The chain of fallbacks, for a zero median, ends on the
+  // standard deviation, which is > 0 for outputs that are not all equal.
   if (bandwidth == Bandwidth::median_output) {
-    const double width = median_of_sorted(sorted);
+    const double width = std::fabs(median_of_sorted(sorted));
     if (usable_width(width)) return static_cast<float>(width);
   }
   const double distance = median_pairwise_distance(sorted);
