@@ -23,7 +23,7 @@ void validate_sizes(std::int64_t nb_design, std::int64_t d, const char* caller) 
   CUXPLAIN_EXPECTS(d >= 1, caller, ": d must be >= 1, got ", d);
   // Lc has N^2 entries and index products must fit 64 bits comfortably; the
   // GEMM dimensions must fit cuBLAS/CBLAS int arguments.
-  CUXPLAIN_EXPECTS(nb_design <= 46340, caller, ": nb_design ", nb_design,
+  CUXPLAIN_EXPECTS(nb_design <= kHsicMaxDesign, caller, ": nb_design ", nb_design,
                    " is too large (N^2 must stay below 2^31)");
   CUXPLAIN_EXPECTS(d <= (std::int64_t{1} << 31) / nb_design, caller, ": nb_design * d = ",
                    nb_design * d, " must stay below 2^31");

@@ -19,6 +19,7 @@
 #include <cuxplain/detail/nn.hpp>
 #include <cuxplain/nn.hpp>
 
+#include "common/counting_allocator.hpp"
 #include "common/nn_graph.hpp"
 #include "common/test_utils.hpp"
 
@@ -655,24 +656,7 @@ TEST(NnSoundArithmetic, NearestFmaIsFusedAndTheOtherOpsRoundOnce) {
 // Memory and errors
 // ---------------------------------------------------------------------------
 
-class CountingAllocator final : public Allocator {
- public:
-  void* allocate(std::size_t bytes, Stream) override {
-    live_ += static_cast<std::int64_t>(bytes);
-    peak_ = std::max(peak_, live_);
-    return std::malloc(bytes == 0 ? 1 : bytes);
-  }
-  void deallocate(void* ptr, std::size_t bytes, Stream) noexcept override {
-    live_ -= static_cast<std::int64_t>(bytes);
-    std::free(ptr);
-  }
-  std::int64_t live() const { return live_; }
-  std::int64_t peak() const { return peak_; }
-  void reset_peak() { peak_ = live_; }
-
- private:
-  std::int64_t live_ = 0, peak_ = 0;
-};
+using test::CountingAllocator;
 
 TEST(NnMemory, TemporariesStayWithinTemporaryBytes) {
   for (const NamedMaker& maker : all_makers()) {
