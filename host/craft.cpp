@@ -333,12 +333,17 @@ void concept_importance(const Context& ctx, const SplitModel& model, const float
 
   const std::int64_t locations = model.height * model.width;
   const std::int64_t nb_design = options.nb_design;
-  const std::int64_t design_rows = sobol_design_rows(nb_design, rank, false);
+  const std::int64_t design_rows = detail::checked_product(
+      nb_design, rank + 1,
+      detail::concat("the design rows of ", caller, ", options.nb_design x (rank + 1)"));
   const std::int64_t h_batch = std::min(options.batch_size, design_rows);
   const std::int64_t g_batch = std::min(options.batch_size, images.n);
 
   // One 2r-dimensional sequence serves every image: A and B are its halves.
-  Buffer<float> sequence(ctx, nb_design * 2 * rank);
+  Buffer<float> sequence(ctx, nb_design * 2 * rank,
+                         detail::concat("the design sequence of ", caller,
+                                        " (options.nb_design = ", nb_design, " points x ",
+                                        2 * rank, " dimensions)"));
   generate_samples(ctx, options.sampler, nb_design, 2 * rank, sequence.data(), options.skip,
                    options.seed);
   TransformBuffers buffers(ctx, model, rank, g_batch);
@@ -350,7 +355,10 @@ void concept_importance(const Context& ctx, const SplitModel& model, const float
   Buffer<float> by_location(ctx, h_batch * model.activation_size());
   Buffer<float> decoded(ctx, h_batch * model.activation_size());
   detail::TargetOutputs outputs(ctx, model.num_outputs, h_batch);
-  Buffer<float> outputs_on_design(ctx, design_rows);
+  Buffer<float> outputs_on_design(
+      ctx, design_rows,
+      detail::concat("the outputs on one image's design of ", caller, " (options.nb_design = ",
+                     nb_design, " x (rank + 1) rows)"));
   const std::string h_name = detail::concat(caller, ": model.h");
   Buffer<float> scores(ctx, images.n * rank);
 
