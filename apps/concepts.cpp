@@ -48,12 +48,13 @@ double seconds_since(Clock::time_point start) {
 }
 
 /// The default layer: the last tensor with a spatial grid (H x W > 1) after
-/// the input, or empty when there is none.
+/// the input and not after the output (a tensor the graph computes after its
+/// output is no cut of it), or empty when there is none.
 std::string default_layer(const nn::OnnxModel& onnx) {
   std::string layer;
   const nn::NodeId input = onnx.tensors.empty() ? -1 : onnx.tensors.front().second;
   for (const auto& [name, node] : onnx.tensors) {
-    if (node == input) continue;
+    if (node == input || node > onnx.output) continue;
     const nn::Shape shape = onnx.builder.shape(node);
     if (shape.h * shape.w > 1) layer = name;
   }
@@ -165,9 +166,13 @@ int list_layers(const ResolvedFile& model_file, const nn::OnnxModel& onnx) {
   for (const auto& entry : onnx.tensors) width = std::max(width, entry.first.size());
   for (std::size_t i = 0; i < onnx.tensors.size(); ++i) {
     const auto& [name, node] = onnx.tensors[i];
+    const char* note = i == 0                       ? "  (input)"
+                       : name == fallback           ? "  (default layer)"
+                       : name == onnx.output_name   ? "  (output)"
+                       : node > onnx.output         ? "  (after the output)"
+                                                    : "";
     std::printf("  %-*s  %s%s\n", static_cast<int>(width), name.c_str(),
-                nn::to_string(onnx.builder.shape(node)).c_str(),
-                i == 0 ? "  (input)" : name == fallback ? "  (default layer)" : "");
+                nn::to_string(onnx.builder.shape(node)).c_str(), note);
   }
   return 0;
 }
@@ -283,6 +288,7 @@ int run_concepts(const ConceptsArgs& args) {
   const ResolvedFile model_file = resolve(args.model_path, "--model", kDefaultModel);
   const nn::OnnxModel onnx = nn::read_onnx(model_file.path);
   if (args.list_layers) return list_layers(model_file, onnx);
+  expect_class_scores(model_file.path, onnx.builder.shape(onnx.output));
 
   // The layer the model is cut at.
   std::string layer = args.layer.value_or(default_layer(onnx));
@@ -298,6 +304,11 @@ int run_concepts(const ConceptsArgs& args) {
                      "' (cuxplain concepts --list-layers lists them)");
   }
   const nn::NodeId cut = onnx.node(layer);
+  if (cut > onnx.output) {
+    throw UsageError("--layer " + layer + " comes after the model's output " + onnx.output_name +
+                     ": the model cannot be cut there (cuxplain concepts --list-layers marks "
+                     "the tensors after the output)");
+  }
   const std::int64_t sub_rank = args.subconcepts;
   const std::string sub_layer =
       sub_rank > 0 ? resolve_sub_layer(onnx, args, model_file.is_default, layer) : std::string();

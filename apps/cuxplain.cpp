@@ -98,6 +98,7 @@ int run_explain(const ExplainArgs& args) {
   // The model.
   const nn::Network network = nn::load_onnx(ctx, model_file.path);
   const nn::Shape in = network.input_shape();
+  expect_class_scores(model_file.path, network.output_shape());
   const std::int64_t classes = network.output_shape().size();
   if (in.h == 1 && in.w == 1) {
     throw std::runtime_error("the model takes a flat vector of " + std::to_string(in.c) +

@@ -98,6 +98,13 @@ std::string class_label(int id, const std::vector<std::string>& names) {
   return label;
 }
 
+void expect_class_scores(const std::string& model_path, const nn::Shape& output) {
+  if (output.h == 1 && output.w == 1) return;
+  throw std::runtime_error("the model '" + model_path + "' outputs " + nn::to_string(output) +
+                           " per image; cuxplain needs one output of class scores, N x K (a "
+                           "flat vector per image, as after Flatten and Gemm)");
+}
+
 Context make_context(const std::string& device) {
   if (device != "cuda") return Context::host();
   try {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include <cuxplain/core/context.hpp>
+#include <cuxplain/nn.hpp>
 
 namespace cuxplain::cli {
 
@@ -38,6 +39,12 @@ std::vector<std::string> class_names(const std::string& model_path, std::int64_t
 
 /// "3 (Dress)", or "3" without names.
 std::string class_label(int id, const std::vector<std::string>& names);
+
+/// The model contract of both commands: the graph output is one vector of
+/// class scores per image (N x K, an nn::Shape K x 1 x 1). Throws
+/// std::runtime_error naming the model file and its output shape otherwise
+/// (a feature map is not K = C * H * W classes).
+void expect_class_scores(const std::string& model_path, const nn::Shape& output);
 
 /// Context::host() for "cpu", Context::cuda() for "cuda" (its error says
 /// that --device cpu runs on the CPU).
