@@ -33,6 +33,7 @@
 #include "image_io.hpp"
 #include "json.hpp"
 #include "model_files.hpp"
+#include "output_files.hpp"
 #include "overlay.hpp"
 #include "progress.hpp"
 
@@ -524,8 +525,8 @@ int run_concepts(const ConceptsArgs& args) {
   }
   const int crop_factor = static_cast<int>(std::max<std::int64_t>(1, (40 + grid.patch - 1) / grid.patch));
   const std::string sheet_path = (fs::path(args.out_dir) / "concepts.png").string();
-  write_png(sheet_path, crop_sheet(set, drawn, top_crops, grid.patch, args.crops_per_concept,
-                                   crop_factor, 2));
+  write_file(sheet_path, encode_png(crop_sheet(set, drawn, top_crops, grid.patch,
+                                              args.crops_per_concept, crop_factor, 2)));
   const double crops_seconds = seconds_since(crops_start);
   std::printf("concepts   %lld concepts x %lld crops -> %s\n", static_cast<long long>(top),
               static_cast<long long>(std::min(args.crops_per_concept, crops)),
@@ -569,7 +570,7 @@ int run_concepts(const ConceptsArgs& args) {
       }
     }
     maps_path = (fs::path(args.out_dir) / "concept_maps.png").string();
-    write_png(maps_path, canvas);
+    write_file(maps_path, encode_png(canvas));
     maps_seconds = seconds_since(maps_start);
     std::printf("maps       %lld images x %lld concepts in %.3f s -> %s\n",
                 static_cast<long long>(map_count), static_cast<long long>(top), maps_seconds,
@@ -646,8 +647,8 @@ int run_concepts(const ConceptsArgs& args) {
       }
     }
     const std::string sub_sheet_path = (fs::path(args.out_dir) / "subconcepts.png").string();
-    write_png(sub_sheet_path, crop_sheet(set, sub_ranking, sub_top_crops, grid.patch,
-                                         args.crops_per_concept, crop_factor, 2));
+    write_file(sub_sheet_path, encode_png(crop_sheet(set, sub_ranking, sub_top_crops, grid.patch,
+                                                     args.crops_per_concept, crop_factor, 2)));
     sub_crops_seconds = seconds_since(sub_crops_start);
     std::printf("sub-crops  %lld sub-concepts x %lld crops -> %s\n",
                 static_cast<long long>(sub_rank),
@@ -854,7 +855,7 @@ int run_concepts(const ConceptsArgs& args) {
   json.end_object();
   json.end_object();
   const std::string json_path = (fs::path(args.out_dir) / "concepts.json").string();
-  write_text_file(json_path, json.str());
+  write_file(json_path, json.str());
   std::printf("json       %s\n", json_path.c_str());
   std::printf("time       %.3f s\n", total_seconds);
   return 0;

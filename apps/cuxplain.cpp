@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <csignal>
 #include <cstdio>
 #include <exception>
 #include <filesystem>
@@ -29,6 +30,7 @@
 #include "image_io.hpp"
 #include "json.hpp"
 #include "model_files.hpp"
+#include "output_files.hpp"
 #include "overlay.hpp"
 #include "progress.hpp"
 
@@ -281,8 +283,8 @@ int run_explain(const ExplainArgs& args) {
       throw std::runtime_error(std::string(name) + " produced non-finite scores");
     }
     const fs::path overlay_path = fs::path(args.out_dir) / (std::string(name) + ".png");
-    write_png(overlay_path.string(),
-              render_overlay(display, result.scores, grid, factor, args.alpha));
+    write_file(overlay_path.string(),
+               encode_png(render_overlay(display, result.scores, grid, factor, args.alpha)));
     result.overlay = overlay_path.string();
 
     std::printf("%-7s %s, %lld %s in %.3f s -> %s\n", name, result.summary.c_str(),
@@ -394,7 +396,7 @@ int run_explain(const ExplainArgs& args) {
   json.end_object();
 
   const fs::path scores_path = fs::path(args.out_dir) / "scores.json";
-  write_text_file(scores_path.string(), json.str());
+  write_file(scores_path.string(), json.str());
   std::printf("scores  %s\n", scores_path.string().c_str());
   return 0;
 }
@@ -403,11 +405,26 @@ void print_usage_error(const std::string& message) {
   std::fprintf(stderr, "cuxplain: error: %s\n%s", message.c_str(), usage_text());
 }
 
+/// `status`, or 1 when what the command printed did not reach stdout.
+int check_report(int status) {
+  try {
+    check_stdout();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "cuxplain: error: %s\n", e.what());
+    return 1;
+  }
+  return status;
+}
+
 }  // namespace
 }  // namespace cuxplain::cli
 
 int main(int argc, char** argv) {
   using namespace cuxplain::cli;
+  // Under a file size limit (ulimit -f) the kernel would kill the program
+  // with SIGXFSZ at the first write past it; ignored, that write fails with
+  // EFBIG and becomes an error naming the file.
+  std::signal(SIGXFSZ, SIG_IGN);
   const std::vector<std::string> arguments(argv + 1, argv + argc);
   Command command;
   try {
@@ -419,18 +436,18 @@ int main(int argc, char** argv) {
   switch (command.kind) {
     case Command::Kind::help:
       std::fputs(help_text(command.help_topic).c_str(), stdout);
-      return 0;
+      return check_report(0);
     case Command::Kind::version:
       std::printf("cuxplain %s (CUDA backend: %s, ONNX models: %s)\n", CUXPLAIN_VERSION,
                   cuxplain::Context::cuda_available() ? "available" : "not available",
                   cuxplain::nn::onnx_available() ? "yes" : "no");
-      return 0;
+      return check_report(0);
     case Command::Kind::explain:
     case Command::Kind::concepts: break;
   }
   try {
-    return command.kind == Command::Kind::concepts ? run_concepts(command.concepts)
-                                                   : run_explain(command.explain);
+    return check_report(command.kind == Command::Kind::concepts ? run_concepts(command.concepts)
+                                                                : run_explain(command.explain));
   } catch (const UsageError& e) {
     print_usage_error(e.what());
     return 2;

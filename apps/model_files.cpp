@@ -123,13 +123,6 @@ void make_output_directory(const std::string& dir) {
   }
 }
 
-void write_text_file(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << text;
-  out.close();
-  if (!out) throw std::runtime_error("cannot write '" + path + "'");
-}
-
 void begin_result_json(JsonWriter& json, const ResolvedFile& model) {
   json.begin_object();
   json.key("program");

@@ -1,6 +1,6 @@
 #pragma once
 // What the commands share: finding the default model, its class names, the
-// backend asked for, writing a result file.
+// backend asked for, the output directory.
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -58,8 +58,5 @@ void make_output_directory(const std::string& dir);
 /// "program" (name and version), "model" (absolute path) and
 /// "model_is_default".
 void begin_result_json(JsonWriter& json, const ResolvedFile& model);
-
-/// Writes `text` to `path`; std::runtime_error when it cannot.
-void write_text_file(const std::string& path, const std::string& text);
 
 }  // namespace cuxplain::cli
