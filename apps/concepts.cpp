@@ -438,7 +438,9 @@ int run_concepts(const ConceptsArgs& args) {
               static_cast<long long>(grid.stride), static_cast<long long>(grid.rows),
               static_cast<long long>(grid.cols), static_cast<long long>(crops));
   std::fflush(stdout);
-  make_output_directory(args.out_dir);
+  // The files go to a staging directory, and into --out only when every
+  // step has succeeded (commit below).
+  OutputDir out(args.out_dir);
 
   craft::CraftOptions options;
   options.patch_size = args.patch;
@@ -524,9 +526,9 @@ int run_concepts(const ConceptsArgs& args) {
     }
   }
   const int crop_factor = static_cast<int>(std::max<std::int64_t>(1, (40 + grid.patch - 1) / grid.patch));
-  const std::string sheet_path = (fs::path(args.out_dir) / "concepts.png").string();
-  write_file(sheet_path, encode_png(crop_sheet(set, drawn, top_crops, grid.patch,
-                                              args.crops_per_concept, crop_factor, 2)));
+  const std::string sheet_path = out.path("concepts.png");
+  out.write("concepts.png", encode_png(crop_sheet(set, drawn, top_crops, grid.patch,
+                                                  args.crops_per_concept, crop_factor, 2)));
   const double crops_seconds = seconds_since(crops_start);
   std::printf("concepts   %lld concepts x %lld crops -> %s\n", static_cast<long long>(top),
               static_cast<long long>(std::min(args.crops_per_concept, crops)),
@@ -569,8 +571,8 @@ int run_concepts(const ConceptsArgs& args) {
               line + static_cast<int>(k + 1) * (tile_w + line), y);
       }
     }
-    maps_path = (fs::path(args.out_dir) / "concept_maps.png").string();
-    write_file(maps_path, encode_png(canvas));
+    maps_path = out.path("concept_maps.png");
+    out.write("concept_maps.png", encode_png(canvas));
     maps_seconds = seconds_since(maps_start);
     std::printf("maps       %lld images x %lld concepts in %.3f s -> %s\n",
                 static_cast<long long>(map_count), static_cast<long long>(top), maps_seconds,
@@ -646,9 +648,9 @@ int run_concepts(const ConceptsArgs& args) {
             place_of(sub->crop_ids[static_cast<std::size_t>(row)]));
       }
     }
-    const std::string sub_sheet_path = (fs::path(args.out_dir) / "subconcepts.png").string();
-    write_file(sub_sheet_path, encode_png(crop_sheet(set, sub_ranking, sub_top_crops, grid.patch,
-                                                     args.crops_per_concept, crop_factor, 2)));
+    const std::string sub_sheet_path = out.path("subconcepts.png");
+    out.write("subconcepts.png", encode_png(crop_sheet(set, sub_ranking, sub_top_crops, grid.patch,
+                                                       args.crops_per_concept, crop_factor, 2)));
     sub_crops_seconds = seconds_since(sub_crops_start);
     std::printf("sub-crops  %lld sub-concepts x %lld crops -> %s\n",
                 static_cast<long long>(sub_rank),
@@ -854,10 +856,12 @@ int run_concepts(const ConceptsArgs& args) {
   json.number(total_seconds, 6);
   json.end_object();
   json.end_object();
-  const std::string json_path = (fs::path(args.out_dir) / "concepts.json").string();
-  write_file(json_path, json.str());
-  std::printf("json       %s\n", json_path.c_str());
+  out.write("concepts.json", json.str());
+  std::printf("json       %s\n", out.path("concepts.json").c_str());
   std::printf("time       %.3f s\n", total_seconds);
+  // A report that did not reach stdout fails the run before --out changes.
+  check_stdout();
+  out.commit();
   return 0;
 }
 

@@ -160,7 +160,9 @@ int run_explain(const ExplainArgs& args) {
               static_cast<long long>(grid));
   std::fflush(stdout);
 
-  make_output_directory(args.out_dir);
+  // The files go to a staging directory, and into --out only when every
+  // method has succeeded (commit below).
+  OutputDir out(args.out_dir);
 
   Buffer<float> scores_device(ctx, cells);
   const int factor = display_factor(display);
@@ -282,10 +284,9 @@ int run_explain(const ExplainArgs& args) {
     if (!all_finite(result.scores) || !all_finite(result.first_order)) {
       throw std::runtime_error(std::string(name) + " produced non-finite scores");
     }
-    const fs::path overlay_path = fs::path(args.out_dir) / (std::string(name) + ".png");
-    write_file(overlay_path.string(),
-               encode_png(render_overlay(display, result.scores, grid, factor, args.alpha)));
-    result.overlay = overlay_path.string();
+    const std::string overlay = std::string(name) + ".png";
+    out.write(overlay, encode_png(render_overlay(display, result.scores, grid, factor, args.alpha)));
+    result.overlay = out.path(overlay);
 
     std::printf("%-7s %s, %lld %s in %.3f s -> %s\n", name, result.summary.c_str(),
                 static_cast<long long>(result.forwards), result.forwards_unit, result.seconds,
@@ -395,9 +396,11 @@ int run_explain(const ExplainArgs& args) {
   json.end_array();
   json.end_object();
 
-  const fs::path scores_path = fs::path(args.out_dir) / "scores.json";
-  write_file(scores_path.string(), json.str());
-  std::printf("scores  %s\n", scores_path.string().c_str());
+  out.write("scores.json", json.str());
+  std::printf("scores  %s\n", out.path("scores.json").c_str());
+  // A report that did not reach stdout fails the run before --out changes.
+  check_stdout();
+  out.commit();
   return 0;
 }
 

@@ -114,15 +114,6 @@ Context make_context(const std::string& device) {
   }
 }
 
-void make_output_directory(const std::string& dir) {
-  std::error_code dir_error;
-  fs::create_directories(dir, dir_error);
-  if (dir_error || !fs::is_directory(dir)) {
-    throw std::runtime_error("cannot create the output directory '" + dir + "'" +
-                             (dir_error ? ": " + dir_error.message() : ""));
-  }
-}
-
 void begin_result_json(JsonWriter& json, const ResolvedFile& model) {
   json.begin_object();
   json.key("program");

@@ -1,6 +1,6 @@
 #pragma once
 // What the commands share: finding the default model, its class names, the
-// backend asked for, the output directory.
+// backend asked for, the result JSON's first keys.
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -49,10 +49,6 @@ void expect_class_scores(const std::string& model_path, const nn::Shape& output)
 /// Context::host() for "cpu", Context::cuda() for "cuda" (its error says
 /// that --device cpu runs on the CPU).
 Context make_context(const std::string& device);
-
-/// Creates `dir` (and its parents) when missing; std::runtime_error when it
-/// cannot.
-void make_output_directory(const std::string& dir);
 
 /// Opens a result file's JSON object with what every command reports first:
 /// "program" (name and version), "model" (absolute path) and
