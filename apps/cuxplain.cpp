@@ -285,7 +285,8 @@ int run_explain(const ExplainArgs& args) {
       throw std::runtime_error(std::string(name) + " produced non-finite scores");
     }
     const std::string overlay = std::string(name) + ".png";
-    out.write(overlay, encode_png(render_overlay(display, result.scores, grid, factor, args.alpha)));
+    out.write(overlay,
+              encode_png(render_overlay(display, result.scores, grid, factor, args.alpha)));
     result.overlay = out.path(overlay);
 
     std::printf("%-7s %s, %lld %s in %.3f s -> %s\n", name, result.summary.c_str(),

@@ -159,7 +159,7 @@ def check_out_dir(args, out, before, missing_top, succeeded):
                 failures.append(f"{out} was removed")
             else:
                 changed = sorted(k for k in set(before) | set(after)
-                                 if before.get(k, b"") != after.get(k, b"") or (k in before) != (k in after))
+                                 if (k in before) != (k in after) or before[k] != after[k])
                 failures.append(f"the failing run changed {out}: {changed}")
         else:
             print(f"{out}: as it was ({len(before)} entries)")
