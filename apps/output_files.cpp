@@ -28,7 +28,7 @@ namespace {
 /// its path. Not mkdtemp itself: its mode 0700 would become the output
 /// directory's when the staging directory is renamed to it; mkdir's 0777
 /// less the umask is what a directory made for the output would have.
-std::string make_unique_directory(const std::string& prefix) {
+std::string make_unique_directory(const std::string& prefix, const std::string& out) {
   static const char kLetters[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
   std::random_device device;
   std::mt19937_64 random((std::uint64_t{device()} << 32) ^ device() ^
@@ -38,12 +38,12 @@ std::string make_unique_directory(const std::string& prefix) {
     for (int i = 0; i < 6; ++i) path += kLetters[random() % (sizeof kLetters - 1)];
     if (::mkdir(path.c_str(), 0777) == 0) return path;
     if (errno != EEXIST) {
-      throw std::runtime_error("cannot make the staging directory '" + path +
-                               "': " + std::strerror(errno));
+      throw std::runtime_error("cannot write the output directory '" + out + "' (making '" +
+                               path + "'): " + std::strerror(errno));
     }
   }
-  throw std::runtime_error("cannot make a staging directory '" + prefix +
-                           "XXXXXX': every name tried exists");
+  throw std::runtime_error("cannot write the output directory '" + out + "': every name '" +
+                           prefix + "XXXXXX' tried exists");
 }
 
 }  // namespace
@@ -108,7 +108,7 @@ OutputDir::OutputDir(std::string out) : out_(std::move(out)) {
     target_ = out_;
     // Inside `out`: each file's rename then stays on one file system even
     // when `out` is a mount point.
-    stage_ = make_unique_directory((fs::path(out_) / ".cuxplain-tmp-").string());
+    stage_ = make_unique_directory((fs::path(out_) / ".cuxplain-tmp-").string(), out_);
     return;
   }
   try {
@@ -129,7 +129,8 @@ OutputDir::OutputDir(std::string out) : out_(std::move(out)) {
                                "' for the output directory '" + out_ + "': " + error.message());
     }
     // Beside `out`, in the same directory: commit() renames it to `out`.
-    stage_ = make_unique_directory((parent / (target.filename().string() + ".tmp-")).string());
+    stage_ = make_unique_directory((parent / (target.filename().string() + ".tmp-")).string(),
+                                   out_);
   } catch (...) {
     discard();
     throw;

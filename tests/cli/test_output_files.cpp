@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -23,9 +24,11 @@ namespace fs = std::filesystem;
 namespace cuxplain::cli {
 namespace {
 
-/// A fresh, empty directory for one test.
+/// A fresh, empty directory for one test (the process id keeps two build
+/// trees' runs apart).
 fs::path scratch(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() / ("cuxplain_output_files_" + name);
+  const fs::path dir = fs::temp_directory_path() /
+                       ("cuxplain_output_files_" + name + "_" + std::to_string(::getpid()));
   fs::remove_all(dir);
   fs::create_directories(dir);
   return dir;
