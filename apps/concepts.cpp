@@ -33,6 +33,7 @@
 #include "image_io.hpp"
 #include "json.hpp"
 #include "model_files.hpp"
+#include "output_files.hpp"
 #include "overlay.hpp"
 #include "progress.hpp"
 
@@ -48,12 +49,13 @@ double seconds_since(Clock::time_point start) {
 }
 
 /// The default layer: the last tensor with a spatial grid (H x W > 1) after
-/// the input, or empty when there is none.
+/// the input and not after the output (a tensor the graph computes after its
+/// output is no cut of it), or empty when there is none.
 std::string default_layer(const nn::OnnxModel& onnx) {
   std::string layer;
   const nn::NodeId input = onnx.tensors.empty() ? -1 : onnx.tensors.front().second;
   for (const auto& [name, node] : onnx.tensors) {
-    if (node == input) continue;
+    if (node == input || node > onnx.output) continue;
     const nn::Shape shape = onnx.builder.shape(node);
     if (shape.h * shape.w > 1) layer = name;
   }
@@ -165,9 +167,13 @@ int list_layers(const ResolvedFile& model_file, const nn::OnnxModel& onnx) {
   for (const auto& entry : onnx.tensors) width = std::max(width, entry.first.size());
   for (std::size_t i = 0; i < onnx.tensors.size(); ++i) {
     const auto& [name, node] = onnx.tensors[i];
+    const char* note = i == 0                       ? "  (input)"
+                       : name == fallback           ? "  (default layer)"
+                       : name == onnx.output_name   ? "  (output)"
+                       : node > onnx.output         ? "  (after the output)"
+                                                    : "";
     std::printf("  %-*s  %s%s\n", static_cast<int>(width), name.c_str(),
-                nn::to_string(onnx.builder.shape(node)).c_str(),
-                i == 0 ? "  (input)" : name == fallback ? "  (default layer)" : "");
+                nn::to_string(onnx.builder.shape(node)).c_str(), note);
   }
   return 0;
 }
@@ -283,6 +289,7 @@ int run_concepts(const ConceptsArgs& args) {
   const ResolvedFile model_file = resolve(args.model_path, "--model", kDefaultModel);
   const nn::OnnxModel onnx = nn::read_onnx(model_file.path);
   if (args.list_layers) return list_layers(model_file, onnx);
+  expect_class_scores(model_file.path, onnx.builder.shape(onnx.output));
 
   // The layer the model is cut at.
   std::string layer = args.layer.value_or(default_layer(onnx));
@@ -298,6 +305,11 @@ int run_concepts(const ConceptsArgs& args) {
                      "' (cuxplain concepts --list-layers lists them)");
   }
   const nn::NodeId cut = onnx.node(layer);
+  if (cut > onnx.output) {
+    throw UsageError("--layer " + layer + " comes after the model's output " + onnx.output_name +
+                     ": the model cannot be cut there (cuxplain concepts --list-layers marks "
+                     "the tensors after the output)");
+  }
   const std::int64_t sub_rank = args.subconcepts;
   const std::string sub_layer =
       sub_rank > 0 ? resolve_sub_layer(onnx, args, model_file.is_default, layer) : std::string();
@@ -426,7 +438,9 @@ int run_concepts(const ConceptsArgs& args) {
               static_cast<long long>(grid.stride), static_cast<long long>(grid.rows),
               static_cast<long long>(grid.cols), static_cast<long long>(crops));
   std::fflush(stdout);
-  make_output_directory(args.out_dir);
+  // The files go to a staging directory, and into --out only when every
+  // step has succeeded (commit below).
+  OutputDir out(args.out_dir);
 
   craft::CraftOptions options;
   options.patch_size = args.patch;
@@ -512,9 +526,9 @@ int run_concepts(const ConceptsArgs& args) {
     }
   }
   const int crop_factor = static_cast<int>(std::max<std::int64_t>(1, (40 + grid.patch - 1) / grid.patch));
-  const std::string sheet_path = (fs::path(args.out_dir) / "concepts.png").string();
-  write_png(sheet_path, crop_sheet(set, drawn, top_crops, grid.patch, args.crops_per_concept,
-                                   crop_factor, 2));
+  const std::string sheet_path = out.path("concepts.png");
+  out.write("concepts.png", encode_png(crop_sheet(set, drawn, top_crops, grid.patch,
+                                                  args.crops_per_concept, crop_factor, 2)));
   const double crops_seconds = seconds_since(crops_start);
   std::printf("concepts   %lld concepts x %lld crops -> %s\n", static_cast<long long>(top),
               static_cast<long long>(std::min(args.crops_per_concept, crops)),
@@ -557,8 +571,8 @@ int run_concepts(const ConceptsArgs& args) {
               line + static_cast<int>(k + 1) * (tile_w + line), y);
       }
     }
-    maps_path = (fs::path(args.out_dir) / "concept_maps.png").string();
-    write_png(maps_path, canvas);
+    maps_path = out.path("concept_maps.png");
+    out.write("concept_maps.png", encode_png(canvas));
     maps_seconds = seconds_since(maps_start);
     std::printf("maps       %lld images x %lld concepts in %.3f s -> %s\n",
                 static_cast<long long>(map_count), static_cast<long long>(top), maps_seconds,
@@ -634,9 +648,9 @@ int run_concepts(const ConceptsArgs& args) {
             place_of(sub->crop_ids[static_cast<std::size_t>(row)]));
       }
     }
-    const std::string sub_sheet_path = (fs::path(args.out_dir) / "subconcepts.png").string();
-    write_png(sub_sheet_path, crop_sheet(set, sub_ranking, sub_top_crops, grid.patch,
-                                         args.crops_per_concept, crop_factor, 2));
+    const std::string sub_sheet_path = out.path("subconcepts.png");
+    out.write("subconcepts.png", encode_png(crop_sheet(set, sub_ranking, sub_top_crops, grid.patch,
+                                                       args.crops_per_concept, crop_factor, 2)));
     sub_crops_seconds = seconds_since(sub_crops_start);
     std::printf("sub-crops  %lld sub-concepts x %lld crops -> %s\n",
                 static_cast<long long>(sub_rank),
@@ -842,10 +856,12 @@ int run_concepts(const ConceptsArgs& args) {
   json.number(total_seconds, 6);
   json.end_object();
   json.end_object();
-  const std::string json_path = (fs::path(args.out_dir) / "concepts.json").string();
-  write_text_file(json_path, json.str());
-  std::printf("json       %s\n", json_path.c_str());
+  out.write("concepts.json", json.str());
+  std::printf("json       %s\n", out.path("concepts.json").c_str());
   std::printf("time       %.3f s\n", total_seconds);
+  // A report that did not reach stdout fails the run before --out changes.
+  check_stdout();
+  out.commit();
   return 0;
 }
 
