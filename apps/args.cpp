@@ -79,6 +79,9 @@ const char kExplainHelp[] =
     "  --hsic-kernel K      input kernel: binary, rbf or sobolev (default binary)\n"
     "  --continuous-masks   continuous masks instead of 0/1 ones (with rbf or\n"
     "                       sobolev)\n"
+    "  --hsic-width W       output kernel width: median_output (|median| of the\n"
+    "                       outputs, xplique's; default) or median_distance (the\n"
+    "                       median distance between outputs)\n"
     "  EVA:\n"
     "  --epsilon E          radius of the L-inf ball around the image, in model\n"
     "                       input units (default 0.05)\n"
@@ -410,6 +413,12 @@ const OptionMap<ExplainArgs>& explain_options() {
        }}},
       {"--continuous-masks",
        {false, [](ExplainArgs& a, const std::string&) { a.continuous_masks = true; }}},
+      {"--hsic-width", {true, [](ExplainArgs& a, const std::string& v) {
+         a.hsic_width = parse_choice<Bandwidth>(
+             "--hsic-width", v,
+             {{"median_output", Bandwidth::median_output},
+              {"median_distance", Bandwidth::median_distance}});
+       }}},
       {"--epsilon", {true, [](ExplainArgs& a, const std::string& v) {
          a.epsilon = static_cast<float>(parse_real("--epsilon", v));
          if (a.epsilon < 0.0f) throw UsageError("--epsilon must be >= 0, got " + v);

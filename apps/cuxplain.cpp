@@ -224,6 +224,7 @@ int run_explain(const ExplainArgs& args) {
       options.seed = args.seed;
       options.binary = !args.continuous_masks;
       options.input_kernel = args.hsic_kernel;
+      options.output_width = args.hsic_width;
       options.perturbation = args.perturbation;
       options.baseline = args.baseline;
       options.blur_size = args.blur_size;
