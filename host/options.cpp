@@ -40,6 +40,7 @@ const char* to_string(Interpolation interpolation) {
     case Interpolation::nearest_exact: return "nearest_exact";
     case Interpolation::bilinear: return "bilinear";
     case Interpolation::bicubic: return "bicubic";
+    case Interpolation::bicubic_tensorflow: return "bicubic_tensorflow";
   }
   return "unknown interpolation";
 }

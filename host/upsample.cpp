@@ -19,8 +19,11 @@ void upsample(const Context& ctx, const float* cells, std::int64_t n, std::int64
   CUXPLAIN_EXPECTS(h >= 1, "upsample: h must be >= 1, got ", h);
   CUXPLAIN_EXPECTS(w >= 1, "upsample: w must be >= 1, got ", w);
   CUXPLAIN_EXPECTS(channels >= 1, "upsample: channels must be >= 1, got ", channels);
-  CUXPLAIN_EXPECTS(method == Interpolation::bicubic || method == Interpolation::nearest,
-                   "upsample: method must be bicubic or nearest, got ", to_string(method));
+  CUXPLAIN_EXPECTS(method == Interpolation::bicubic ||
+                       method == Interpolation::bicubic_tensorflow ||
+                       method == Interpolation::nearest,
+                   "upsample: method must be bicubic, bicubic_tensorflow or nearest, got ",
+                   to_string(method));
   CUXPLAIN_DISPATCH(ctx, upsample, cells, n, grid_h, grid_w, h, w, out, method, channels);
 }
 

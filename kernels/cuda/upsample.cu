@@ -31,15 +31,22 @@ __device__ OutputIndex split_output_index(std::int64_t i, std::int64_t h, std::i
   return index;
 }
 
-/// taps[0, h): output rows; taps[h, h + w): output columns.
+/// taps[0, h): output rows; taps[h, h + w): output columns. TensorFlow: the
+/// taps of tf.image.resize's bicubic instead of cv2's.
+template <bool TensorFlow>
 __global__ void cubic_taps_kernel(std::int64_t grid_h, std::int64_t grid_w, std::int64_t h,
                                   std::int64_t w, detail::CubicTaps* taps) {
   for (std::int64_t i = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x; i < h + w;
        i += static_cast<std::int64_t>(gridDim.x) * blockDim.x) {
-    taps[i] = i < h ? detail::cubic_taps(i, grid_h, h) : detail::cubic_taps(i - h, grid_w, w);
+    if constexpr (TensorFlow) {
+      taps[i] = i < h ? detail::tf_cubic_taps(i, grid_h, h) : detail::tf_cubic_taps(i - h, grid_w, w);
+    } else {
+      taps[i] = i < h ? detail::cubic_taps(i, grid_h, h) : detail::cubic_taps(i - h, grid_w, w);
+    }
   }
 }
 
+template <bool TensorFlow>
 __global__ void upsample_bicubic_kernel(const float* cells, std::int64_t n, std::int64_t grid_h,
                                         std::int64_t grid_w, std::int64_t h, std::int64_t w,
                                         std::int64_t channels, const detail::CubicTaps* taps,
@@ -49,9 +56,30 @@ __global__ void upsample_bicubic_kernel(const float* cells, std::int64_t n, std:
   for (std::int64_t i = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x; i < count;
        i += static_cast<std::int64_t>(gridDim.x) * blockDim.x) {
     const OutputIndex at = split_output_index(i, h, w, channels);
-    out[i] = detail::bicubic_value(cells + at.image * cells_per_image, grid_w, channels, taps[at.y],
-                                   taps[h + at.x], at.channel);
+    const float* image = cells + at.image * cells_per_image;
+    if constexpr (TensorFlow) {
+      out[i] = detail::tf_bicubic_value(image, grid_w, channels, taps[at.y], taps[h + at.x],
+                                        at.channel);
+    } else {
+      out[i] = detail::bicubic_value(image, grid_w, channels, taps[at.y], taps[h + at.x],
+                                     at.channel);
+    }
   }
+}
+
+template <bool TensorFlow>
+void upsample_bicubic(const Context& ctx, const float* cells, std::int64_t n, std::int64_t grid_h,
+                      std::int64_t grid_w, std::int64_t h, std::int64_t w, float* out,
+                      std::int64_t channels) {
+  const Stream stream = ctx.stream();
+  const std::int64_t count = n * h * w * channels;
+  Buffer<detail::CubicTaps> taps(ctx, h + w);
+  cubic_taps_kernel<TensorFlow><<<grid_for(h + w, kThreads), kThreads, 0, stream>>>(
+      grid_h, grid_w, h, w, taps.data());
+  CUXPLAIN_CHECK_LAUNCH();
+  upsample_bicubic_kernel<TensorFlow><<<grid_for(count, kThreads), kThreads, 0, stream>>>(
+      cells, n, grid_h, grid_w, h, w, channels, taps.data(), out);
+  CUXPLAIN_CHECK_LAUNCH();
 }
 
 __global__ void upsample_nearest_kernel(const float* cells, std::int64_t n, std::int64_t grid_h,
@@ -81,13 +109,11 @@ void upsample(const Context& ctx, const float* cells, std::int64_t n, std::int64
     CUXPLAIN_CHECK_LAUNCH();
     return;
   }
-  Buffer<detail::CubicTaps> taps(ctx, h + w);
-  cubic_taps_kernel<<<grid_for(h + w, kThreads), kThreads, 0, stream>>>(grid_h, grid_w, h, w,
-                                                                        taps.data());
-  CUXPLAIN_CHECK_LAUNCH();
-  upsample_bicubic_kernel<<<grid_for(count, kThreads), kThreads, 0, stream>>>(
-      cells, n, grid_h, grid_w, h, w, channels, taps.data(), out);
-  CUXPLAIN_CHECK_LAUNCH();
+  if (method == Interpolation::bicubic_tensorflow) {
+    upsample_bicubic<true>(ctx, cells, n, grid_h, grid_w, h, w, out, channels);
+  } else {
+    upsample_bicubic<false>(ctx, cells, n, grid_h, grid_w, h, w, out, channels);
+  }
 }
 
 }  // namespace cuxplain::kernels::cuda

@@ -1,5 +1,7 @@
 // Heatmap upsampling on the CUDA backend against the host backend: nearest
-// bit-identical, bicubic to float rounding (the device may fuse multiply-adds).
+// bit-identical, bicubic to float rounding (the device may fuse multiply-adds);
+// bicubic_tensorflow bit-identical to tf.image.resize's fixtures, as on the
+// host (its math rounds every step explicitly, detail/upsample.hpp).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -11,6 +13,7 @@
 
 #include "common/cuda_stream.hpp"
 #include "common/test_utils.hpp"
+#include "common/tf_resize_cases.hpp"
 #include "common/upsample_cases.hpp"
 
 namespace cuxplain {
@@ -67,7 +70,42 @@ TEST_P(UpsampleCudaShapes, ConstantGridStaysConstant) {
   }
 }
 
+TEST_P(UpsampleCudaShapes, BicubicTensorflowMatchesHostBitwise) {
+  CUXPLAIN_REQUIRE_CUDA();
+  const UpsampleShape s = GetParam();
+  const TestStream stream;
+  const Context cuda = Context::cuda(stream.get());
+  const std::vector<float> cells = test::random_uniform(s.cell_count(), 52, -1.0f, 1.0f);
+  std::vector<float> host(static_cast<std::size_t>(s.out_count()), test::poison());
+  upsample(Context::host(), cells.data(), s.n, s.grid_h, s.grid_w, s.h, s.w, host.data(),
+           Interpolation::bicubic_tensorflow, s.channels);
+  const Buffer<float> device_cells = test::upload(cuda, cells);
+  Buffer<float> out = test::poisoned(cuda, s.out_count());
+  upsample(cuda, device_cells.data(), s.n, s.grid_h, s.grid_w, s.h, s.w, out.data(),
+           Interpolation::bicubic_tensorflow, s.channels);
+  EXPECT_EQ(test::download(cuda, out), host) << s;
+  EXPECT_GT(test::l2_norm(host), 0.0) << s;
+}
+
 INSTANTIATE_TEST_SUITE_P(Upsample, UpsampleCudaShapes, ::testing::ValuesIn(kShapes));
+
+TEST(UpsampleCuda, BicubicTensorflowGivesTfImageResizesBits) {
+  CUXPLAIN_REQUIRE_CUDA();
+  std::string error;
+  const std::vector<test::TfResizeCase> cases = test::read_tf_resize_cases(
+      std::string(CUXPLAIN_TEST_DATA_DIR) + "/tf_resize_bicubic.txt", error);
+  ASSERT_TRUE(error.empty()) << error;
+  ASSERT_GE(cases.size(), 10u);
+  const TestStream stream;
+  const Context cuda = Context::cuda(stream.get());
+  for (const test::TfResizeCase& c : cases) {
+    const Buffer<float> cells = test::upload(cuda, c.input);
+    Buffer<float> out = test::poisoned(cuda, c.out_h * c.out_w * c.channels);
+    upsample(cuda, cells.data(), 1, c.in_h, c.in_w, c.out_h, c.out_w, out.data(),
+             Interpolation::bicubic_tensorflow, c.channels);
+    EXPECT_EQ(test::download(cuda, out), c.output) << c.name;
+  }
+}
 
 }  // namespace
 }  // namespace cuxplain

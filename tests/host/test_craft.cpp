@@ -21,6 +21,7 @@
 
 #include "common/craft_fixtures.hpp"
 #include "common/test_utils.hpp"
+#include "common/tf_resize_cases.hpp"
 
 namespace cuxplain {
 namespace {
@@ -152,32 +153,14 @@ INSTANTIATE_TEST_SUITE_P(
         test::CropCase{Layout::nhwc, 3, 3, 17, 9, 9, 0, 6}})),   // patch = width, 2 x 1 grid
     test::crop_case_param_name);
 
-/// One case of tests/data/tf_resize_bicubic.txt (make_tf_resize_fixtures.py):
-/// tf.image.resize(method="bicubic") of an NHWC image.
-struct TfResizeCase {
-  std::string name;
-  std::int64_t in_h, in_w, out_h, out_w, channels;
-  std::vector<float> input, output;
-};
+using test::TfResizeCase;
 
 std::vector<TfResizeCase> tf_resize_cases() {
-  std::ifstream file(std::string(CUXPLAIN_TEST_DATA_DIR) + "/tf_resize_bicubic.txt");
-  EXPECT_TRUE(file) << "missing tests/data/tf_resize_bicubic.txt";
-  std::vector<TfResizeCase> cases;
-  std::string line;
-  while (std::getline(file, line)) {
-    if (line.rfind("case ", 0) != 0) continue;
-    TfResizeCase c;
-    c.name = line;
-    std::istringstream header(line.substr(5));
-    header >> c.in_h >> c.in_w >> c.out_h >> c.out_w >> c.channels;
-    c.input.resize(static_cast<std::size_t>(c.in_h * c.in_w * c.channels));
-    c.output.resize(static_cast<std::size_t>(c.out_h * c.out_w * c.channels));
-    for (float& v : c.input) file >> v;
-    for (float& v : c.output) file >> v;
-    EXPECT_TRUE(file) << "truncated fixture at " << line;
-    cases.push_back(std::move(c));
-  }
+  std::string error;
+  std::vector<TfResizeCase> cases =
+      test::read_tf_resize_cases(std::string(CUXPLAIN_TEST_DATA_DIR) + "/tf_resize_bicubic.txt",
+                                 error);
+  EXPECT_TRUE(error.empty()) << error;
   EXPECT_GE(cases.size(), 10u);
   return cases;
 }

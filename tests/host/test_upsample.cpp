@@ -1,6 +1,8 @@
 // Heatmap upsampling on the host backend against the textbook double
-// reference (tests/reference/upsample.hpp) and against cv2.resize outputs
-// (tests/data/upsample_cv2.txt); constant and same-size invariants; argument errors.
+// reference (tests/reference/upsample.hpp), against cv2.resize outputs
+// (tests/data/upsample_cv2.txt) and, for bicubic_tensorflow, against
+// tf.image.resize outputs bit for bit (tests/data/tf_resize_bicubic.txt);
+// constant and same-size invariants; argument errors.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -14,6 +16,7 @@
 #include <cuxplain/cuxplain.hpp>
 
 #include "common/test_utils.hpp"
+#include "common/tf_resize_cases.hpp"
 #include "common/upsample_cases.hpp"
 #include "reference/upsample.hpp"
 
@@ -118,6 +121,43 @@ TEST(Upsample, MatchesOpenCvResize) {
   EXPECT_GE(cases, 10);
 }
 
+/// Every case of tests/data/tf_resize_bicubic.txt: upscales, a downscale, the
+/// same size, a single pixel, two rows, 1 to 3 channels; all images of a
+/// case at once (n = 2, the second image the first negated) so that the
+/// image stride is exercised too.
+TEST(Upsample, BicubicTensorflowGivesTfImageResizesBits) {
+  std::string error;
+  const std::vector<test::TfResizeCase> cases = test::read_tf_resize_cases(
+      std::string(CUXPLAIN_TEST_DATA_DIR) + "/tf_resize_bicubic.txt", error);
+  ASSERT_TRUE(error.empty()) << error;
+  ASSERT_GE(cases.size(), 10u);
+  for (const test::TfResizeCase& c : cases) {
+    const UpsampleShape s{2, c.in_h, c.in_w, c.out_h, c.out_w, c.channels};
+    std::vector<float> cells = c.input;
+    for (float v : c.input) cells.push_back(-v);
+    const std::vector<float> out = run_upsample(cells, s, Interpolation::bicubic_tensorflow);
+    const std::size_t per_image = c.output.size();
+    for (std::size_t i = 0; i < out.size(); ++i) {
+      // TensorFlow's weights are symmetric in the sign of the input: the
+      // negated image resizes to the negated output, bit for bit.
+      const float want = i < per_image ? c.output[i] : -c.output[i - per_image];
+      ASSERT_EQ(out[i], want) << c.name << ", element " << i;
+    }
+  }
+}
+
+TEST(Upsample, BicubicTensorflowKeepsAConstantGridAndTheSameSize) {
+  for (const UpsampleShape& s : kShapes) {
+    const std::vector<float> constant(static_cast<std::size_t>(s.cell_count()), 0.37f);
+    for (float v : run_upsample(constant, s, Interpolation::bicubic_tensorflow)) {
+      ASSERT_NEAR(v, 0.37f, 1e-6) << s;
+    }
+  }
+  const UpsampleShape same{2, 6, 5, 6, 5, 3};
+  const std::vector<float> cells = test::random_uniform(same.cell_count(), 44, -1.0f, 1.0f);
+  EXPECT_EQ(run_upsample(cells, same, Interpolation::bicubic_tensorflow), cells);
+}
+
 TEST(Upsample, BadArgumentsThrowNamingTheArgument) {
   const Context ctx = Context::host();
   const std::vector<float> cells(64, 1.0f);
@@ -143,7 +183,7 @@ TEST(Upsample, BadArgumentsThrowNamingTheArgument) {
   expect_mentions(call(cells.data(), 1, 8, 8, 16, 16, out.data(), bicubic, 0),
                   "channels must be >= 1, got 0");
   expect_mentions(call(cells.data(), 1, 8, 8, 16, 16, out.data(), Interpolation::nearest_exact, 1),
-                  "method must be bicubic or nearest, got nearest_exact");
+                  "method must be bicubic, bicubic_tensorflow or nearest, got nearest_exact");
   expect_mentions(call(cells.data(), 1, 8, 8, 16, 16, out.data(), Interpolation::bilinear, 1),
                   "got bilinear");
 }

@@ -23,12 +23,15 @@ enum class Perturbation {
 };
 
 /// Resampling of a coarse grid onto an image. Masks use nearest, nearest_exact
-/// or bilinear; cuxplain::upsample uses bicubic or nearest.
+/// or bilinear; cuxplain::upsample uses bicubic, bicubic_tensorflow or nearest.
 enum class Interpolation {
   nearest,        ///< src = min(floor(dst*g/h), g-1)   (PyTorch's default "nearest")
   nearest_exact,  ///< src = floor((dst+0.5)*g/h)       (TensorFlow 2's "nearest")
   bilinear,       ///< half-pixel centres, no corner alignment
-  bicubic,        ///< half-pixel centres, Keys cubic convolution
+  bicubic,        ///< half-pixel centres, Keys cubic convolution (cv2's INTER_CUBIC)
+  /// tf.image.resize(method="bicubic") bit for bit (detail/upsample.hpp): how
+  /// xplique resizes its attribution grids to the input.
+  bicubic_tensorflow,
 };
 
 /// Input kernel k(x, x') applied to each cell's mask values.
