@@ -95,7 +95,7 @@ def sobol_attribution(
     model's own exception (chained to that message) when the model raised.
     """
     with Call(images, "images") as call:
-        exported, layout_enum, shape = call.images(images, layout)
+        exported, layout_enum, shape, images = call.images(images, layout)
         model, k = _model_and_outputs(model, images, targets, num_outputs, call)
         ids = targets_list(targets, shape[0], k)
         options = fill_options(
@@ -159,7 +159,7 @@ def hsic_attribution(
     interactions) with interactions (n, g*g, g*g).
     """
     with Call(images, "images") as call:
-        exported, layout_enum, shape = call.images(images, layout)
+        exported, layout_enum, shape, images = call.images(images, layout)
         model, k = _model_and_outputs(model, images, targets, num_outputs, call)
         ids = targets_list(targets, shape[0], k)
         options = fill_options(
@@ -213,7 +213,7 @@ def eva_attribution(
             f"network must be a cuxplain.nn.Network (cuxplain.nn.load_onnx), got "
             f"{type(network).__qualname__}; EVA propagates bounds through its layers")
     with Call(images, "images") as call:
-        exported, layout_enum, shape = call.images(images, layout)
+        exported, layout_enum, shape, images = call.images(images, layout)
         ids = targets_list(targets, shape[0], network.num_outputs)
         options = fill_options(
             _core.EvaOptions(),

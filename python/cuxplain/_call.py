@@ -49,17 +49,19 @@ def fill_options(options: Any, values: Dict[str, Any], enums: Dict[str, Any]) ->
     """Sets each option on a C++ options struct; a value of the wrong type
     is an ArgumentError naming the keyword."""
     for key, value in values.items():
+        current = getattr(options, key)
         if key in enums:
             value = enum_value(enums[key], value, key)
-        elif isinstance(value, enum.Enum) or isinstance(value, str):
-            raise ArgumentError(f"{key} must be a number, got {value!r}")
+        elif isinstance(value, (str, enum.Enum)) or (
+                isinstance(value, bool) != isinstance(current, bool)):
+            # nanobind would take "8" for no int, but True for 1: refuse both.
+            raise ArgumentError(f"{key} must be {type(current).__name__}, got {value!r}")
         try:
             setattr(options, key, value)
         except TypeError:
-            current = getattr(options, key)
             raise ArgumentError(
                 f"{key} must be {type(current).__name__}"
-                f"{' >= 0' if key in ('seed',) else ''}, got {value!r}"
+                f"{' >= 0' if key == 'seed' else ''}, got {value!r}"
             ) from None
     return options
 
@@ -105,6 +107,10 @@ class Call:
         call's device. A float array of another dtype or layout is converted
         once with a ConversionWarning (never per batch); anything else is an
         ArgumentError naming `name`."""
+        return self.export(self.converted(x, name, convert), name)
+
+    def converted(self, x: Any, name: str, convert: bool = True) -> Any:
+        """x itself, or its float32 C-contiguous copy (with the warning)."""
         fw = framework_of(x, name)
         device = fw.device(x)
         same = (is_cuda(device) == self.cuda) and (not self.cuda or device[1] == self.device[1])
@@ -131,10 +137,15 @@ class Call:
                 stacklevel=4,
             )
             x = converted
-        return fw.export(x, dlpack_stream(self.stream) if self.cuda else None)
+        return x
 
-    def images(self, images: Any, layout: str) -> Tuple[Any, "_core.Layout", Tuple[int, ...]]:
-        """(exported images, layout enum, shape)."""
+    def export(self, x: Any, name: str) -> Any:
+        return framework_of(x, name).export(x, dlpack_stream(self.stream) if self.cuda else None)
+
+    def images(self, images: Any, layout: str
+               ) -> Tuple[Any, "_core.Layout", Tuple[int, ...], Any]:
+        """(exported images, layout enum, shape, the images as float32
+        C-contiguous: converted once when they were not)."""
         layout_enum = layout_of(layout)
         shape = self.fw.shape(images)
         if len(shape) != 4:
@@ -143,7 +154,8 @@ class Call:
                 f" for layout={layout!r}), got shape {shape}; add the batch axis with "
                 f"images[None] for one image"
             )
-        return self.array(images, "images"), layout_enum, shape
+        images = self.converted(images, "images")
+        return self.export(images, "images"), layout_enum, shape, images
 
     # -- results --
 
@@ -277,6 +289,9 @@ def one_hot_width(targets: Any) -> Optional[int]:
 def probe_outputs(model: Any, images: Any, fw: Framework) -> int:
     """K from one call of the model on the first image (its own view, no
     copy): the model must return (1, K)."""
+    if fw.name == "dlpack":
+        raise ArgumentError("num_outputs is needed with images of a framework cuxplain does not "
+                            "know (it learns it from one model call on images[0:1])")
     out = model(images[0:1])
     shape = getattr(out, "shape", None)
     if shape is None or len(shape) != 2 or int(shape[0]) != 1:

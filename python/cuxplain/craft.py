@@ -189,7 +189,7 @@ def fit(model: SplitModel, images: Any, *, layout: str = "nchw", **options: Any)
     model = _check_model(model)
     opts = _options(**options)
     with Call(images, "images") as call:
-        exported, layout_enum, _ = call.images(images, layout)
+        exported, layout_enum, _, images = call.images(images, layout)
         source, adapters = model._source(call)
         concepts = run(_core.craft_fit, adapters, call.ctx, source, exported, layout_enum, opts)
         return Concepts(concepts, call)
@@ -202,7 +202,7 @@ def concept_coefficients(model: SplitModel, concepts: Any, images: Any, *,
     model = _check_model(model)
     opts = _options(**options)
     with Call(images, "images") as call:
-        exported, layout_enum, _ = call.images(images, layout)
+        exported, layout_enum, _, images = call.images(images, layout)
         source, adapters = model._source(call)
         c, h, w = model.activation_shape
         out = run(_core.craft_concept_coefficients, adapters, call.ctx, source,
@@ -220,7 +220,7 @@ def concept_importance(model: SplitModel, concepts: Any, images: Any, targets: A
         raise ArgumentError("concept_importance needs h: build the SplitModel with h")
     opts = _options(**options)
     with Call(images, "images") as call:
-        exported, layout_enum, shape = call.images(images, layout)
+        exported, layout_enum, shape, images = call.images(images, layout)
         source, adapters = model._source(call)
         ids = targets_list(targets, shape[0], model.num_outputs)
         mean, each = run(_core.craft_concept_importance, adapters, call.ctx, source,
@@ -236,7 +236,7 @@ def concept_maps(model: SplitModel, concepts: Any, images: Any, *, layout: str =
     model = _check_model(model)
     opts = _options(**options)
     with Call(images, "images") as call:
-        exported, layout_enum, _ = call.images(images, layout)
+        exported, layout_enum, _, images = call.images(images, layout)
         source, adapters = model._source(call)
         out = run(_core.craft_concept_maps, adapters, call.ctx, source, _bank(concepts, call),
                   model.activation_shape[0], exported, layout_enum, opts)
@@ -265,7 +265,7 @@ def fit_subconcepts(earlier: SplitModel, images: Any, concepts: Concepts, concep
                             f"{type(concepts).__qualname__}")
     opts = _options(**options)
     with Call(images, "images") as call:
-        exported, layout_enum, _ = call.images(images, layout)
+        exported, layout_enum, _, images = call.images(images, layout)
         source, adapters = earlier._source(call)
         sub, ids = run(_core.craft_fit_subconcepts, adapters, call.ctx, source, exported,
                        layout_enum, concepts._c, concept, count, opts)
@@ -283,7 +283,7 @@ def extract_crops(images: Any, patch_size: int, first: int = 0, count: Optional[
     """Crops [first, first + count) of the images (all by default), each
     resized back to the images' size, in the images' layout."""
     with Call(images, "images") as call:
-        exported, layout_enum, shape = call.images(images, layout)
+        exported, layout_enum, shape, images = call.images(images, layout)
         if count is None:
             h, w = (shape[2], shape[3]) if layout == "nchw" else (shape[1], shape[2])
             count = shape[0] * crop_grid(h, w, patch_size).per_image() - first
