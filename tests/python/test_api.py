@@ -1,0 +1,77 @@
+"""The package's surface: the keyword defaults are the C++ option structs'
+defaults (read from the structs, so that they cannot drift apart), the
+backends are reported, and the modules have their docstrings and stubs."""
+
+import enum
+import inspect
+import pathlib
+
+import numpy as np
+import pytest
+
+import cuxplain
+from cuxplain import _core
+
+
+def keyword_defaults(function, skip=()):
+    return {p.name: p.default for p in inspect.signature(function).parameters.values()
+            if p.kind is inspect.Parameter.KEYWORD_ONLY and p.name not in skip}
+
+
+def struct_value(value):
+    return value.name if isinstance(value, enum.Enum) else value
+
+
+@pytest.mark.parametrize("function,struct", [
+    (cuxplain.sobol_attribution, _core.SobolOptions),
+    (cuxplain.hsic_attribution, _core.HsicOptions),
+    (cuxplain.eva_attribution, _core.EvaOptions),
+], ids=["sobol", "hsic", "eva"])
+def test_keyword_defaults_are_the_cpp_defaults(function, struct):
+    defaults = keyword_defaults(function, skip=("layout", "num_outputs", "progress"))
+    options = struct()
+    assert defaults, function
+    for name, value in defaults.items():
+        want = struct_value(getattr(options, name))
+        assert value == want or (isinstance(want, float) and np.float32(value) == want), name
+
+
+def test_craft_and_nmf_defaults_are_the_cpp_defaults():
+    from cuxplain.craft import _options
+
+    craft = _core.CraftOptions()
+    ours = _options()
+    for name in ("patch_size", "crop_resize", "alpha_w", "nb_design", "sampler", "skip", "seed",
+                 "estimator", "map_interpolation", "batch_size"):
+        assert struct_value(getattr(ours, name)) == struct_value(getattr(craft, name)), name
+    assert ours.nmf.rank == craft.nmf.rank == 20
+    nmf = _core.NmfOptions()
+    for name, value in inspect.signature(cuxplain.nmf.options).parameters.items():
+        assert value.default == struct_value(getattr(nmf, name)) or (
+            isinstance(value.default, float) and np.float32(value.default) == getattr(nmf, name)
+        ), name
+
+
+def test_backends_are_reported():
+    assert cuxplain.backends()[0] == "host"
+    assert cuxplain.cuda_available() == ("cuda" in cuxplain.backends())
+    if not _core.BUILT_WITH_CUDA:
+        assert not cuxplain.cuda_available()
+
+
+def test_cuda_context_without_a_gpu_says_why():
+    if cuxplain.cuda_available():
+        pytest.skip("a GPU is present: Context.cuda() works here")
+    with pytest.raises(cuxplain.Error, match="CUDA|cuda"):
+        _core.Context.cuda(0)
+
+
+def test_public_functions_have_docstrings_and_the_stub_is_installed():
+    for name in cuxplain.__all__:
+        obj = getattr(cuxplain, name)
+        if callable(obj) and not isinstance(obj, type):
+            assert obj.__doc__ and len(obj.__doc__) > 40, name
+    package = pathlib.Path(cuxplain.__file__).parent
+    assert (package / "py.typed").exists()
+    stub = (package / "_core.pyi").read_text()
+    assert "def sobol_attribution(" in stub and "class SobolOptions" in stub
