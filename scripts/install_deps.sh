@@ -4,6 +4,8 @@
 set -euo pipefail
 
 packages=(cmake g++ make libgtest-dev libbenchmark-dev libomp-dev libopenblas-dev libopenblas-openmp-dev libonnx-dev libprotobuf-dev dataset-fashion-mnist libstb-dev)
+# The Python package's tests (scripts/test_python.sh) make a virtual environment.
+packages+=(python3-venv python3-dev)
 missing=()
 for package in "${packages[@]}"; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
