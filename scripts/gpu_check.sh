@@ -49,6 +49,33 @@ ctest_status=$?
   echo '```'
 } >>"$report"
 
+# The Python package's GPU tests (tests/python/test_gpu.py: PyTorch CUDA
+# tensors, the caller's stream, no host round trip), when this machine's
+# python3 has PyTorch, nanobind and pytest (nothing is downloaded here): the
+# module is built into build-gpu/python against the library just built.
+python_status=0
+{
+  echo
+  echo "## Python package on the GPU"
+  echo '```'
+  if python3 -c "import torch, nanobind, pytest, numpy" >/dev/null 2>&1; then
+    if cmake -S . -B "$build" -DCUXPLAIN_BUILD_PYTHON=ON -DPython_EXECUTABLE="$(command -v python3)" \
+        >"$logs/python-configure.log" 2>&1 &&
+        cmake --build "$build" --target _core_stub -j "$(nproc)" >"$logs/python-build.log" 2>&1; then
+      (cd tests/python && PYTHONPATH="$PWD/../../$build/python" python3 -m pytest -ra \
+        -p no:cacheprovider test_gpu.py test_frameworks.py) >"$logs/python.log" 2>&1
+      python_status=$?
+      tail -15 "$logs/python.log"
+    else
+      python_status=1
+      echo "building the module failed:"; tail -20 "$logs/python-build.log"
+    fi
+  else
+    echo "skipped: python3 here lacks torch, nanobind, pytest or numpy"
+  fi
+  echo '```'
+} >>"$report"
+
 sanitize_status=0
 {
   echo
@@ -93,4 +120,4 @@ if [[ -n ${OUT:-} ]]; then
   tar czf "$OUT/logs.tar.gz" -C "$logs" . 2>/dev/null
 fi
 echo "report: $report"
-[[ $ctest_status -eq 0 && $sanitize_status -eq 0 ]]
+[[ $ctest_status -eq 0 && $sanitize_status -eq 0 && $python_status -eq 0 ]]
