@@ -2,8 +2,8 @@
 arrays in, the same framework out, the model fed views of cuxplain's batch
 buffer (its address is the same on every call: no copy per batch), and the
 same scores as NumPy. Skipped, saying so, where the framework is not
-installed (scripts/test_python.sh installs JAX; PyTorch with
-CUXPLAIN_PYTHON_TORCH=1)."""
+installed (scripts/test_python.sh installs both, PyTorch unless
+CUXPLAIN_PYTHON_TORCH=0 or the disk is short)."""
 
 import numpy as np
 import pytest
@@ -81,7 +81,8 @@ def test_jax_channels_last_and_a_jax_exception():
 
 def test_torch_tensors_in_and_out(reference):
     torch = pytest.importorskip("torch", reason="PyTorch is not installed "
-                                "(CUXPLAIN_PYTHON_TORCH=1 scripts/test_python.sh installs it)")
+                                "(scripts/test_python.sh installs it unless CUXPLAIN_PYTHON_TORCH=0 or "
+                                "the disk is short)")
     w = torch.from_numpy(np.cos(np.arange(3 * 12 * 10 * K, dtype=np.float64)).reshape(-1, K))
     pointers = []
 
@@ -112,8 +113,62 @@ def test_torch_tensors_in_and_out(reference):
 
 def test_torch_network_forward_and_upsample():
     torch = pytest.importorskip("torch", reason="PyTorch is not installed "
-                                "(CUXPLAIN_PYTHON_TORCH=1 scripts/test_python.sh installs it)")
+                                "(scripts/test_python.sh installs it unless CUXPLAIN_PYTHON_TORCH=0 or "
+                                "the disk is short)")
     cells = torch.rand(2, 4, 4, generator=torch.Generator().manual_seed(3))
     got = cuxplain.upsample(cells, (9, 7), method="bicubic")
     assert isinstance(got, torch.Tensor) and got.shape == (2, 9, 7)
     assert np.array_equal(got.numpy(), cuxplain.upsample(cells.numpy(), (9, 7)))
+
+
+def test_batches_are_views_of_cuxplains_buffer(monkeypatch):
+    """Each framework array the model gets has the address of the batch
+    buffer the binding hands over (read through NumPy, which never copies
+    an import): no copy per batch."""
+    from cuxplain import _frameworks
+
+    checked = []
+    frameworks = [("numpy", _frameworks.NumPy, lambda a: a.__array_interface__["data"][0],
+                   lambda x: x)]
+    try:
+        import jax.numpy as jnp
+
+        frameworks.append(("jax", _frameworks.Jax, lambda a: a.unsafe_buffer_pointer(),
+                           jnp.asarray))
+    except ImportError:
+        pass
+    try:
+        import torch
+
+        frameworks.append(("torch", _frameworks.Torch, lambda a: a.data_ptr(), torch.from_numpy))
+    except ImportError:
+        pass
+    for name, cls, address, convert in frameworks:
+        original = cls.from_dlpack
+
+        def recording(self, array, cuda, original=original, address=address):
+            wrapped = original(self, array, cuda)
+            checked.append((name, address(wrapped) == np.from_dlpack(array).__array_interface__[
+                "data"][0]))
+            return wrapped
+
+        monkeypatch.setattr(cls, "from_dlpack", recording)
+        cuxplain.sobol_attribution(lambda x: numpy_model(np.asarray(x)), convert(IMAGES.copy()),
+                                   [1, 5], num_outputs=K, grid_size=2, batch_size=16)
+    names = {n for n, _ in checked}
+    assert names == {f[0] for f in frameworks} and all(ok for _, ok in checked), checked
+
+
+def test_tensorflow_tensors_in_and_out(reference):
+    tf = pytest.importorskip("tensorflow", reason="TensorFlow is not installed (not in CI: "
+                             "bench/xplique/run.sh makes a venv with it)")
+    w = tf.constant(np.cos(np.arange(3 * 12 * 10 * K, dtype=np.float64)).reshape(-1, K))
+
+    def model(x):
+        assert isinstance(x, tf.Tensor) and x.dtype == tf.float32
+        return tf.cast(tf.reshape(tf.cast(x, tf.float64), (tf.shape(x)[0], -1)) @ w, tf.float32)
+
+    got = cuxplain.sobol_attribution(model, tf.constant(IMAGES), [1, 5], grid_size=3,
+                                     batch_size=40)
+    assert isinstance(got, tf.Tensor) and got.dtype == tf.float32
+    assert np.array_equal(got.numpy(), reference)
