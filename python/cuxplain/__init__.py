@@ -11,7 +11,7 @@ stream. Results come back in the images' framework on their device. See
 cuxplain.xplique for a drop-in layer over xplique's Sobol and HSIC classes.
 """
 
-from . import _core
+from . import _core  # noqa: F401  (cuxplain._core: the extension)
 from ._api import (
     backends,
     cuda_available,

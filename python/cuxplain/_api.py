@@ -3,7 +3,7 @@ estimators, over arrays of any DLPack framework."""
 
 from __future__ import annotations
 
-from typing import Any, Optional, Tuple, Union
+from typing import Any, Optional, Tuple
 
 from . import _core, _progress
 from ._call import (
@@ -315,5 +315,3 @@ def backends() -> Tuple[str, ...]:
     """The backends usable here: ("host",) or ("host", "cuda")."""
     return ("host", "cuda") if cuda_available() else ("host",)
 
-
-Number = Union[int, float]

@@ -4,7 +4,7 @@ or seeded random starts, L1/L2 penalties, scikit-learn's stopping rule."""
 
 from __future__ import annotations
 
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Tuple
 
 from . import _core
 from ._call import Call, fill_options
@@ -61,8 +61,3 @@ def initialize(A: Any, rank: int, **kwargs: Any) -> Tuple[Any, Any]:
         u, w = _core.nmf_initialize(call.ctx, call.array(A, "A"), opts)
         return call.result(u), call.result(w)
 
-
-def _merge(base: "_core.NmfOptions", overrides: Optional[Dict[str, Any]]) -> "_core.NmfOptions":
-    if overrides:
-        fill_options(base, dict(overrides), dict(init=_core.NmfInit))
-    return base

@@ -8,7 +8,7 @@ Python in the loop.
 
 from __future__ import annotations
 
-from typing import Any, List, Optional, Sequence, Tuple
+from typing import Any, List, Tuple
 
 from . import _core
 from ._call import Call, targets_list

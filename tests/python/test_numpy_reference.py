@@ -3,7 +3,6 @@ references of the methods (DESIGN.md's formulas), on designs taken from
 scipy's Sobol sequence as stored in tests/data (not from cuxplain)."""
 
 import numpy as np
-import pytest
 
 import cuxplain
 
