@@ -195,7 +195,7 @@ class Adapter:
     def __call__(self, batch: Any) -> Any:
         try:
             x = self.fw.from_dlpack(batch, self.cuda)
-            out = self.model(x)
+            out = self.fw.model_result(self.model(x))
             if self.cuda and hasattr(out, "__dlpack__"):
                 out = out.__dlpack__(stream=self.stream)
             if self.progress is not None:

@@ -71,6 +71,10 @@ class Framework:
     def to_list(self, x: Any) -> list:
         return x.tolist()
 
+    def model_result(self, out: Any) -> Any:
+        """A model's result made exportable (PyTorch: detached from autograd)."""
+        return out
+
 
 class NumPy(Framework):
     name = "numpy"
@@ -116,6 +120,13 @@ class Torch(Framework):
 
     def to_list(self, x):
         return x.detach().cpu().tolist()
+
+    def model_result(self, out):
+        # A module called without torch.no_grad() returns tensors that
+        # require grad, which DLPack refuses to export; detaching is free.
+        if getattr(out, "requires_grad", False):
+            return out.detach()
+        return out
 
 
 class Jax(Framework):

@@ -110,6 +110,17 @@ def test_torch_tensors_in_and_out(reference):
     with pytest.raises(cuxplain.Error, match="model returned float64 values"):
         cuxplain.sobol_attribution(lambda x: model(x).double(), images, [1, 5], grid_size=3)
 
+    # A module called without torch.no_grad(): its outputs require grad.
+    linear = torch.nn.Linear(3 * 12 * 10, K)
+    with torch.no_grad():
+        linear.weight.copy_(w.T.float())
+        linear.bias.zero_()
+    module = torch.nn.Sequential(torch.nn.Flatten(), linear)
+    got = cuxplain.sobol_attribution(module, images, [1, 5], grid_size=3, batch_size=40)
+    with torch.no_grad():
+        want = cuxplain.sobol_attribution(module, images, [1, 5], grid_size=3, batch_size=40)
+    assert np.array_equal(got.numpy(), want.numpy()) and np.linalg.norm(want.numpy()) > 0
+
 
 def test_torch_network_forward_and_upsample():
     torch = pytest.importorskip("torch", reason="PyTorch is not installed "
