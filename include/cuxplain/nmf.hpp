@@ -151,8 +151,9 @@ struct Result {
 /// (skipped when G_tt = 0), each g summed in float32 in q order without
 /// fused multiply-adds, as scikit-learn's Cython loop does; then the same
 /// for W^T with U^T U + l2_w I and (U^T A)^T - l1_w. A row reads only its own
-/// entries, so rows are updated independently (one CUDA thread per row,
-/// components in order) and exactly as scikit-learn's sequential loop.
+/// entries, so rows are updated independently and still exactly as
+/// scikit-learn's sequential loop: one CUDA thread per row, components in
+/// order; on the host, blocks of rows component by component in vector lanes.
 /// Per iteration: the same GEMMs as mu, a sweep of (n + p) r^2 multiply-adds
 /// and, on CUDA, two sweep launches and a one-block stopping test.
 /// From the same start the host backend follows scikit-learn's float32 run

@@ -55,34 +55,53 @@ CUXPLAIN_HD float nmf_mul_add(float acc, float a, float b) {
 #endif
 }
 
-/// One row of a coordinate-descent sweep (scikit-learn's _update_cdnmf_fast
-/// for one sample, permutation 0..r-1): x holds the row's r entries at
-/// stride `stride`, cross its r entries of A H^T (U's sweep: A W^T; W's
-/// sweep: (U^T A)^T) at the same stride, gram the r x r H H^T without the
-/// penalty. For t = 0..r-1 in order, in float32 as scikit-learn:
-///   g   = -(cross_t - l1) + sum_q (gram_tq + [q == t] l2) x_q   (q in order)
+/// The coordinate-descent update of one factor row (scikit-learn's
+/// _update_cdnmf_fast for one sample, permutation 0..r-1), in float32 as
+/// scikit-learn computes it. For t = 0..r-1 in order, with x the row,
+/// cross_t its entry of A H^T (U's sweep: A W^T; W's sweep: (U^T A)^T) and
+/// gram the r x r H H^T:
+///   g    = -(cross_t - l1) + sum_q (gram_tq + [q == t] l2) x_q   (q in order)
 ///   |pg| = |min(g, 0)| when x_t == 0, else |g|     (added to the violation)
-///   x_t = max(x_t - g / (gram_tt + l2), 0)         (unless gram_tt + l2 == 0)
-/// (scikit-learn subtracts l1 from X H^T and adds l2 to the Gram's diagonal
-/// in float32 beforehand: the same roundings). Returns the row's violation,
-/// summed in double.
+///   x_t  = max(x_t - g / (gram_tt + l2), 0)        (unless gram_tt + l2 == 0)
+/// scikit-learn subtracts l1 from X H^T and adds l2 to the Gram's diagonal in
+/// float32 beforehand: the same roundings. The pieces below are that math;
+/// nmf_cd_row composes them for one row, and the host walks blocks of rows
+/// through them component by component (the same operations per row).
+
+/// g's first term.
+CUXPLAIN_HD float nmf_cd_gradient_start(float cross, float l1) { return -(cross - l1); }
+
+/// The Gram's entry (t, q), with the L2 penalty on the diagonal.
+CUXPLAIN_HD float nmf_cd_gram(const float* gram, std::int64_t r, std::int64_t t, std::int64_t q,
+                              float l2) {
+  return q == t ? gram[t * r + q] + l2 : gram[t * r + q];
+}
+
+/// |pg| of a coordinate whose value before its step is `value`.
+CUXPLAIN_HD float nmf_cd_violation(float value, float grad) {
+  return fabsf(value == 0.0f ? (grad < 0.0f ? grad : 0.0f) : grad);
+}
+
+/// The coordinate's new value (unchanged when the curvature is 0).
+CUXPLAIN_HD float nmf_cd_step(float value, float grad, float hessian) {
+  if (hessian == 0.0f) return value;
+  const float step = value - grad / hessian;
+  return step > 0.0f ? step : 0.0f;
+}
+
+/// One row: x and cross hold its r entries at stride `stride`. Returns the
+/// row's violation, summed in double in component order.
 CUXPLAIN_HD double nmf_cd_row(float* x, std::int64_t stride, const float* cross,
                               const float* gram, std::int64_t r, float l1, float l2) {
   double violation = 0.0;
   for (std::int64_t t = 0; t < r; ++t) {
-    float grad = -(cross[t * stride] - l1);
+    float grad = nmf_cd_gradient_start(cross[t * stride], l1);
     for (std::int64_t q = 0; q < r; ++q) {
-      const float g = q == t ? gram[t * r + q] + l2 : gram[t * r + q];
-      grad = nmf_mul_add(grad, g, x[q * stride]);
+      grad = nmf_mul_add(grad, nmf_cd_gram(gram, r, t, q, l2), x[q * stride]);
     }
     const float value = x[t * stride];
-    const float projected = value == 0.0f ? (grad < 0.0f ? grad : 0.0f) : grad;
-    violation += fabsf(projected);
-    const float hessian = gram[t * r + t] + l2;
-    if (hessian != 0.0f) {
-      const float step = value - grad / hessian;
-      x[t * stride] = step > 0.0f ? step : 0.0f;
-    }
+    violation += nmf_cd_violation(value, grad);
+    x[t * stride] = nmf_cd_step(value, grad, nmf_cd_gram(gram, r, t, t, l2));
   }
   return violation;
 }
