@@ -8,9 +8,11 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <random>
 #include <string>
 #include <vector>
 
+#include <cuxplain/detail/nmf.hpp>
 #include <cuxplain/nmf.hpp>
 
 #include "common/nmf_cases.hpp"
@@ -779,6 +781,95 @@ TEST(NmfCdTransform, StartsAtZerosAndMatchesReferenceSweeps) {
   nmf::transform(ctx, problem.a.data(), 40, 30, w.data(), options, u.data());
   ref::cd_update_u(a, ru, rw, 40, 30, 3, pen.l1_u, pen.l2_u);
   expect_close(u, ru, 1e-5, "U after one more");
+}
+
+// ---- the host's blocked sweep against the per-row walk CUDA runs ----
+
+/// Entries k / 4, k in [0, 8]: every GEMM of the tests below is exact in
+/// float (at most 150 products of multiples of 1/16, below 2^24 / 16), so
+/// any summation order gives the same Grams and cross products.
+std::vector<float> quarters(std::size_t count, std::uint32_t seed) {
+  std::mt19937 gen(seed);
+  std::uniform_int_distribution<int> k(0, 8);
+  std::vector<float> out(count);
+  for (float& v : out) v = 0.25f * static_cast<float>(k(gen));
+  return out;
+}
+
+/// C = x y^T (rows_x x rows_y) of row-major x (rows_x x k) and y (rows_y x k), in double.
+std::vector<float> exact_cross(const std::vector<float>& x, const std::vector<float>& y,
+                               std::int64_t rows_x, std::int64_t rows_y, std::int64_t k) {
+  std::vector<float> c(static_cast<std::size_t>(rows_x * rows_y));
+  for (std::int64_t i = 0; i < rows_x; ++i)
+    for (std::int64_t j = 0; j < rows_y; ++j) {
+      double sum = 0.0;
+      for (std::int64_t l = 0; l < k; ++l) sum += static_cast<double>(x[i * k + l]) * y[j * k + l];
+      c[i * rows_y + j] = static_cast<float>(sum);
+    }
+  return c;
+}
+
+TEST(NmfCdSweep, HostBlocksEqualTheRowWalkBitForBit) {
+  // The host walks 64 rows at a time component by component; CUDA walks one
+  // row per thread with detail::nmf_cd_row. On exact GEMMs both must give
+  // the same bits: U's sweep (rows of stride r) through transform, W's
+  // (columns of stride p) through one fit iteration whose U sweep changes
+  // nothing (W = 0 and l2_u = 0: zero curvature). 150 and 133 rows: two
+  // full blocks and a partial one.
+  const Context ctx = Context::host();
+  const std::int64_t n = 150, p = 133, r = 5;
+  const std::vector<float> a = quarters(static_cast<std::size_t>(n * p), 1);
+  const std::vector<float> u0 = quarters(static_cast<std::size_t>(n * r), 2);
+  const std::vector<float> w0 = quarters(static_cast<std::size_t>(r * p), 3);
+  const auto transpose = [](const std::vector<float>& x, std::int64_t rows, std::int64_t cols) {
+    std::vector<float> t(x.size());
+    for (std::int64_t i = 0; i < rows; ++i)
+      for (std::int64_t j = 0; j < cols; ++j) t[j * rows + i] = x[i * cols + j];
+    return t;
+  };
+  const float l1 = 0.25f, l2 = 0.5f;
+
+  {  // U's sweep: transform from U0 (custom), one iteration.
+    nmf::Options options;
+    options.rank = r;
+    options.solver = nmf::Solver::cd;
+    options.init = nmf::Init::custom;
+    options.tol = 0.0;
+    options.max_iter = 1;
+    options.l1_u = l1, options.l2_u = l2;
+    std::vector<float> u = u0;
+    nmf::transform(ctx, a.data(), n, p, w0.data(), options, u.data());
+    const std::vector<float> cross = exact_cross(a, w0, n, r, p);   // A W^T
+    const std::vector<float> gram = exact_cross(w0, w0, r, r, p);   // W W^T
+    std::vector<float> expected = u0;
+    for (std::int64_t i = 0; i < n; ++i) {
+      detail::nmf_cd_row(expected.data() + i * r, 1, cross.data() + i * r, gram.data(), r, l1, l2);
+    }
+    EXPECT_NE(expected, u0);
+    EXPECT_EQ(u, expected);
+  }
+  {  // W's sweep: W = 0 and l2_u = 0 leave U's sweep without curvature.
+    nmf::Options options;
+    options.rank = r;
+    options.solver = nmf::Solver::cd;
+    options.init = nmf::Init::custom;
+    options.tol = 0.0;
+    options.max_iter = 1;
+    options.l1_u = l1;
+    options.l1_w = l1, options.l2_w = l2;
+    std::vector<float> u = u0, w(static_cast<std::size_t>(r * p), 0.0f);
+    nmf::fit(ctx, a.data(), n, p, options, u.data(), w.data());
+    EXPECT_EQ(u, u0);
+    const std::vector<float> ut = transpose(u0, n, r), at = transpose(a, n, p);
+    const std::vector<float> cross = exact_cross(ut, at, r, p, n);  // U^T A, r x p
+    const std::vector<float> gram = exact_cross(ut, ut, r, r, n);   // U^T U
+    std::vector<float> expected(static_cast<std::size_t>(r * p), 0.0f);
+    for (std::int64_t j = 0; j < p; ++j) {
+      detail::nmf_cd_row(expected.data() + j, p, cross.data() + j, gram.data(), r, l1, l2);
+    }
+    EXPECT_GT(test::l2_norm(expected), 0.0);
+    EXPECT_EQ(w, expected);
+  }
 }
 
 TEST(NmfSolver, NamesRoundTrip) {
