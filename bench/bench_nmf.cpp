@@ -1,13 +1,18 @@
-// NMF benchmarks: multiplicative-update iterations per second from a fixed
-// start, time to a target relative error from NNDSVDa (initialization
-// included), and a fit with the default options (tol 1e-4 tested every 10
-// iterations), at the CRAFT size n = 2000, p = 2048, r = 25 and at
-// n = 50000. Host cases are wall-clock (OpenMP and OpenBLAS threads); CUDA
-// cases are event timed (manual time) when a device is present.
+// NMF benchmarks, for each solver (multiplicative updates, mu; coordinate
+// descent, cd): iterations per second from a fixed start, time to a target
+// relative error from NNDSVDa (initialization included), and a fit with the
+// default options (tol 1e-4; mu tests the error every 10 iterations, cd the
+// violation every iteration), at the CRAFT size n = 2000, p = 2048, r = 25
+// and at n = 50000. Host cases are wall-clock (OpenMP and OpenBLAS threads);
+// CUDA cases are event timed (manual time) when a device is present. The mu
+// cases keep their names (nmf_mu_iterations, nmf_time_to_error,
+// nmf_fit_defaults); the cd ones are nmf_cd_iterations,
+// nmf_cd_time_to_error and nmf_cd_fit_defaults.
 //
 // The problem is a planted factorization A = max(U* W* + noise, 0) whose
 // entries come from a splitmix64 hash, so that bench/sklearn_nmf.py builds
-// the same matrix in numpy and times scikit-learn's NMF(solver='mu') on it.
+// the same matrix in numpy and times scikit-learn's NMF(solver='mu' and
+// 'cd') on it.
 // The target relative error is kTargetRatio times the planted noise level
 // ||A - U* W*||_F / ||A||_F; the iterations needed are found by one fit
 // with a loss history before the timed fits, which then run exactly that
@@ -100,9 +105,10 @@ double flops_per_iteration(const Problem& pr) {
   return 4.0 * pr.n * pr.p * pr.r + 4.0 * (pr.n + pr.p) * pr.r * pr.r;
 }
 
-void set_iteration_counters(benchmark::State& state, const Problem& pr, std::int64_t iterations) {
+void set_iteration_counters(benchmark::State& state, const Problem& pr, std::int64_t iterations,
+                            nmf::Solver solver) {
   const double runs = static_cast<double>(state.iterations());
-  state.counters["mu_iterations_per_second"] =
+  state.counters[std::string(nmf::to_string(solver)) + "_iterations_per_second"] =
       benchmark::Counter(static_cast<double>(iterations) * runs, benchmark::Counter::kIsRate);
   state.counters["gflops"] = benchmark::Counter(
       flops_per_iteration(pr) * static_cast<double>(iterations) * runs * 1e-9, benchmark::Counter::kIsRate);
@@ -111,9 +117,11 @@ void set_iteration_counters(benchmark::State& state, const Problem& pr, std::int
 /// Iterations from NNDSVDa until ||A - U W|| / ||A|| <= kTargetRatio * noise
 /// level (0 when not reached within kMaxIterToTarget), and the error then.
 std::pair<std::int64_t, double> iterations_to_target(const Context& ctx, const Problem& pr,
-                                                     const float* a, float* u, float* w) {
+                                                     const float* a, float* u, float* w,
+                                                     nmf::Solver solver) {
   nmf::Options options;
   options.rank = pr.r;
+  options.solver = solver;
   options.tol = 0.0;
   options.max_iter = kMaxIterToTarget;
   options.loss_history = true;
@@ -128,12 +136,14 @@ std::pair<std::int64_t, double> iterations_to_target(const Context& ctx, const P
 
 // ---- host ----
 
+template <nmf::Solver kSolver>
 void BM_NmfIterationsHost(benchmark::State& state) {
   const Problem& pr = planted(state.range(0), state.range(1), state.range(2));
   const std::int64_t iterations = state.range(3);
   const Context ctx = Context::host();
   nmf::Options options;
   options.rank = pr.r;
+  options.solver = kSolver;
   options.init = nmf::Init::random;
   std::vector<float> u0(static_cast<std::size_t>(pr.n * pr.r)), w0(static_cast<std::size_t>(pr.r * pr.p));
   nmf::initialize(ctx, pr.a.data(), pr.n, pr.p, options, u0.data(), w0.data());
@@ -147,20 +157,22 @@ void BM_NmfIterationsHost(benchmark::State& state) {
     state.ResumeTiming();
     nmf::fit(ctx, pr.a.data(), pr.n, pr.p, options, u.data(), w.data());
   }
-  set_iteration_counters(state, pr, iterations);
+  set_iteration_counters(state, pr, iterations, kSolver);
 }
 
+template <nmf::Solver kSolver>
 void BM_NmfTimeToErrorHost(benchmark::State& state) {
   const Problem& pr = planted(state.range(0), state.range(1), state.range(2));
   const Context ctx = Context::host();
   std::vector<float> u(static_cast<std::size_t>(pr.n * pr.r)), w(static_cast<std::size_t>(pr.r * pr.p));
-  const auto [k, reached] = iterations_to_target(ctx, pr, pr.a.data(), u.data(), w.data());
+  const auto [k, reached] = iterations_to_target(ctx, pr, pr.a.data(), u.data(), w.data(), kSolver);
   if (k == 0) {
     state.SkipWithError("target relative error not reached within kMaxIterToTarget iterations");
     return;
   }
   nmf::Options options;
   options.rank = pr.r;
+  options.solver = kSolver;
   options.tol = 0.0;
   options.max_iter = k;
   for (auto _ : state) nmf::fit(ctx, pr.a.data(), pr.n, pr.p, options, u.data(), w.data());
@@ -169,11 +181,13 @@ void BM_NmfTimeToErrorHost(benchmark::State& state) {
   state.counters["relative_error"] = reached;
 }
 
+template <nmf::Solver kSolver>
 void BM_NmfDefaultsHost(benchmark::State& state) {
   const Problem& pr = planted(state.range(0), state.range(1), state.range(2));
   const Context ctx = Context::host();
-  nmf::Options options;  // nndsvda, tol 1e-4 every 10 iterations, max_iter 200
+  nmf::Options options;  // nndsvda, tol 1e-4, max_iter 200
   options.rank = pr.r;
+  options.solver = kSolver;
   std::vector<float> u(static_cast<std::size_t>(pr.n * pr.r)), w(static_cast<std::size_t>(pr.r * pr.p));
   nmf::Result result;
   for (auto _ : state) result = nmf::fit(ctx, pr.a.data(), pr.n, pr.p, options, u.data(), w.data());
@@ -192,6 +206,7 @@ struct DeviceProblem {
   Buffer<float> a, u, w;
 };
 
+template <nmf::Solver kSolver>
 void BM_NmfIterationsCuda(benchmark::State& state) {
   const Problem& pr = planted(state.range(0), state.range(1), state.range(2));
   const std::int64_t iterations = state.range(3);
@@ -201,6 +216,7 @@ void BM_NmfIterationsCuda(benchmark::State& state) {
   Buffer<float> u0(ctx, pr.n * pr.r), w0(ctx, pr.r * pr.p);
   nmf::Options options;
   options.rank = pr.r;
+  options.solver = kSolver;
   options.init = nmf::Init::random;
   nmf::initialize(ctx, dev.a.data(), pr.n, pr.p, options, u0.data(), w0.data());
   options.init = nmf::Init::custom;
@@ -211,21 +227,24 @@ void BM_NmfIterationsCuda(benchmark::State& state) {
     copy_on_device(ctx, dev.w.data(), w0.data(), w0.bytes());
     nmf::fit(ctx, dev.a.data(), pr.n, pr.p, options, dev.u.data(), dev.w.data());
   });
-  set_iteration_counters(state, pr, iterations);
+  set_iteration_counters(state, pr, iterations, kSolver);
 }
 
+template <nmf::Solver kSolver>
 void BM_NmfTimeToErrorCuda(benchmark::State& state) {
   const Problem& pr = planted(state.range(0), state.range(1), state.range(2));
   const bench::CudaStream stream;
   const Context ctx = Context::cuda(stream.get());
   DeviceProblem dev(ctx, pr);
-  const auto [k, reached] = iterations_to_target(ctx, pr, dev.a.data(), dev.u.data(), dev.w.data());
+  const auto [k, reached] =
+      iterations_to_target(ctx, pr, dev.a.data(), dev.u.data(), dev.w.data(), kSolver);
   if (k == 0) {
     state.SkipWithError("target relative error not reached within kMaxIterToTarget iterations");
     return;
   }
   nmf::Options options;
   options.rank = pr.r;
+  options.solver = kSolver;
   options.tol = 0.0;
   options.max_iter = k;
   bench::time_cuda(state, ctx, [&] {
@@ -236,6 +255,7 @@ void BM_NmfTimeToErrorCuda(benchmark::State& state) {
   state.counters["relative_error"] = reached;
 }
 
+template <nmf::Solver kSolver>
 void BM_NmfDefaultsCuda(benchmark::State& state) {
   const Problem& pr = planted(state.range(0), state.range(1), state.range(2));
   const bench::CudaStream stream;
@@ -243,6 +263,7 @@ void BM_NmfDefaultsCuda(benchmark::State& state) {
   DeviceProblem dev(ctx, pr);
   nmf::Options options;
   options.rank = pr.r;
+  options.solver = kSolver;
   nmf::Result result;
   bench::time_cuda(state, ctx, [&] {
     result = nmf::fit(ctx, dev.a.data(), pr.n, pr.p, options, dev.u.data(), dev.w.data());
@@ -254,50 +275,82 @@ void BM_NmfDefaultsCuda(benchmark::State& state) {
 
 #endif
 
-/// {n, p, r, MU iterations per timed fit}: CRAFT's size and a large one.
+/// {n, p, r, iterations per timed fit}: CRAFT's size and a large one.
 const std::vector<std::vector<std::int64_t>> kSizes = {{2000, 2048, 25, 20}, {50000, 2048, 25, 5}};
 
-}  // namespace
+/// The benchmark names of a solver: mu keeps the names it had before cd.
+struct Names {
+  const char* iterations;
+  const char* time_to_error;
+  const char* defaults;
+};
 
-int main(int argc, char** argv) {
+Names names_of(nmf::Solver solver, bool cuda) {
+  if (solver == nmf::Solver::mu) {
+    return cuda ? Names{"nmf_mu_iterations/cuda", "nmf_time_to_error/cuda", "nmf_fit_defaults/cuda"}
+                : Names{"nmf_mu_iterations/host", "nmf_time_to_error/host", "nmf_fit_defaults/host"};
+  }
+  return cuda ? Names{"nmf_cd_iterations/cuda", "nmf_cd_time_to_error/cuda", "nmf_cd_fit_defaults/cuda"}
+              : Names{"nmf_cd_iterations/host", "nmf_cd_time_to_error/host", "nmf_cd_fit_defaults/host"};
+}
+
+template <nmf::Solver kSolver>
+void register_host() {
+  const Names names = names_of(kSolver, false);
   for (const auto& size : kSizes) {
     const bool large = size[0] > 10000;
-    benchmark::RegisterBenchmark("nmf_mu_iterations/host", BM_NmfIterationsHost)
+    benchmark::RegisterBenchmark(names.iterations, BM_NmfIterationsHost<kSolver>)
         ->Args(size)
         ->Unit(benchmark::kMillisecond)
         ->UseRealTime()
         ->Iterations(large ? 1 : 5);
-    benchmark::RegisterBenchmark("nmf_time_to_error/host", BM_NmfTimeToErrorHost)
+    benchmark::RegisterBenchmark(names.time_to_error, BM_NmfTimeToErrorHost<kSolver>)
         ->Args({size[0], size[1], size[2]})
         ->Unit(benchmark::kMillisecond)
         ->UseRealTime()
         ->Iterations(1);
-    benchmark::RegisterBenchmark("nmf_fit_defaults/host", BM_NmfDefaultsHost)
+    benchmark::RegisterBenchmark(names.defaults, BM_NmfDefaultsHost<kSolver>)
         ->Args({size[0], size[1], size[2]})
         ->Unit(benchmark::kMillisecond)
         ->UseRealTime()
         ->Iterations(1);
   }
+}
+
+#if CUXPLAIN_WITH_CUDA
+template <nmf::Solver kSolver>
+void register_cuda() {
+  const Names names = names_of(kSolver, true);
+  for (const auto& size : kSizes) {
+    std::vector<std::int64_t> args = size;
+    args[3] = 50;  // iterations per timed fit
+    benchmark::RegisterBenchmark(names.iterations, BM_NmfIterationsCuda<kSolver>)
+        ->Args(args)
+        ->UseManualTime()
+        ->Unit(benchmark::kMillisecond);
+    benchmark::RegisterBenchmark(names.time_to_error, BM_NmfTimeToErrorCuda<kSolver>)
+        ->Args({size[0], size[1], size[2]})
+        ->UseManualTime()
+        ->Unit(benchmark::kMillisecond)
+        ->Iterations(3);
+    benchmark::RegisterBenchmark(names.defaults, BM_NmfDefaultsCuda<kSolver>)
+        ->Args({size[0], size[1], size[2]})
+        ->UseManualTime()
+        ->Unit(benchmark::kMillisecond)
+        ->Iterations(3);
+  }
+}
+#endif
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  register_host<nmf::Solver::mu>();
+  register_host<nmf::Solver::cd>();
   return bench::run_benchmarks(argc, argv, [&] {
 #if CUXPLAIN_WITH_CUDA
-    for (const auto& size : kSizes) {
-      std::vector<std::int64_t> args = size;
-      args[3] = 50;  // iterations per timed fit
-      benchmark::RegisterBenchmark("nmf_mu_iterations/cuda", BM_NmfIterationsCuda)
-          ->Args(args)
-          ->UseManualTime()
-          ->Unit(benchmark::kMillisecond);
-      benchmark::RegisterBenchmark("nmf_time_to_error/cuda", BM_NmfTimeToErrorCuda)
-          ->Args({size[0], size[1], size[2]})
-          ->UseManualTime()
-          ->Unit(benchmark::kMillisecond)
-          ->Iterations(3);
-      benchmark::RegisterBenchmark("nmf_fit_defaults/cuda", BM_NmfDefaultsCuda)
-          ->Args({size[0], size[1], size[2]})
-          ->UseManualTime()
-          ->Unit(benchmark::kMillisecond)
-          ->Iterations(3);
-    }
+    register_cuda<nmf::Solver::mu>();
+    register_cuda<nmf::Solver::cd>();
 #endif
   });
 }

@@ -1,17 +1,19 @@
 #!/usr/bin/env python3
-"""Times scikit-learn's NMF(solver='mu') on the problems of bench/bench_nmf.cpp.
+"""Times scikit-learn's NMF(solver='mu' and 'cd') on the problems of bench/bench_nmf.cpp.
 
 Builds the same planted matrix A = max(U* W* + noise, 0) (splitmix64-hashed
-entries, as bench_nmf.cpp does) and measures, for each size:
+entries, as bench_nmf.cpp does) and measures, for each size and solver:
 
-  mu_iterations_per_second  multiplicative-update iterations per second from a
-                            fixed random start (tol=0): (K2 - K1) / (t(K2) - t(K1)),
-                            which leaves out each fit's input checks and final error
+  iterations_per_second     iterations per second from a fixed random start
+                            (tol=0): (K2 - K1) / (t(K2) - t(K1)), which leaves
+                            out each fit's input checks and final error
   time_to_error             NMF(init='nndsvda', tol=0, max_iter=k) with k the
                             first iteration whose relative error is at most
                             1.35 x the noise level (found by continuing the
                             updates from the NNDSVDa start, 10 at a time)
-  fit_defaults              NMF(init='nndsvda', solver='mu'), tol 1e-4, max_iter 200
+  fit_defaults              NMF(init='nndsvda', solver=s), tol 1e-4, max_iter 200
+                            (mu tests the error every 10 iterations, cd the
+                            violation every iteration)
 
 With --cuxplain-json (Google Benchmark's --benchmark_out of bench_nmf) it
 also prints cuxplain's numbers and the ratios. scikit-learn is not a
@@ -82,13 +84,13 @@ def wall(fn):
     return time.perf_counter() - t0, out
 
 
-def mu_iterations_per_second(NMF, a, r, k1, k2):
+def iterations_per_second(NMF, solver, a, r, k1, k2):
     from sklearn.decomposition._nmf import _initialize_nmf
 
     w0, h0 = _initialize_nmf(a, r, init="random", random_state=0)
 
     def fit(k):
-        model = NMF(n_components=r, init="custom", solver="mu", tol=0.0, max_iter=k)
+        model = NMF(n_components=r, init="custom", solver=solver, tol=0.0, max_iter=k)
         return wall(lambda: model.fit_transform(a, W=w0.copy(), H=h0.copy()))[0]
 
     fit(1)  # warm-up
@@ -97,18 +99,19 @@ def mu_iterations_per_second(NMF, a, r, k1, k2):
     return (k2 - k1) / (t2 - t1), k2 / t2
 
 
-def iterations_to_target(NMF, a, r, target, norm_a):
-    """First k whose relative error is <= target, from NNDSVDa (chunks of 10, then 1)."""
+def iterations_to_target(NMF, solver, a, r, target, norm_a):
+    """First k whose relative error is <= target, from NNDSVDa (chunks of 10, then 1;
+    both solvers carry no state but W and H from one fit to the next)."""
     from sklearn.decomposition._nmf import _initialize_nmf
 
     w, h = _initialize_nmf(a, r, init="nndsvda", random_state=0)
     done = 0
     while done < MAX_ITER_TO_TARGET:
-        model = NMF(n_components=r, init="custom", solver="mu", tol=0.0, max_iter=10)
+        model = NMF(n_components=r, init="custom", solver=solver, tol=0.0, max_iter=10)
         w_next = model.fit_transform(a, W=w.copy(), H=h.copy())
         if model.reconstruction_err_ / norm_a <= target:
             for k in range(1, 11):  # refine within the chunk
-                step = NMF(n_components=r, init="custom", solver="mu", tol=0.0, max_iter=1)
+                step = NMF(n_components=r, init="custom", solver=solver, tol=0.0, max_iter=1)
                 w = step.fit_transform(a, W=w, H=h)
                 h = step.components_
                 if step.reconstruction_err_ / norm_a <= target:
@@ -135,6 +138,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--cuxplain-json", help="bench_nmf --benchmark_out JSON to compare with")
     parser.add_argument("--sizes", default="all", choices=["all", "craft", "large"])
+    parser.add_argument("--solvers", default="both", choices=["both", "mu", "cd"])
     args = parser.parse_args()
 
     import sklearn
@@ -148,42 +152,53 @@ def main():
     ours = cuxplain_numbers(args.cuxplain_json) if args.cuxplain_json else {}
 
     sizes = SIZES if args.sizes == "all" else SIZES[:1] if args.sizes == "craft" else SIZES[1:]
+    solvers = ["mu", "cd"] if args.solvers == "both" else [args.solvers]
     for n, p, r, iterations, (k1, k2) in sizes:
         a, noise_level, norm_a = planted(n, p, r)
         print(f"\nn = {n}, p = {p}, r = {r}: noise level {noise_level:.5f}")
+        for solver in solvers:
+            report(NMF, solver, a, n, p, r, iterations, k1, k2, noise_level, norm_a, ours)
 
-        rate, whole_rate = mu_iterations_per_second(NMF, a, r, k1, k2)
-        line = f"  sklearn MU iterations/s  {rate:8.2f}  ({whole_rate:.2f} counting a {k2}-iteration fit's overhead)"
-        key = f"nmf_mu_iterations/host/{n}/{p}/{r}/{iterations}/iterations:{1 if n > 10000 else 5}/real_time"
-        if key in ours:
-            mine = ours[key]["mu_iterations_per_second"]
-            line += f"   cuxplain host {mine:8.2f}   ratio {mine / rate:.2f}x"
-        print(line)
 
-        target = TARGET_RATIO * noise_level
-        k, reached = iterations_to_target(NMF, a, r, target, norm_a)
-        if k is None:
-            print(f"  sklearn did not reach {target:.5f} within {MAX_ITER_TO_TARGET} iterations")
-        else:
-            model = NMF(n_components=r, init="nndsvda", solver="mu", tol=0.0, max_iter=k, random_state=0)
-            t, _ = wall(lambda: model.fit_transform(a))
-            line = f"  sklearn time to error {target:.5f}: {t:8.3f} s ({k} iterations, error {reached:.5f})"
-            key = f"nmf_time_to_error/host/{n}/{p}/{r}/iterations:1/real_time"
-            if key in ours:
-                mine = seconds(ours[key])
-                line += f"   cuxplain host {mine:.3f} s ({ours[key]['iterations']:.0f} iterations)   ratio {t / mine:.2f}x"
-            print(line)
+def report(NMF, solver, a, n, p, r, iterations, k1, k2, noise_level, norm_a, ours):
+    """scikit-learn's numbers for one solver, with cuxplain's when given."""
+    # bench_nmf's names: mu kept its names from before cd.
+    prefix = {"mu": ("nmf_mu_iterations", "nmf_time_to_error", "nmf_fit_defaults"),
+              "cd": ("nmf_cd_iterations", "nmf_cd_time_to_error", "nmf_cd_fit_defaults")}[solver]
+    tag = solver.upper()
 
-        model = NMF(n_components=r, init="nndsvda", solver="mu", random_state=0)
+    rate, whole_rate = iterations_per_second(NMF, solver, a, r, k1, k2)
+    line = f"  sklearn {tag} iterations/s  {rate:8.2f}  ({whole_rate:.2f} counting a {k2}-iteration fit's overhead)"
+    key = f"{prefix[0]}/host/{n}/{p}/{r}/{iterations}/iterations:{1 if n > 10000 else 5}/real_time"
+    if key in ours:
+        mine = ours[key][f"{solver}_iterations_per_second"]
+        line += f"   cuxplain host {mine:8.2f}   ratio {mine / rate:.2f}x"
+    print(line)
+
+    target = TARGET_RATIO * noise_level
+    k, reached = iterations_to_target(NMF, solver, a, r, target, norm_a)
+    if k is None:
+        print(f"  sklearn {tag} did not reach {target:.5f} within {MAX_ITER_TO_TARGET} iterations")
+    else:
+        model = NMF(n_components=r, init="nndsvda", solver=solver, tol=0.0, max_iter=k, random_state=0)
         t, _ = wall(lambda: model.fit_transform(a))
-        line = (f"  sklearn defaults (tol 1e-4): {t:8.3f} s, {model.n_iter_} iterations, "
-                f"error {model.reconstruction_err_ / norm_a:.5f}")
-        key = f"nmf_fit_defaults/host/{n}/{p}/{r}/iterations:1/real_time"
+        line = f"  sklearn {tag} time to error {target:.5f}: {t:8.3f} s ({k} iterations, error {reached:.5f})"
+        key = f"{prefix[1]}/host/{n}/{p}/{r}/iterations:1/real_time"
         if key in ours:
             mine = seconds(ours[key])
-            line += (f"   cuxplain host {mine:.3f} s, {ours[key]['iterations']:.0f} iterations, "
-                     f"error {ours[key]['relative_error']:.5f}   ratio {t / mine:.2f}x")
+            line += f"   cuxplain host {mine:.3f} s ({ours[key]['iterations']:.0f} iterations)   ratio {t / mine:.2f}x"
         print(line)
+
+    model = NMF(n_components=r, init="nndsvda", solver=solver, random_state=0)
+    t, _ = wall(lambda: model.fit_transform(a))
+    line = (f"  sklearn {tag} defaults (tol 1e-4): {t:8.3f} s, {model.n_iter_} iterations, "
+            f"error {model.reconstruction_err_ / norm_a:.5f}")
+    key = f"{prefix[2]}/host/{n}/{p}/{r}/iterations:1/real_time"
+    if key in ours:
+        mine = seconds(ours[key])
+        line += (f"   cuxplain host {mine:.3f} s, {ours[key]['iterations']:.0f} iterations, "
+                 f"error {ours[key]['relative_error']:.5f}   ratio {t / mine:.2f}x")
+    print(line)
 
 
 if __name__ == "__main__":

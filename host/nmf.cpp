@@ -1,6 +1,7 @@
 // Public NMF entry points: argument checks, the pass over A, and the
-// multiplicative-update loops of fit and transform, which drive the
-// backend's ops (kernels/nmf.hpp) and so run the same algorithm on both.
+// multiplicative-update and coordinate-descent loops of fit and transform,
+// which drive the backend's ops (kernels/nmf.hpp) and so run the same
+// algorithm on both.
 #include <cuxplain/core/buffer.hpp>
 #include <cuxplain/core/error.hpp>
 #include <cuxplain/core/memory.hpp>
@@ -10,6 +11,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <string>
 
 #include "../kernels/nmf.hpp"
 #include "dispatch.hpp"
@@ -28,6 +30,22 @@ const char* to_string(Init init) {
   return "unknown init";
 }
 
+const char* to_string(Solver solver) {
+  switch (solver) {
+    case Solver::mu: return "mu";
+    case Solver::cd: return "cd";
+  }
+  return "unknown solver";
+}
+
+Solver parse_solver(std::string_view name) {
+  for (Solver solver : {Solver::mu, Solver::cd}) {
+    if (name == to_string(solver)) return solver;
+  }
+  CUXPLAIN_FAIL("nmf::parse_solver: unknown solver \"", std::string(name),
+                "\" (expected mu or cd)");
+}
+
 namespace {
 
 using detail::kNmfReduceBlocks;
@@ -37,6 +55,8 @@ bool known_init(Init init) {
   return init == Init::nndsvd || init == Init::nndsvda || init == Init::random ||
          init == Init::custom;
 }
+
+bool known_solver(Solver solver) { return solver == Solver::mu || solver == Solver::cd; }
 
 void check_penalty(float value, const char* caller, const char* name) {
   CUXPLAIN_EXPECTS(std::isfinite(value) && value >= 0.0f, caller, ": options.", name,
@@ -62,6 +82,9 @@ void check_arguments(const char* caller, std::int64_t n, std::int64_t p, const O
   }
   CUXPLAIN_EXPECTS(known_init(options.init), caller, ": options.init has an unknown value ",
                    static_cast<int>(options.init));
+  CUXPLAIN_EXPECTS(known_solver(options.solver), caller,
+                   ": options.solver has an unknown value ", static_cast<int>(options.solver),
+                   " (expected Solver::mu or Solver::cd)");
   CUXPLAIN_EXPECTS(options.max_iter >= 1, caller, ": options.max_iter must be >= 1, got ",
                    options.max_iter);
   CUXPLAIN_EXPECTS(std::isfinite(options.tol) && options.tol >= 0.0, caller,
@@ -175,6 +198,148 @@ class StoppingTest {
   double initial_ = 0.0, previous_ = 0.0;
 };
 
+/// Coordinate descent's stopping verdict (detail::NmfCdState, on ctx's
+/// device), read back every iteration on the host, where reading is free,
+/// and every check_every iterations and at max_iter on CUDA, where it is a
+/// stream synchronization; the device skips the sweeps after a stop, so the
+/// later read sees the factors of the stop.
+class CdVerdict {
+ public:
+  CdVerdict(const Context& ctx, const Options& options)
+      : ctx_(ctx), every_(ctx.is_cuda() ? options.check_every : 1),
+        max_iter_(options.max_iter), state_(ctx, 1) {
+    zero(ctx, state_.data(), sizeof(detail::NmfCdState));
+  }
+
+  detail::NmfCdState* state() const { return state_.data(); }
+
+  /// The iteration the rule stopped at, when it is read at `iteration`; 0
+  /// while running or not read.
+  std::int64_t stopped_at(std::int64_t iteration) const {
+    if (iteration % every_ != 0 && iteration != max_iter_) return 0;
+    detail::NmfCdState state;
+    copy_to_host(ctx_, &state, state_.data(), sizeof state);
+    return state.stopped_at;
+  }
+
+ private:
+  const Context& ctx_;
+  std::int64_t every_, max_iter_;
+  Buffer<detail::NmfCdState> state_;
+};
+
+/// Solver::cd for fit from the starting point in U and W: scikit-learn's
+/// _fit_coordinate_descent (update U with W fixed, then W with U fixed).
+Result fit_cd(const Context& ctx, const float* A, std::int64_t n, std::int64_t p,
+              const Options& options, double norm_a2, Buffer<double>& partials, float* U,
+              float* W) {
+  const std::int64_t r = options.rank;
+  // C_U = A W^T (n x r), C_W = U^T A (r x p: W's sweep reads column j of W
+  // and of C_W as its row j, at stride p), and the Grams.
+  Buffer<float> cross_u(ctx, n * r), cross_w(ctx, r * p), gram_u(ctx, r * r), gram_w(ctx, r * r);
+  Buffer<double> terms_u(ctx, kNmfTerms), terms_w(ctx, kNmfTerms);
+  const std::int64_t blocks_u = detail::nmf_cd_blocks(n), blocks_w = detail::nmf_cd_blocks(p);
+  Buffer<double> violation_u(ctx, blocks_u), violation_w(ctx, blocks_w);
+  const detail::NmfPenalties penalties = penalties_of(options, true);
+  LossSlots slots(ctx, options);
+  CdVerdict verdict(ctx, options);
+
+  const auto gram_of_w = [&] {  // G_W = W W^T
+    CUXPLAIN_DISPATCH(ctx, nmf_gemm, false, true, r, r, p, 1.0f, W, p, W, p, 0.0f, gram_w.data(), r);
+  };
+  const auto gram_of_u = [&] {  // G_U = U^T U
+    CUXPLAIN_DISPATCH(ctx, nmf_gemm, true, false, r, r, n, 1.0f, U, r, U, r, 0.0f, gram_u.data(), r);
+  };
+  const auto cross_of_u = [&] {  // C_U = A W^T
+    CUXPLAIN_DISPATCH(ctx, nmf_gemm, false, true, n, r, p, 1.0f, A, p, W, p, 0.0f, cross_u.data(), r);
+  };
+
+  gram_of_w();
+  cross_of_u();
+  if (options.loss_history) {
+    // The objective at the start: <A, U W> = <A W^T, U>.
+    gram_of_u();
+    CUXPLAIN_DISPATCH(ctx, nmf_terms, U, cross_u.data(), n * r, partials.data(), terms_u.data());
+    CUXPLAIN_DISPATCH(ctx, nmf_terms, W, nullptr, r * p, partials.data(), terms_w.data());
+    CUXPLAIN_DISPATCH(ctx, nmf_objective, norm_a2, terms_u.data(), terms_u.data(), terms_w.data(),
+                      gram_u.data(), gram_w.data(), r, penalties, slots.at(0));
+  }
+
+  Result result;
+  result.iterations = options.max_iter;
+  for (std::int64_t it = 1; it <= options.max_iter; ++it) {
+    if (it > 1) cross_of_u();
+    CUXPLAIN_DISPATCH(ctx, nmf_cd_sweep, U, n, r, r, 1, cross_u.data(), gram_w.data(),
+                      options.l1_u, options.l2_u, verdict.state(), violation_u.data());
+    gram_of_u();
+    CUXPLAIN_DISPATCH(ctx, nmf_gemm, true, false, r, p, n, 1.0f, U, r, A, p, 0.0f, cross_w.data(), p);
+    CUXPLAIN_DISPATCH(ctx, nmf_cd_sweep, W, p, r, 1, p, cross_w.data(), gram_u.data(),
+                      options.l1_w, options.l2_w, verdict.state(), violation_w.data());
+    CUXPLAIN_DISPATCH(ctx, nmf_cd_stop, violation_u.data(), blocks_u, violation_w.data(), blocks_w,
+                      it, options.tol, verdict.state());
+    gram_of_w();  // the next iteration's, and the loss's <G_U, G_W>
+    const std::int64_t stopped_at = verdict.stopped_at(it);
+    if (options.loss_history || stopped_at != 0 || it == options.max_iter) {
+      // <A, U W> = <U^T A, W> with the new W; after a stop nothing changed
+      // since stopped_at, so this is its objective.
+      CUXPLAIN_DISPATCH(ctx, nmf_terms, W, cross_w.data(), r * p, partials.data(), terms_w.data());
+      CUXPLAIN_DISPATCH(ctx, nmf_terms, U, nullptr, n * r, partials.data(), terms_u.data());
+      CUXPLAIN_DISPATCH(ctx, nmf_objective, norm_a2, terms_w.data(), terms_u.data(), terms_w.data(),
+                        gram_u.data(), gram_w.data(), r, penalties, slots.at(it));
+    }
+    if (stopped_at != 0) {
+      result.iterations = stopped_at;
+      result.converged = true;
+      break;
+    }
+  }
+  slots.finish(result.iterations, norm_a2, result);
+  return result;
+}
+
+/// Solver::cd for transform: the U sweeps of fit_cd with W fixed, from U's
+/// content (scikit-learn's _fit_coordinate_descent with update_H=False).
+Result transform_cd(const Context& ctx, const float* A, std::int64_t n, std::int64_t p,
+                    const float* W, const Options& options, double norm_a2,
+                    Buffer<double>& partials, float* U) {
+  const std::int64_t r = options.rank;
+  Buffer<float> cross_u(ctx, n * r), gram_u(ctx, r * r), gram_w(ctx, r * r);
+  Buffer<double> terms_u(ctx, kNmfTerms);
+  const std::int64_t blocks_u = detail::nmf_cd_blocks(n);
+  Buffer<double> violation_u(ctx, blocks_u);
+  const detail::NmfPenalties penalties = penalties_of(options, false);
+  LossSlots slots(ctx, options);
+  CdVerdict verdict(ctx, options);
+  CUXPLAIN_DISPATCH(ctx, nmf_gemm, false, true, r, r, p, 1.0f, W, p, W, p, 0.0f, gram_w.data(), r);
+  CUXPLAIN_DISPATCH(ctx, nmf_gemm, false, true, n, r, p, 1.0f, A, p, W, p, 0.0f, cross_u.data(), r);
+
+  const auto objective = [&](std::int64_t iteration) {  // <A, U W> = <A W^T, U>
+    CUXPLAIN_DISPATCH(ctx, nmf_terms, U, cross_u.data(), n * r, partials.data(), terms_u.data());
+    CUXPLAIN_DISPATCH(ctx, nmf_gemm, true, false, r, r, n, 1.0f, U, r, U, r, 0.0f, gram_u.data(), r);
+    CUXPLAIN_DISPATCH(ctx, nmf_objective, norm_a2, terms_u.data(), terms_u.data(), nullptr,
+                      gram_u.data(), gram_w.data(), r, penalties, slots.at(iteration));
+  };
+  if (options.loss_history) objective(0);
+
+  Result result;
+  result.iterations = options.max_iter;
+  for (std::int64_t it = 1; it <= options.max_iter; ++it) {
+    CUXPLAIN_DISPATCH(ctx, nmf_cd_sweep, U, n, r, r, 1, cross_u.data(), gram_w.data(),
+                      options.l1_u, options.l2_u, verdict.state(), violation_u.data());
+    CUXPLAIN_DISPATCH(ctx, nmf_cd_stop, violation_u.data(), blocks_u, nullptr, 0, it, options.tol,
+                      verdict.state());
+    const std::int64_t stopped_at = verdict.stopped_at(it);
+    if (options.loss_history || stopped_at != 0 || it == options.max_iter) objective(it);
+    if (stopped_at != 0) {
+      result.iterations = stopped_at;
+      result.converged = true;
+      break;
+    }
+  }
+  slots.finish(result.iterations, norm_a2, result);
+  return result;
+}
+
 }  // namespace
 
 Result fit(const Context& ctx, const float* A, std::int64_t n, std::int64_t p,
@@ -199,6 +364,7 @@ Result fit(const Context& ctx, const float* A, std::int64_t n, std::int64_t p,
   } else {
     detail::nmf_initialize(ctx, A, n, p, options, mean_a, U, W);
   }
+  if (options.solver == Solver::cd) return fit_cd(ctx, A, n, p, options, norm_a2, partials, U, W);
 
   // N and D: numerator and denominator of a factor's update; G: Grams.
   Buffer<float> num_u(ctx, n * r), den_u(ctx, n * r), num_w(ctx, r * p), den_w(ctx, r * p);
@@ -288,9 +454,14 @@ Result transform(const Context& ctx, const float* A, std::int64_t n, std::int64_
   const double norm_a2 = scan.sum_squares;
   if (options.init == Init::custom) {
     scan_matrix(ctx, U, n, r, partials, caller, "U (the starting point of Init::custom)");
+  } else if (options.solver == Solver::cd) {
+    fill(ctx, U, n * r, 0.0f);  // scikit-learn's start for cd
   } else {
     const double mean_a = scan.sum / (static_cast<double>(n) * static_cast<double>(p));
     fill(ctx, U, n * r, static_cast<float>(std::sqrt(mean_a / static_cast<double>(r))));
+  }
+  if (options.solver == Solver::cd) {
+    return transform_cd(ctx, A, n, p, W, options, norm_a2, partials, U);
   }
 
   // W is fixed: N_U = A W^T and G_W = W W^T once.

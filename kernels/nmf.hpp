@@ -22,6 +22,19 @@
      null, terms = the kNmfTerms sums of the new x against numerator. */                         \
   void nmf_update(const Context& ctx, float* x, const float* numerator, const float* denominator, \
                   std::int64_t count, float l1, float l2, double* partials, double* terms);      \
+  /* One coordinate-descent sweep over `rows` independent rows: row i is nmf_cd_row of         \
+     x + i * row_stride and cross + i * row_stride (entries at stride stride), with the r x r    \
+     gram. partials[b] = the violation of block/chunk b of detail::nmf_cd_blocks(rows). Skipped \
+     (partials 0, x unchanged) once state->stopped_at != 0. */                                   \
+  void nmf_cd_sweep(const Context& ctx, float* x, std::int64_t rows, std::int64_t r,           \
+                    std::int64_t row_stride, std::int64_t stride, const float* cross,           \
+                    const float* gram, float l1, float l2, const detail::NmfCdState* state,     \
+                    double* partials);                                                           \
+  /* nmf_cd_record(state, sum of partials_a + sum of partials_b, iteration, tol); partials_b    \
+     may be null (transform: U's sweep alone). */                                                \
+  void nmf_cd_stop(const Context& ctx, const double* partials_a, std::int64_t count_a,          \
+                   const double* partials_b, std::int64_t count_b, std::int64_t iteration,     \
+                   double tol, detail::NmfCdState* state);                                       \
   /* terms = the kNmfTerms sums of x against other (other null: term 0 is 0). */                 \
   void nmf_terms(const Context& ctx, const float* x, const float* other, std::int64_t count,     \
                  double* partials, double* terms);                                               \

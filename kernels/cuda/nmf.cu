@@ -100,6 +100,43 @@ __global__ void update_kernel(float* x, const float* numerator, const float* den
   if (kTerms) block_sum3(cross, sum, squares, partials + blockIdx.x * detail::kNmfTerms);
 }
 
+/// One thread per row (grid-stride), components in order within the row:
+/// rows are independent, so this is scikit-learn's sequential sweep. Each
+/// block writes its rows' violation to partials[blockIdx.x].
+__global__ void __launch_bounds__(detail::kNmfCdThreads)
+    cd_sweep_kernel(float* x, std::int64_t rows, std::int64_t r, std::int64_t row_stride,
+                    std::int64_t stride, const float* cross, const float* gram, float l1,
+                    float l2, const detail::NmfCdState* state, double* partials) {
+  using CdSum = cub::BlockReduce<double, detail::kNmfCdThreads>;
+  __shared__ typename CdSum::TempStorage storage;
+  if (state->stopped_at != 0) {  // the same for every thread: no one reaches the block sum
+    if (threadIdx.x == 0) partials[blockIdx.x] = 0.0;
+    return;
+  }
+  double violation = 0.0;
+  for (std::int64_t i = first_index(); i < rows; i += grid_stride()) {
+    violation += detail::nmf_cd_row(x + i * row_stride, stride, cross + i * row_stride, gram, r,
+                                    l1, l2);
+  }
+  const double total = CdSum(storage).Sum(violation);
+  if (threadIdx.x == 0) partials[blockIdx.x] = total;
+}
+
+/// One block: the iteration's violation from the sweeps' partials (each
+/// summed in a fixed order), then the stopping rule.
+__global__ void cd_stop_kernel(const double* partials_a, std::int64_t count_a,
+                               const double* partials_b, std::int64_t count_b,
+                               std::int64_t iteration, double tol, detail::NmfCdState* state) {
+  double a = 0.0, b = 0.0;
+  for (std::int64_t c = threadIdx.x; c < count_a; c += kThreads) a += partials_a[c];
+  for (std::int64_t c = threadIdx.x; partials_b != nullptr && c < count_b; c += kThreads) {
+    b += partials_b[c];
+  }
+  double total[3];
+  block_sum3(a, b, 0.0, total);
+  if (threadIdx.x == 0) detail::nmf_cd_record(state, total[0] + total[1], iteration, tol);
+}
+
 __global__ void terms_kernel(const float* x, const float* other, std::int64_t count,
                              double* partials) {
   double cross = 0.0, sum = 0.0, squares = 0.0;
@@ -219,6 +256,24 @@ void nmf_update(const Context& ctx, float* x, const float* numerator, const floa
                                                              l2, partials);
   CUXPLAIN_CHECK_LAUNCH();
   sum_terms_kernel<<<1, kThreads, 0, ctx.stream()>>>(partials, blocks, terms);
+  CUXPLAIN_CHECK_LAUNCH();
+}
+
+void nmf_cd_sweep(const Context& ctx, float* x, std::int64_t rows, std::int64_t r,
+                  std::int64_t row_stride, std::int64_t stride, const float* cross,
+                  const float* gram, float l1, float l2, const detail::NmfCdState* state,
+                  double* partials) {
+  const auto blocks = static_cast<unsigned>(detail::nmf_cd_blocks(rows));
+  cd_sweep_kernel<<<blocks, detail::kNmfCdThreads, 0, ctx.stream()>>>(
+      x, rows, r, row_stride, stride, cross, gram, l1, l2, state, partials);
+  CUXPLAIN_CHECK_LAUNCH();
+}
+
+void nmf_cd_stop(const Context& ctx, const double* partials_a, std::int64_t count_a,
+                 const double* partials_b, std::int64_t count_b, std::int64_t iteration,
+                 double tol, detail::NmfCdState* state) {
+  cd_stop_kernel<<<1, kThreads, 0, ctx.stream()>>>(partials_a, count_a, partials_b, count_b,
+                                                   iteration, tol, state);
   CUXPLAIN_CHECK_LAUNCH();
 }
 

@@ -1,7 +1,8 @@
 // NMF on the CUDA backend against the host backend: the same iterations
-// from the same start (small sizes and sizes past the reductions' block
-// cap), NNDSVD(a) and random starting points, the stopping rule, transform,
-// the first invalid entry of a large A, and host memory handed to a CUDA context.
+// of both solvers from the same start (small sizes and sizes past the
+// reductions' block cap), NNDSVD(a) and random starting points, the stopping
+// rules (cd's whatever check_every), transform, the first invalid entry of a
+// large A, and host memory handed to a CUDA context.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -34,12 +35,14 @@ struct FitCase {
   std::int64_t n, p, r;
   int iterations;
   bool penalties;
+  nmf::Solver solver = nmf::Solver::mu;
 };
 
 std::string case_name(const ::testing::TestParamInfo<FitCase>& info) {
   const FitCase& c = info.param;
   return std::to_string(c.n) + "x" + std::to_string(c.p) + "r" + std::to_string(c.r) + "_it" +
-         std::to_string(c.iterations) + (c.penalties ? "_penalties" : "");
+         std::to_string(c.iterations) + (c.penalties ? "_penalties" : "") +
+         (c.solver == nmf::Solver::mu ? "" : std::string("_") + nmf::to_string(c.solver));
 }
 
 class NmfCudaVsHost : public ::testing::TestWithParam<FitCase> {};
@@ -53,6 +56,7 @@ TEST_P(NmfCudaVsHost, SameIterationsFromTheSameStart) {
   const test::PlantedNmf problem = test::planted_nmf(param.n, param.p, param.r, 0.05, 31);
   nmf::Options options;
   options.rank = param.r;
+  options.solver = param.solver;
   options.init = nmf::Init::custom;
   options.tol = 0.0;
   options.max_iter = param.iterations;
@@ -80,7 +84,13 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(FitCase{40, 30, 4, 1, false}, FitCase{37, 53, 5, 10, true},
                       FitCase{300, 257, 25, 20, false},
                       // n r = 150000 and r p = 51200: past 512 blocks of 256 (grid-stride loops)
-                      FitCase{6000, 2048, 25, 10, true}),
+                      FitCase{6000, 2048, 25, 10, true},
+                      FitCase{40, 30, 4, 1, false, nmf::Solver::cd},
+                      FitCase{37, 53, 5, 10, true, nmf::Solver::cd},
+                      FitCase{300, 257, 25, 20, false, nmf::Solver::cd},
+                      FitCase{6000, 2048, 25, 10, true, nmf::Solver::cd},
+                      // 40000 rows: past the sweep's 512 blocks of 64 threads (a thread per row)
+                      FitCase{40000, 64, 8, 3, true, nmf::Solver::cd}),
     case_name);
 
 TEST(NmfCuda, NndsvdAndRandomStartsMatchHost) {
@@ -150,6 +160,91 @@ TEST(NmfCuda, TransformMatchesHost) {
   const nmf::Result result = nmf::transform(cuda, a_dev.data(), 1000, 200, w_dev.data(), options, u_dev.data());
   test::expect_close(test::download(cuda, u_dev), u, 1e-4, "U");
   expect_history_close(result, host_result, 1e-5);
+}
+
+TEST(NmfCuda, CdStopsWhereHostStopsWhateverCheckEvery) {
+  // The violation test runs on the device every iteration; check_every only
+  // spaces the read-backs, and the sweeps enqueued after a stop do nothing.
+  CUXPLAIN_REQUIRE_CUDA();
+  const TestStream stream;
+  const Context host = Context::host();
+  const Context cuda = Context::cuda(stream.get());
+  const test::PlantedNmf problem = test::planted_nmf(100, 80, 4, 0.05, 3);
+  nmf::Options options;
+  options.rank = 4;
+  options.solver = nmf::Solver::cd;
+  options.tol = 2e-3;
+  options.max_iter = 500;
+  options.loss_history = true;
+  std::vector<float> u(100 * 4), w(4 * 80);
+  const nmf::Result host_result = nmf::fit(host, problem.a.data(), 100, 80, options, u.data(), w.data());
+  ASSERT_TRUE(host_result.converged);
+  ASSERT_GT(host_result.iterations, 10);
+  const Buffer<float> a_dev = test::upload(cuda, problem.a);
+  std::vector<float> u_first, w_first;
+  for (std::int64_t every : {1, 10, 7}) {
+    options.check_every = every;
+    Buffer<float> u_dev = test::poisoned(cuda, 100 * 4), w_dev = test::poisoned(cuda, 4 * 80);
+    const nmf::Result result = nmf::fit(cuda, a_dev.data(), 100, 80, options, u_dev.data(), w_dev.data());
+    EXPECT_TRUE(result.converged) << every;
+    EXPECT_EQ(result.iterations, host_result.iterations) << every;
+    ASSERT_EQ(result.loss_history.size(), static_cast<std::size_t>(result.iterations + 1)) << every;
+    expect_history_close(result, host_result, 1e-5);
+    const std::vector<float> cu = test::download(cuda, u_dev), cw = test::download(cuda, w_dev);
+    test::expect_close(cu, u, 1e-4, "U");
+    test::expect_close(cw, w, 1e-4, "W");
+    if (every == 1) {
+      u_first = cu, w_first = cw;
+    } else {  // the same device computation up to the stop, then nothing
+      EXPECT_EQ(cu, u_first) << every;
+      EXPECT_EQ(cw, w_first) << every;
+    }
+  }
+}
+
+TEST(NmfCuda, CdTransformMatchesHost) {
+  CUXPLAIN_REQUIRE_CUDA();
+  const TestStream stream;
+  const Context host = Context::host();
+  const Context cuda = Context::cuda(stream.get());
+  const test::PlantedNmf problem = test::planted_nmf(1000, 200, 8, 0.05, 9);
+  const Buffer<float> a_dev = test::upload(cuda, problem.a), w_dev = test::upload(cuda, problem.w);
+  for (double tol : {0.0, 1e-4}) {
+    nmf::Options options;
+    options.rank = 8;
+    options.solver = nmf::Solver::cd;
+    options.tol = tol;
+    options.max_iter = 30;
+    options.l1_u = 0.05f;
+    options.l2_u = 0.5f;
+    options.loss_history = true;
+    std::vector<float> u(1000 * 8);
+    const nmf::Result host_result =
+        nmf::transform(host, problem.a.data(), 1000, 200, problem.w.data(), options, u.data());
+    Buffer<float> u_dev = test::poisoned(cuda, 1000 * 8);
+    const nmf::Result result = nmf::transform(cuda, a_dev.data(), 1000, 200, w_dev.data(), options, u_dev.data());
+    EXPECT_EQ(result.iterations, host_result.iterations) << tol;
+    EXPECT_EQ(result.converged, host_result.converged) << tol;
+    test::expect_close(test::download(cuda, u_dev), u, 1e-4, "U");
+    expect_history_close(result, host_result, 1e-5);
+  }
+}
+
+TEST(NmfCuda, CdZeroMatrixStopsAtTheFirstIteration) {
+  CUXPLAIN_REQUIRE_CUDA();
+  const TestStream stream;
+  const Context cuda = Context::cuda(stream.get());
+  const Buffer<float> a_dev = test::upload(cuda, std::vector<float>(20 * 15, 0.0f));
+  nmf::Options options;
+  options.rank = 3;
+  options.solver = nmf::Solver::cd;
+  Buffer<float> u_dev = test::poisoned(cuda, 20 * 3), w_dev = test::poisoned(cuda, 3 * 15);
+  const nmf::Result result = nmf::fit(cuda, a_dev.data(), 20, 15, options, u_dev.data(), w_dev.data());
+  EXPECT_EQ(result.iterations, 1);
+  EXPECT_TRUE(result.converged);
+  EXPECT_EQ(result.relative_error, 0.0);
+  for (float v : test::download(cuda, u_dev)) EXPECT_EQ(v, 0.0f);
+  for (float v : test::download(cuda, w_dev)) EXPECT_EQ(v, 0.0f);
 }
 
 TEST(NmfCuda, ZeroMatrixGivesZeroFactors) {

@@ -1,8 +1,10 @@
 #pragma once
 // Plain double-precision NMF, written from the update formulas and
 // independent of cuxplain's code: the products U W are formed explicitly,
-// the loss is summed entry by entry, and NNDSVD follows scikit-learn's
-// _initialize_nmf line by line on an exact SVD (one-sided Jacobi).
+// the loss is summed entry by entry, coordinate descent takes each
+// coordinate's gradient from the objective directly, and NNDSVD follows
+// scikit-learn's _initialize_nmf line by line on an exact SVD (one-sided
+// Jacobi).
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -99,6 +101,61 @@ inline void run(const Matrix& a, Matrix& u, Matrix& w, std::int64_t n, std::int6
     update_u(a, u, w, n, p, r, pen.l1_u, pen.l2_u);
     update_w(a, u, w, n, p, r, pen.l1_w, pen.l2_w);
     if (history) history->push_back(objective(a, u, w, n, p, r, pen));
+  }
+}
+
+/// One coordinate-descent pass over U (scikit-learn's solver='cd', written
+/// from the objective): for t = 0..r-1, for every row i, the gradient and
+/// curvature of 0.5 ||A - U W||^2 + l1 sum U + 0.5 l2 ||U||^2 in U_it,
+///   g = sum_j ((U W)_ij - A_ij) W_tj + l1 + l2 U_it,  h = sum_j W_tj^2 + l2,
+/// from the current U (U W formed entry by entry), then
+/// U_it <- max(U_it - g / h, 0) unless h = 0. Returns the sum over the
+/// coordinates of |g| (|min(g, 0)| where U_it = 0 before its step).
+inline double cd_update_u(const Matrix& a, Matrix& u, const Matrix& w, std::int64_t n,
+                          std::int64_t p, std::int64_t r, double l1, double l2) {
+  double violation = 0.0;
+  for (std::int64_t t = 0; t < r; ++t) {
+    double h = l2;
+    for (std::int64_t j = 0; j < p; ++j) h += w[t * p + j] * w[t * p + j];
+    for (std::int64_t i = 0; i < n; ++i) {
+      double& x = u[i * r + t];
+      double g = l1 + l2 * x;
+      for (std::int64_t j = 0; j < p; ++j) {
+        double product = 0.0;
+        for (std::int64_t q = 0; q < r; ++q) product += u[i * r + q] * w[q * p + j];
+        g += (product - a[i * p + j]) * w[t * p + j];
+      }
+      violation += std::fabs(x == 0.0 ? std::min(g, 0.0) : g);
+      if (h != 0.0) x = std::max(x - g / h, 0.0);
+    }
+  }
+  return violation;
+}
+
+/// The same pass over W (by symmetry: U's pass on A^T, W^T, U^T).
+inline double cd_update_w(const Matrix& a, const Matrix& u, Matrix& w, std::int64_t n,
+                          std::int64_t p, std::int64_t r, double l1, double l2) {
+  Matrix wt = transpose(w, r, p);
+  const double violation =
+      cd_update_u(transpose(a, n, p), wt, transpose(u, n, r), p, n, r, l1, l2);
+  w = transpose(wt, p, r);
+  return violation;
+}
+
+/// `iterations` coordinate-descent rounds (U pass, W pass): the objective
+/// after each in `history` (entry 0: at the start) and each round's
+/// violation (U's plus W's) in `violations`, when not null.
+inline void cd_run(const Matrix& a, Matrix& u, Matrix& w, std::int64_t n, std::int64_t p,
+                   std::int64_t r, int iterations, const Penalties& pen,
+                   std::vector<double>* history = nullptr,
+                   std::vector<double>* violations = nullptr) {
+  if (history) history->assign(1, objective(a, u, w, n, p, r, pen));
+  if (violations) violations->clear();
+  for (int it = 0; it < iterations; ++it) {
+    double violation = cd_update_u(a, u, w, n, p, r, pen.l1_u, pen.l2_u);
+    violation += cd_update_w(a, u, w, n, p, r, pen.l1_w, pen.l2_w);
+    if (history) history->push_back(objective(a, u, w, n, p, r, pen));
+    if (violations) violations->push_back(violation);
   }
 }
 

@@ -1,8 +1,9 @@
 #pragma once
 // Per-element NMF math shared by both backends: the multiplicative update of
-// one factor entry, the objective from its accumulated terms, NNDSVD's rule
-// for one entry and the seeded normal draws of the random initialization and
-// of the randomized SVD's sketch.
+// one factor entry, the coordinate-descent update of one factor row and its
+// stopping rule, the objective from its accumulated terms, NNDSVD's rule for
+// one entry and the seeded normal draws of the random initialization and of
+// the randomized SVD's sketch.
 #include <cmath>
 #include <cstdint>
 
@@ -40,6 +41,100 @@ CUXPLAIN_HD float nmf_update_value(float x, float numerator, float denominator, 
   den = den + l2 * x;
   if (den == 0.0f) den = kNmfEpsilon;
   return x * (numerator / den);
+}
+
+/// acc + a b rounded after the product and after the sum, never fused: the
+/// coordinate-descent gradient is scikit-learn's float32 loop, which x86-64
+/// builds compute without FMA. nvcc contracts a * b + c by default, hence
+/// the intrinsics on the device.
+CUXPLAIN_HD float nmf_mul_add(float acc, float a, float b) {
+#ifdef __CUDA_ARCH__
+  return __fadd_rn(acc, __fmul_rn(a, b));
+#else
+  return acc + a * b;
+#endif
+}
+
+/// The coordinate-descent update of one factor row (scikit-learn's
+/// _update_cdnmf_fast for one sample, permutation 0..r-1), in float32 as
+/// scikit-learn computes it. For t = 0..r-1 in order, with x the row,
+/// cross_t its entry of A H^T (U's sweep: A W^T; W's sweep: (U^T A)^T) and
+/// gram the r x r H H^T:
+///   g    = -(cross_t - l1) + sum_q (gram_tq + [q == t] l2) x_q   (q in order)
+///   |pg| = |min(g, 0)| when x_t == 0, else |g|     (added to the violation)
+///   x_t  = max(x_t - g / (gram_tt + l2), 0)        (unless gram_tt + l2 == 0)
+/// scikit-learn subtracts l1 from X H^T and adds l2 to the Gram's diagonal in
+/// float32 beforehand: the same roundings. The pieces below are that math;
+/// nmf_cd_row composes them for one row, and the host walks blocks of rows
+/// through them component by component (the same operations per row).
+
+/// g's first term.
+CUXPLAIN_HD float nmf_cd_gradient_start(float cross, float l1) { return -(cross - l1); }
+
+/// The Gram's entry (t, q), with the L2 penalty on the diagonal.
+CUXPLAIN_HD float nmf_cd_gram(const float* gram, std::int64_t r, std::int64_t t, std::int64_t q,
+                              float l2) {
+  return q == t ? gram[t * r + q] + l2 : gram[t * r + q];
+}
+
+/// |pg| of a coordinate whose value before its step is `value`.
+CUXPLAIN_HD float nmf_cd_violation(float value, float grad) {
+  return fabsf(value == 0.0f ? (grad < 0.0f ? grad : 0.0f) : grad);
+}
+
+/// The coordinate's new value (unchanged when the curvature is 0).
+CUXPLAIN_HD float nmf_cd_step(float value, float grad, float hessian) {
+  if (hessian == 0.0f) return value;
+  const float step = value - grad / hessian;
+  return step > 0.0f ? step : 0.0f;
+}
+
+/// One row: x and cross hold its r entries at stride `stride`. Returns the
+/// row's violation, summed in double in component order.
+CUXPLAIN_HD double nmf_cd_row(float* x, std::int64_t stride, const float* cross,
+                              const float* gram, std::int64_t r, float l1, float l2) {
+  double violation = 0.0;
+  for (std::int64_t t = 0; t < r; ++t) {
+    float grad = nmf_cd_gradient_start(cross[t * stride], l1);
+    for (std::int64_t q = 0; q < r; ++q) {
+      grad = nmf_mul_add(grad, nmf_cd_gram(gram, r, t, q, l2), x[q * stride]);
+    }
+    const float value = x[t * stride];
+    violation += nmf_cd_violation(value, grad);
+    x[t * stride] = nmf_cd_step(value, grad, nmf_cd_gram(gram, r, t, t, l2));
+  }
+  return violation;
+}
+
+/// Where a coordinate-descent run stands: on the device with CUDA, so that
+/// the stopping test needs no read-back (see nmf::Options::tol).
+struct NmfCdState {
+  double violation_init = 0.0;  ///< violation of iteration 1
+  double violation = 0.0;       ///< violation of the last iteration run
+  std::int64_t stopped_at = 0;  ///< the iteration the rule stopped at; 0 while running
+};
+
+/// Records iteration `iteration`'s violation and applies scikit-learn's
+/// rule (stop when violation_init == 0 or violation / violation_init <=
+/// tol). Nothing changes once stopped: the sweeps of later iterations are
+/// skipped and their violation (0) is not theirs.
+CUXPLAIN_HD void nmf_cd_record(NmfCdState* state, double violation, std::int64_t iteration,
+                               double tol) {
+  if (state->stopped_at != 0) return;
+  if (iteration == 1) state->violation_init = violation;
+  state->violation = violation;
+  if (state->violation_init == 0.0 || violation / state->violation_init <= tol) {
+    state->stopped_at = iteration;
+  }
+}
+
+/// Blocks (CUDA, kNmfCdThreads rows each per pass) or chunks (host) of a
+/// coordinate-descent sweep over `rows` rows: one violation partial each.
+/// Small blocks, since a row is r^2 work: more of the GPU busy at CRAFT's n.
+constexpr std::int64_t kNmfCdThreads = 64;
+inline std::int64_t nmf_cd_blocks(std::int64_t rows) {
+  const std::int64_t blocks = (rows + kNmfCdThreads - 1) / kNmfCdThreads;
+  return blocks < 1 ? 1 : (blocks > kNmfReduceBlocks ? kNmfReduceBlocks : blocks);
 }
 
 /// Penalty coefficients of the objective
