@@ -149,6 +149,11 @@ const char kConceptsHelp[] =
     "                       channels (default 10)\n"
     "  --max-iter K         NMF iterations at most (default 200)\n"
     "  --alpha-w A          NMF L2 penalty, scikit-learn's alpha_W (default 0.01)\n"
+    "  --nmf-solver S       mu (multiplicative updates, the default) or cd\n"
+    "                       (coordinate descent, scikit-learn's and so xplique's)\n"
+    "  --crop-resize M      how crops are resized to the image: tensorflow\n"
+    "                       (tf.image.resize bicubic, xplique's; default) or\n"
+    "                       opencv (cv2 INTER_CUBIC)\n"
     "  --nb-design N        importance design points, a power of two >= 2;\n"
     "                       h runs N (R + 1) times an image (default 32)\n"
     "  --sampler S          importance design: halton, sobol, sobol_owen, lhs or\n"
@@ -523,6 +528,16 @@ const OptionMap<ConceptsArgs>& concepts_options() {
        }}},
       {"--max-iter", {true, [](ConceptsArgs& a, const std::string& v) {
          a.max_iter = parse_int("--max-iter", v, 1, kBig);
+       }}},
+      {"--nmf-solver", {true, [](ConceptsArgs& a, const std::string& v) {
+         a.nmf_solver = parse_choice<nmf::Solver>("--nmf-solver", v,
+                                                  {{"mu", nmf::Solver::mu}, {"cd", nmf::Solver::cd}});
+       }}},
+      {"--crop-resize", {true, [](ConceptsArgs& a, const std::string& v) {
+         a.crop_resize = parse_choice<craft::CropResize>(
+             "--crop-resize", v,
+             {{"tensorflow", craft::CropResize::tensorflow_bicubic},
+              {"opencv", craft::CropResize::opencv_bicubic}});
        }}},
       {"--alpha-w", {true, [](ConceptsArgs& a, const std::string& v) {
          a.alpha_w = static_cast<float>(parse_real("--alpha-w", v));

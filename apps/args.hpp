@@ -9,6 +9,8 @@
 #include <vector>
 
 #include <cuxplain/core/options.hpp>
+#include <cuxplain/craft.hpp>
+#include <cuxplain/nmf.hpp>
 
 namespace cuxplain::cli {
 
@@ -81,6 +83,8 @@ struct ConceptsArgs {
   std::int64_t rank = 10;
   std::int64_t max_iter = 200;
   float alpha_w = 1e-2f;
+  nmf::Solver nmf_solver = nmf::Solver::mu;
+  craft::CropResize crop_resize = craft::CropResize::tensorflow_bicubic;
   std::int64_t nb_design = 32;
   Sampler sampler = Sampler::halton;
   Estimator estimator = Estimator::jansen;

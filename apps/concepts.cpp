@@ -473,6 +473,8 @@ int run_concepts(const ConceptsArgs& args) {
   options.nmf.max_iter = args.max_iter;
   options.nmf.seed = args.seed;
   options.alpha_w = args.alpha_w;
+  options.nmf.solver = args.nmf_solver;
+  options.crop_resize = args.crop_resize;
   options.nb_design = args.nb_design;
   options.sampler = args.sampler;
   options.seed = args.seed;
@@ -847,6 +849,10 @@ int run_concepts(const ConceptsArgs& args) {
   json.value(options.nmf.tol);
   json.key("nmf_init");
   json.value(nmf::to_string(options.nmf.init));
+  json.key("nmf_solver");
+  json.value(nmf::to_string(options.nmf.solver));
+  json.key("crop_resize");
+  json.value(craft::to_string(options.crop_resize));
   json.key("alpha_w");
   json.value(options.alpha_w);
   json.key("nb_design");
