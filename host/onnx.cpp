@@ -4,16 +4,19 @@
 #include <cuxplain/core/error.hpp>
 #include <cuxplain/onnx.hpp>
 
-#include <fstream>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <limits>
+#include <memory>
 #include <sstream>
 
 #if CUXPLAIN_WITH_ONNX
 #include <onnx/onnx_pb.h>
 
 #include <algorithm>
-#include <cstring>
 #include <functional>
-#include <limits>
 #include <set>
 #include <unordered_map>
 #include <utility>
@@ -529,11 +532,36 @@ bool onnx_available() { return false; }
 #endif
 
 OnnxModel read_onnx(const std::string& path) {
-  std::ifstream file(path, std::ios::binary);
-  CUXPLAIN_EXPECTS(file.good(), "cannot open ONNX model '", path, "'");
-  std::ostringstream bytes;
-  bytes << file.rdbuf();
-  const std::string data = bytes.str();
+  namespace fs = std::filesystem;
+  std::error_code error;
+  const fs::file_status status = fs::status(path, error);
+  CUXPLAIN_EXPECTS(!fs::is_directory(status), "ONNX model '", path, "' is a directory, not a file");
+  // The size first: a file protobuf cannot parse is refused before it is read.
+  constexpr std::uintmax_t kMaxBytes = static_cast<std::uintmax_t>(std::numeric_limits<int>::max());
+  std::uintmax_t size = 0;
+  if (fs::is_regular_file(status)) {
+    size = fs::file_size(path, error);
+    CUXPLAIN_EXPECTS(!error, "cannot read the size of ONNX model '", path, "': ", error.message());
+    CUXPLAIN_EXPECTS(size <= kMaxBytes, "ONNX model '", path, "' is ", size, " bytes, larger than "
+                     "the 2 GiB (", kMaxBytes, " bytes) protobuf can parse");
+  }
+  errno = 0;
+  const std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"),
+                                                             &std::fclose);
+  CUXPLAIN_EXPECTS(file != nullptr, "cannot open ONNX model '", path, "': ",
+                   errno != 0 ? std::strerror(errno) : "unknown error");
+  // Read in chunks: the size of a pipe or device is not known beforehand.
+  std::string data;
+  data.reserve(static_cast<std::size_t>(size));
+  char chunk[1 << 16];
+  std::size_t got = 0;
+  while ((got = std::fread(chunk, 1, sizeof chunk, file.get())) > 0) {
+    data.append(chunk, got);
+    CUXPLAIN_EXPECTS(data.size() <= kMaxBytes, "ONNX model '", path, "' is larger than the 2 GiB (",
+                     kMaxBytes, " bytes) protobuf can parse");
+  }
+  CUXPLAIN_EXPECTS(!std::ferror(file.get()), "cannot read ONNX model '", path, "': ",
+                   std::strerror(errno));
   return read_onnx(data.data(), data.size(), path);
 }
 
