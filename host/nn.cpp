@@ -130,6 +130,12 @@ void expect_window(const char* op, std::int64_t kernel_h, std::int64_t kernel_w,
   CUXPLAIN_EXPECTS(pad_top >= 0 && pad_left >= 0 && pad_bottom >= 0 && pad_right >= 0, op,
                    ": pads must be >= 0, got [", pad_top, ", ", pad_left, ", ", pad_bottom, ", ",
                    pad_right, "]");
+  // Bounded so that the padded extent in + pads - kernel cannot overflow.
+  CUXPLAIN_EXPECTS(std::max({kernel_h, kernel_w, stride_h, stride_w, pad_top, pad_left, pad_bottom,
+                             pad_right}) <= kMaxSize,
+                   op, ": kernel, strides and pads must be <= ", kMaxSize, ", got kernel ",
+                   kernel_h, " x ", kernel_w, ", strides ", stride_h, " x ", stride_w, ", pads [",
+                   pad_top, ", ", pad_left, ", ", pad_bottom, ", ", pad_right, "]");
 }
 
 Shape window_output(const char* op, const Shape& in, std::int64_t channels, std::int64_t kernel_h,

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include <cuxplain/nn.hpp>
+#include <cuxplain/nn.hpp>
 #include <cuxplain/onnx.hpp>
 
 #include "common/test_utils.hpp"
@@ -70,6 +71,26 @@ TEST(OnnxInputs, FileLargerThanProtobufParsesIsRefusedBeforeReadingIt) {
   test::expect_mentions(message, "2 GiB");
   // Reading 3 GiB takes seconds; the size check alone takes microseconds.
   EXPECT_LT(seconds, 2.0);
+}
+
+TEST(NetworkBuilderInputs, WindowsBeyondIntAreErrors) {
+  // in + pads - kernel overflowed int64 with pads near 2^62 (undefined behaviour).
+  const std::int64_t huge = std::int64_t{1} << 62;
+  nn::NetworkBuilder b;
+  const nn::NodeId x = b.input({1, 4, 4});
+  nn::ConvParams conv;
+  conv.pad_top = conv.pad_bottom = huge;
+  test::expect_error([&] { b.conv(x, 1, 3, 3, std::vector<float>(9, 0.1f), {}, conv); },
+                     "conv: kernel, strides and pads must be <= 2147483647, got kernel 3 x 3, "
+                     "strides 1 x 1, pads [4611686018427387904, 0, 4611686018427387904, 0]");
+  nn::PoolParams pool;
+  pool.kernel_h = pool.kernel_w = 2;
+  pool.stride_w = huge;
+  test::expect_error([&] { b.max_pool(x, pool); }, "max_pool: kernel, strides and pads must be <= ");
+  pool.stride_w = 1;
+  pool.kernel_h = huge;
+  test::expect_error([&] { b.avg_pool(x, pool); }, "got kernel 4611686018427387904 x 2");
+  EXPECT_EQ(b.size(), 1);
 }
 
 }  // namespace
