@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -93,6 +94,40 @@ TEST(NetworkBuilderInputs, WindowsBeyondIntAreErrors) {
   pool.kernel_h = huge;
   test::expect_error([&] { b.avg_pool(x, pool); }, "got kernel 4611686018427387904 x 2");
   EXPECT_EQ(b.size(), 1);
+}
+
+TEST(NetworkBuilderInputs, BatchNormIsNotFoldedWhereFoldingOverflows) {
+  // 3e36 x 158 (0.5 / sqrt(1e-5)) overflows float as a folded weight, while
+  // the conv's output on a small input times 158 does not: folding made the
+  // output infinite (found by the ONNX fuzzer).
+  nn::NetworkBuilder b;
+  const nn::NodeId x = b.input({1, 1, 1});
+  const nn::NodeId conv = b.conv(x, 1, 1, 1, {3e36f}, {0.0f});
+  const nn::NodeId bn = b.batch_norm(conv, {0.5f}, {0.0f}, {0.0f}, {0.0f}, 1e-5f);
+  const Context ctx = Context::host();
+  const nn::Network net = b.build(ctx, bn);
+  test::expect_mentions(net.summary(), "batch_norm (per-channel affine)");
+  const float in = 1e-3f;
+  float out = test::poison();
+  net.forward(ctx, &in, 1, &out);
+  const double expected = 3e36 * 1e-3 * (0.5 / std::sqrt(1e-5));
+  EXPECT_TRUE(std::isfinite(out)) << out;
+  EXPECT_NEAR(out / expected, 1.0, 1e-5) << out;
+  // A foldable one still folds.
+  nn::NetworkBuilder small;
+  const nn::NodeId y = small.input({1, 1, 1});
+  const nn::Network folded = small.build(
+      ctx, small.batch_norm(small.conv(y, 1, 1, 1, {2.0f}), {0.5f}, {0.0f}, {0.0f}, {1.0f}));
+  test::expect_mentions(folded.summary(), "batch_norm (folded)");
+}
+
+TEST(NetworkBuilderInputs, BatchNormWhoseScaleOverflowsFloatIsAnError) {
+  // gamma / sqrt(var + epsilon) = 3e38 / sqrt(1e-5) is about 9.5e40.
+  nn::NetworkBuilder b;
+  const nn::NodeId x = b.input({2, 1, 1});
+  const nn::NodeId bn = b.batch_norm(x, {1.0f, 3e38f}, {0.0f, 0.0f}, {0.0f, 0.0f}, {1.0f, 0.0f});
+  test::expect_error([&] { b.build(Context::host(), bn); },
+                     "build: batch_norm node 1 channel 1: y = 9.48");
 }
 
 #if CUXPLAIN_WITH_ONNX
