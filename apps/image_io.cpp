@@ -8,15 +8,37 @@
 #include <memory>
 #include <stdexcept>
 
-#if CUXPLAIN_STB_IMPLEMENTATION
-// Only the headers are installed: compile stb's implementations here.
+// The decoder is stb_image 2.30 (third_party/, public domain or MIT),
+// compiled here, private to this file. Debian's libstb ships 2.27, whose
+// decoders a fuzzer drove within a minute into a heap overflow (16-bit PNM
+// converted to other channel counts), a JPEG Huffman table written past its
+// end and signed overflows parsing PNM headers; stb 2.28 fixed those with
+// many other "security errors".
 #define STB_IMAGE_IMPLEMENTATION
-#define STB_IMAGE_WRITE_IMPLEMENTATION
-#define STB_IMAGE_RESIZE_IMPLEMENTATION
+#define STB_IMAGE_STATIC
+#if defined(__GNUC__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-function"
 #endif
-#include <stb_image.h>
-#include <stb_image_resize.h>
+#include "third_party/stb_image.h"
+#if defined(__GNUC__)
+#pragma GCC diagnostic pop
+#endif
+
+#if CUXPLAIN_STB_IMPLEMENTATION
+// Only the headers are installed: compile stb's writer here.
+#define STB_IMAGE_WRITE_IMPLEMENTATION
+#endif
 #include <stb_image_write.h>
+// The resizer is compiled here, private to this file, with its asserts off:
+// they check float sums of filter coefficients and abort on valid images
+// (36 x 8447 to 28 x 28, a fuzzer found; nothings/stb#1449), and Debian's
+// libstb keeps them on. Each sum is divided out right after its check; the
+// fuzzers run this code under AddressSanitizer.
+#define STB_IMAGE_RESIZE_IMPLEMENTATION
+#define STB_IMAGE_RESIZE_STATIC
+#define STBIR_ASSERT(x) ((void)0)
+#include <stb_image_resize.h>
 
 namespace cuxplain::cli {
 
@@ -29,10 +51,16 @@ void check_channels(int channels) {
   }
 }
 
+/// stb's reason; its header check gives "unknown image type" for any file
+/// no decoder accepts, a zero width or height included.
 std::runtime_error undecodable(const std::string& name) {
   const char* reason = stbi_failure_reason();
-  return std::runtime_error("cannot read image '" + name + "': " +
-                            (reason != nullptr ? reason : "unknown error"));
+  std::string why = reason != nullptr && *reason != '\0' ? reason : "corrupt file";
+  if (why == "unknown image type") {
+    why += " (not a PNG, JPEG, BMP, GIF, TGA, PNM, PSD, HDR or PIC image, or a corrupt or "
+           "empty one)";
+  }
+  return std::runtime_error("cannot read image '" + name + "': " + why);
 }
 
 /// The extent a header gives, checked before anything is decoded: stb's
@@ -94,6 +122,9 @@ Image8 read_image(const std::string& path, int channels, std::int64_t max_pixels
   if (std::filesystem::is_directory(path, error)) {
     throw std::runtime_error("cannot read image '" + path + "': it is a directory");
   }
+  // The size first: stb reads at most 2 GiB from memory.
+  const std::uintmax_t size = std::filesystem::file_size(path, error);
+  if (!error) check_size(path, size);
   errno = 0;
   const std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"),
                                                              &std::fclose);
@@ -101,12 +132,6 @@ Image8 read_image(const std::string& path, int channels, std::int64_t max_pixels
     throw std::runtime_error("cannot read image '" + path + "': " +
                              (errno != 0 ? std::strerror(errno) : "cannot open it"));
   }
-  // The header first: a file above the pixel limit is refused before it is read.
-  int width = 0, height = 0, file_channels = 0;
-  if (stbi_info_from_file(file.get(), &width, &height, &file_channels) == 0) {
-    throw undecodable(path);
-  }
-  check_extent(path, width, height, max_pixels);
   std::vector<unsigned char> bytes;
   unsigned char chunk[1 << 16];
   std::size_t got = 0;
@@ -117,6 +142,7 @@ Image8 read_image(const std::string& path, int channels, std::int64_t max_pixels
   if (std::ferror(file.get())) {
     throw std::runtime_error("cannot read image '" + path + "': " + std::strerror(errno));
   }
+  // The header is checked (extent, pixel limit) before anything is decoded.
   return read_image_from_memory(bytes.data(), bytes.size(), channels, path, max_pixels);
 }
 
