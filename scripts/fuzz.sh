@@ -16,7 +16,7 @@ seconds=${CUXPLAIN_FUZZ_SECONDS:-60}
 targets=(${CUXPLAIN_FUZZ_TARGETS:-onnx image idx})
 
 cxx=""
-for candidate in clang++ clang++-14; do
+for candidate in clang++-14 clang++; do
   if command -v "$candidate" >/dev/null 2>&1; then cxx=$candidate; break; fi
 done
 if [[ -z $cxx ]]; then
