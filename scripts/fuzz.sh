@@ -24,6 +24,11 @@ if [[ -z $cxx ]]; then
   exit 1
 fi
 cc=${cxx/clang++/clang}
+# CMake drops every -D setting when the compiler of an existing build changes.
+if [[ -f $build_dir/CMakeCache.txt ]] &&
+   ! grep -q "^CMAKE_CXX_COMPILER:[A-Z]*=.*$cxx\$" "$build_dir/CMakeCache.txt"; then
+  rm -rf "$build_dir"
+fi
 
 sanitizers="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
 # No NDEBUG: assertions stay on (stb's decoder checks its own invariants).
