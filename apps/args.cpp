@@ -81,6 +81,9 @@ const char kExplainHelp[] =
     "  --hsic-kernel K      input kernel: binary, rbf or sobolev (default binary)\n"
     "  --continuous-masks   continuous masks instead of 0/1 ones (with rbf or\n"
     "                       sobolev)\n"
+    "  --hsic-width W       output kernel width: median_output (|median| of the\n"
+    "                       outputs, xplique's; default) or median_distance (the\n"
+    "                       median distance between outputs)\n"
     "  EVA:\n"
     "  --epsilon E          radius of the L-inf ball around the image, in model\n"
     "                       input units (default 0.05)\n"
@@ -91,7 +94,8 @@ const char kExplainHelp[] =
     "\n"
     "Output:\n"
     "  --out DIR            output directory, created when missing (default\n"
-    "                       ./cuxplain-out)\n"
+    "                       ./cuxplain-out); changed only by a run that\n"
+    "                       succeeds, and then only the files it writes\n"
     "  --alpha A            heatmap opacity in the overlays, 0..1 (default 0.5)\n"
     "  --progress           progress line on stderr even when it is not a terminal\n"
     "  --no-progress        no progress line (default: shown on a terminal)\n"
@@ -128,13 +132,14 @@ const char kConceptsHelp[] =
     "                       (default /usr/share/datasets/fashion-mnist, from the\n"
     "                       Debian package dataset-fashion-mnist); each file at\n"
     "                       most 1 GiB, decompressed\n"
-    "  --model FILE         ONNX classifier with a 1 x 28 x 28 input and at least\n"
-    "                       N + 1 outputs (default: the embedded\n"
+    "  --model FILE         ONNX classifier with a 1 x 28 x 28 input and one output\n"
+    "                       of at least N + 1 class scores (default: the embedded\n"
     "                       fashion_mnist_cnn.onnx); class names as for explain\n"
     "  --layer TENSOR       ONNX tensor the model is cut at; its values must be\n"
     "                       >= 0 (after a ReLU or a pooling of one). Default: the\n"
-    "                       last tensor with a spatial grid (H x W > 1), for the\n"
-    "                       embedded model /features/features.7/MaxPool_output_0,\n"
+    "                       last tensor with a spatial grid (H x W > 1) before\n"
+    "                       the output, for the embedded model\n"
+    "                       /features/features.7/MaxPool_output_0,\n"
     "                       32 x 7 x 7\n"
     "  --list-layers        print the model's tensors and shapes and exit\n"
     "  --scale S            model input = pixel / S (default 255)\n"
@@ -178,7 +183,8 @@ const char kConceptsHelp[] =
     "\n"
     "Output:\n"
     "  --out DIR            output directory, created when missing (default\n"
-    "                       ./cuxplain-out)\n"
+    "                       ./cuxplain-out); changed only by a run that\n"
+    "                       succeeds, and then only the files it writes\n"
     "  --top T              concepts drawn, the most important first: a number or\n"
     "                       all (default 5)\n"
     "  --crops K            crops shown per concept in concepts.png (default 10)\n"
@@ -410,6 +416,12 @@ const OptionMap<ExplainArgs>& explain_options() {
        }}},
       {"--continuous-masks",
        {false, [](ExplainArgs& a, const std::string&) { a.continuous_masks = true; }}},
+      {"--hsic-width", {true, [](ExplainArgs& a, const std::string& v) {
+         a.hsic_width = parse_choice<Bandwidth>(
+             "--hsic-width", v,
+             {{"median_output", Bandwidth::median_output},
+              {"median_distance", Bandwidth::median_distance}});
+       }}},
       {"--epsilon", {true, [](ExplainArgs& a, const std::string& v) {
          a.epsilon = static_cast<float>(parse_real("--epsilon", v));
          if (a.epsilon < 0.0f) throw UsageError("--epsilon must be >= 0, got " + v);

@@ -52,6 +52,7 @@ struct ExplainArgs {
 
   HsicKernel hsic_kernel = HsicKernel::binary;
   bool continuous_masks = false;
+  Bandwidth hsic_width = Bandwidth::median_output;
 
   float epsilon = 0.05f;
   bool clamp = true;

@@ -33,6 +33,7 @@
 #include "image_io.hpp"
 #include "json.hpp"
 #include "model_files.hpp"
+#include "output_files.hpp"
 #include "overlay.hpp"
 #include "progress.hpp"
 
@@ -48,12 +49,13 @@ double seconds_since(Clock::time_point start) {
 }
 
 /// The default layer: the last tensor with a spatial grid (H x W > 1) after
-/// the input, or empty when there is none.
+/// the input and not after the output (a tensor the graph computes after its
+/// output is no cut of it), or empty when there is none.
 std::string default_layer(const nn::OnnxModel& onnx) {
   std::string layer;
   const nn::NodeId input = onnx.tensors.empty() ? -1 : onnx.tensors.front().second;
   for (const auto& [name, node] : onnx.tensors) {
-    if (node == input) continue;
+    if (node == input || node > onnx.output) continue;
     const nn::Shape shape = onnx.builder.shape(node);
     if (shape.h * shape.w > 1) layer = name;
   }
@@ -165,9 +167,13 @@ int list_layers(const ResolvedFile& model_file, const nn::OnnxModel& onnx) {
   for (const auto& entry : onnx.tensors) width = std::max(width, entry.first.size());
   for (std::size_t i = 0; i < onnx.tensors.size(); ++i) {
     const auto& [name, node] = onnx.tensors[i];
+    const char* note = i == 0                       ? "  (input)"
+                       : name == fallback           ? "  (default layer)"
+                       : name == onnx.output_name   ? "  (output)"
+                       : node > onnx.output         ? "  (after the output)"
+                                                    : "";
     std::printf("  %-*s  %s%s\n", static_cast<int>(width), name.c_str(),
-                nn::to_string(onnx.builder.shape(node)).c_str(),
-                i == 0 ? "  (input)" : name == fallback ? "  (default layer)" : "");
+                nn::to_string(onnx.builder.shape(node)).c_str(), note);
   }
   return 0;
 }
@@ -182,17 +188,42 @@ struct CropPlace {
   std::int64_t left = 0;
 };
 
-/// The concepts.png grid: one row per concept in `rows`, each the crops of
-/// `crops[concept]`, cut from the 8-bit images and enlarged `factor` times,
-/// separated (and framed) by `line` gray pixels.
+/// Labels of a crop sheet's rows: "<what> <id>" over the importance.
+std::vector<std::string> sheet_labels(const char* what, const std::vector<std::int64_t>& rows,
+                                      const std::vector<float>& importances) {
+  std::vector<std::string> labels;
+  for (std::int64_t id : rows) {
+    char importance[32];
+    std::snprintf(importance, sizeof importance, "%.3g",
+                  static_cast<double>(importances[static_cast<std::size_t>(id)]));
+    labels.push_back(std::string(what) + " " + std::to_string(id) + "\n" + importance);
+  }
+  return labels;
+}
+
+/// Width of the label column of a crop sheet: the longest label and a margin.
+int sheet_label_width(const std::vector<std::string>& labels, int scale) {
+  int widest = 0;
+  for (const std::string& label : labels) widest = std::max(widest, text_width(label, scale));
+  return widest + 4 * scale;
+}
+
+/// The concepts.png grid: one row per concept in `rows`, its label (white on
+/// the gray background, `label_width` pixels wide, enlarged `label_scale`
+/// times) then the crops of `crops[concept]`, cut from the 8-bit images and
+/// enlarged `factor` times, separated (and framed) by `line` gray pixels.
 Image8 crop_sheet(const FashionMnist& set, const std::vector<std::int64_t>& rows,
                   const std::vector<std::vector<CropPlace>>& crops, std::int64_t patch,
-                  std::int64_t per_row, int factor, int line) {
+                  std::int64_t per_row, int factor, int line,
+                  const std::vector<std::string>& labels, int label_width, int label_scale) {
   const int tile = static_cast<int>(patch) * factor;
-  const int width = static_cast<int>(per_row) * (tile + line) + line;
+  const int width = label_width + static_cast<int>(per_row) * (tile + line) + line;
   const int height = static_cast<int>(rows.size()) * (tile + line) + line;
   Image8 sheet = blank_image(width, height, 1, 128);
   for (std::size_t r = 0; r < rows.size(); ++r) {
+    const int row_top = line + static_cast<int>(r) * (tile + line);
+    const int text_top = row_top + std::max(0, (tile - text_height(labels[r], label_scale)) / 2);
+    draw_text(sheet, labels[r], line + label_scale, text_top, label_scale, 255);
     const std::vector<CropPlace>& places = crops[static_cast<std::size_t>(rows[r])];
     for (std::size_t k = 0; k < places.size() && static_cast<std::int64_t>(k) < per_row; ++k) {
       const CropPlace& place = places[k];
@@ -204,8 +235,8 @@ Image8 crop_sheet(const FashionMnist& set, const std::vector<std::int64_t>& rows
               pixels[static_cast<std::size_t>((place.top + y) * set.cols + place.left + x)];
         }
       }
-      paste(sheet, enlarge(cut, factor), line + static_cast<int>(k) * (tile + line),
-            line + static_cast<int>(r) * (tile + line));
+      paste(sheet, enlarge(cut, factor),
+            label_width + line + static_cast<int>(k) * (tile + line), row_top);
     }
   }
   return sheet;
@@ -283,6 +314,7 @@ int run_concepts(const ConceptsArgs& args) {
   const ResolvedFile model_file = resolve(args.model_path, "--model", kDefaultModel);
   const nn::OnnxModel onnx = nn::read_onnx(model_file.path);
   if (args.list_layers) return list_layers(model_file, onnx);
+  expect_class_scores(model_file.path, onnx.builder.shape(onnx.output));
 
   // The layer the model is cut at.
   std::string layer = args.layer.value_or(default_layer(onnx));
@@ -298,6 +330,11 @@ int run_concepts(const ConceptsArgs& args) {
                      "' (cuxplain concepts --list-layers lists them)");
   }
   const nn::NodeId cut = onnx.node(layer);
+  if (cut > onnx.output) {
+    throw UsageError("--layer " + layer + " comes after the model's output " + onnx.output_name +
+                     ": the model cannot be cut there (cuxplain concepts --list-layers marks "
+                     "the tensors after the output)");
+  }
   const std::int64_t sub_rank = args.subconcepts;
   const std::string sub_layer =
       sub_rank > 0 ? resolve_sub_layer(onnx, args, model_file.is_default, layer) : std::string();
@@ -426,7 +463,9 @@ int run_concepts(const ConceptsArgs& args) {
               static_cast<long long>(grid.stride), static_cast<long long>(grid.rows),
               static_cast<long long>(grid.cols), static_cast<long long>(crops));
   std::fflush(stdout);
-  make_output_directory(args.out_dir);
+  // The files go to a staging directory, and into --out only when every
+  // step has succeeded (commit below).
+  OutputDir out(args.out_dir);
 
   craft::CraftOptions options;
   options.patch_size = args.patch;
@@ -512,9 +551,14 @@ int run_concepts(const ConceptsArgs& args) {
     }
   }
   const int crop_factor = static_cast<int>(std::max<std::int64_t>(1, (40 + grid.patch - 1) / grid.patch));
-  const std::string sheet_path = (fs::path(args.out_dir) / "concepts.png").string();
-  write_png(sheet_path, crop_sheet(set, drawn, top_crops, grid.patch, args.crops_per_concept,
-                                   crop_factor, 2));
+  const std::string sheet_path = out.path("concepts.png");
+  // Labels twice the font's size once the crops are that tall.
+  const int label_scale = grid.patch * crop_factor >= 36 ? 2 : 1;
+  const std::vector<std::string> labels = sheet_labels("concept", drawn, importances);
+  const int label_width = sheet_label_width(labels, label_scale);
+  out.write("concepts.png",
+            encode_png(crop_sheet(set, drawn, top_crops, grid.patch, args.crops_per_concept,
+                                  crop_factor, 2, labels, label_width, label_scale)));
   const double crops_seconds = seconds_since(crops_start);
   std::printf("concepts   %lld concepts x %lld crops -> %s\n", static_cast<long long>(top),
               static_cast<long long>(std::min(args.crops_per_concept, crops)),
@@ -557,8 +601,8 @@ int run_concepts(const ConceptsArgs& args) {
               line + static_cast<int>(k + 1) * (tile_w + line), y);
       }
     }
-    maps_path = (fs::path(args.out_dir) / "concept_maps.png").string();
-    write_png(maps_path, canvas);
+    maps_path = out.path("concept_maps.png");
+    out.write("concept_maps.png", encode_png(canvas));
     maps_seconds = seconds_since(maps_start);
     std::printf("maps       %lld images x %lld concepts in %.3f s -> %s\n",
                 static_cast<long long>(map_count), static_cast<long long>(top), maps_seconds,
@@ -575,6 +619,7 @@ int run_concepts(const ConceptsArgs& args) {
   Forwards sub_forwards;
   std::int64_t sub_fit_g_rows = 0;
   double sub_fit_seconds = 0.0, sub_importance_seconds = 0.0, sub_crops_seconds = 0.0;
+  int sub_label_width = 0;
   if (sub_rank > 0) {
     const craft::SplitModel earlier =
         counted(craft::split_model(ctx, sub_g, sub_h), sub_forwards, progress);
@@ -634,9 +679,14 @@ int run_concepts(const ConceptsArgs& args) {
             place_of(sub->crop_ids[static_cast<std::size_t>(row)]));
       }
     }
-    const std::string sub_sheet_path = (fs::path(args.out_dir) / "subconcepts.png").string();
-    write_png(sub_sheet_path, crop_sheet(set, sub_ranking, sub_top_crops, grid.patch,
-                                         args.crops_per_concept, crop_factor, 2));
+    const std::string sub_sheet_path = out.path("subconcepts.png");
+    const std::vector<std::string> sub_labels =
+        sheet_labels("sub-concept", sub_ranking, sub_importances);
+    sub_label_width = sheet_label_width(sub_labels, label_scale);
+    out.write("subconcepts.png",
+              encode_png(crop_sheet(set, sub_ranking, sub_top_crops, grid.patch,
+                                    args.crops_per_concept, crop_factor, 2, sub_labels,
+                                    sub_label_width, label_scale)));
     sub_crops_seconds = seconds_since(sub_crops_start);
     std::printf("sub-crops  %lld sub-concepts x %lld crops -> %s\n",
                 static_cast<long long>(sub_rank),
@@ -697,6 +747,16 @@ int run_concepts(const ConceptsArgs& args) {
   int_array(json, ranking);
   json.key("drawn");
   int_array(json, drawn);
+  // The concept bank W: r rows (concept ids) of the layer's channels, so
+  // that the concepts can be reused (nmf::transform against them).
+  json.key("bank");
+  json.begin_array();
+  const std::vector<float> bank = to_host(ctx, concepts.W.data(), r * concepts.features);
+  for (std::int64_t c = 0; c < r; ++c) {
+    float_array(json, std::vector<float>(bank.begin() + c * concepts.features,
+                                         bank.begin() + (c + 1) * concepts.features));
+  }
+  json.end_array();
   json.key("concepts");
   json.begin_array();
   for (std::int64_t c = 0; c < r; ++c) {
@@ -757,6 +817,8 @@ int run_concepts(const ConceptsArgs& args) {
     json.end_array();
     json.key("subconcepts_png");
     json.value("subconcepts.png");
+    json.key("subconcepts_png_label_width");
+    json.value(sub_label_width);
     json.end_object();
   }
   json.key("concepts_png");
@@ -765,6 +827,8 @@ int run_concepts(const ConceptsArgs& args) {
   json.value(args.crops_per_concept);
   json.key("crop_display_factor");
   json.value(crop_factor);
+  json.key("concepts_png_label_width");
+  json.value(label_width);
   json.key("map_images");
   int_array(json, std::vector<std::int64_t>(indices.begin(), indices.begin() + map_count));
   if (!maps_path.empty()) {
@@ -842,10 +906,12 @@ int run_concepts(const ConceptsArgs& args) {
   json.number(total_seconds, 6);
   json.end_object();
   json.end_object();
-  const std::string json_path = (fs::path(args.out_dir) / "concepts.json").string();
-  write_text_file(json_path, json.str());
-  std::printf("json       %s\n", json_path.c_str());
+  out.write("concepts.json", json.str());
+  std::printf("json       %s\n", out.path("concepts.json").c_str());
   std::printf("time       %.3f s\n", total_seconds);
+  // A report that did not reach stdout fails the run before --out changes.
+  check_stdout();
+  out.commit();
   return 0;
 }
 

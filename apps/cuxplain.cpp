@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <csignal>
 #include <cstdio>
 #include <exception>
 #include <filesystem>
@@ -29,6 +30,7 @@
 #include "image_io.hpp"
 #include "json.hpp"
 #include "model_files.hpp"
+#include "output_files.hpp"
 #include "overlay.hpp"
 #include "progress.hpp"
 
@@ -98,6 +100,7 @@ int run_explain(const ExplainArgs& args) {
   // The model.
   const nn::Network network = nn::load_onnx(ctx, model_file.path);
   const nn::Shape in = network.input_shape();
+  expect_class_scores(model_file.path, network.output_shape());
   const std::int64_t classes = network.output_shape().size();
   if (in.h == 1 && in.w == 1) {
     throw std::runtime_error("the model takes a flat vector of " + std::to_string(in.c) +
@@ -157,7 +160,9 @@ int run_explain(const ExplainArgs& args) {
               static_cast<long long>(grid));
   std::fflush(stdout);
 
-  make_output_directory(args.out_dir);
+  // The files go to a staging directory, and into --out only when every
+  // method has succeeded (commit below).
+  OutputDir out(args.out_dir);
 
   Buffer<float> scores_device(ctx, cells);
   const int factor = display_factor(display);
@@ -219,6 +224,7 @@ int run_explain(const ExplainArgs& args) {
       options.seed = args.seed;
       options.binary = !args.continuous_masks;
       options.input_kernel = args.hsic_kernel;
+      options.output_width = args.hsic_width;
       options.perturbation = args.perturbation;
       options.baseline = args.baseline;
       options.blur_size = args.blur_size;
@@ -279,10 +285,10 @@ int run_explain(const ExplainArgs& args) {
     if (!all_finite(result.scores) || !all_finite(result.first_order)) {
       throw std::runtime_error(std::string(name) + " produced non-finite scores");
     }
-    const fs::path overlay_path = fs::path(args.out_dir) / (std::string(name) + ".png");
-    write_png(overlay_path.string(),
-              render_overlay(display, result.scores, grid, factor, args.alpha));
-    result.overlay = overlay_path.string();
+    const std::string overlay = std::string(name) + ".png";
+    out.write(overlay,
+              encode_png(render_overlay(display, result.scores, grid, factor, args.alpha)));
+    result.overlay = out.path(overlay);
 
     std::printf("%-7s %s, %lld %s in %.3f s -> %s\n", name, result.summary.c_str(),
                 static_cast<long long>(result.forwards), result.forwards_unit, result.seconds,
@@ -392,9 +398,11 @@ int run_explain(const ExplainArgs& args) {
   json.end_array();
   json.end_object();
 
-  const fs::path scores_path = fs::path(args.out_dir) / "scores.json";
-  write_text_file(scores_path.string(), json.str());
-  std::printf("scores  %s\n", scores_path.string().c_str());
+  out.write("scores.json", json.str());
+  std::printf("scores  %s\n", out.path("scores.json").c_str());
+  // A report that did not reach stdout fails the run before --out changes.
+  check_stdout();
+  out.commit();
   return 0;
 }
 
@@ -402,11 +410,26 @@ void print_usage_error(const std::string& message) {
   std::fprintf(stderr, "cuxplain: error: %s\n%s", message.c_str(), usage_text());
 }
 
+/// `status`, or 1 when what the command printed did not reach stdout.
+int check_report(int status) {
+  try {
+    check_stdout();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "cuxplain: error: %s\n", e.what());
+    return 1;
+  }
+  return status;
+}
+
 }  // namespace
 }  // namespace cuxplain::cli
 
 int main(int argc, char** argv) {
   using namespace cuxplain::cli;
+  // Under a file size limit (ulimit -f) the kernel would kill the program
+  // with SIGXFSZ at the first write past it; ignored, that write fails with
+  // EFBIG and becomes an error naming the file.
+  std::signal(SIGXFSZ, SIG_IGN);
   const std::vector<std::string> arguments(argv + 1, argv + argc);
   Command command;
   try {
@@ -418,18 +441,18 @@ int main(int argc, char** argv) {
   switch (command.kind) {
     case Command::Kind::help:
       std::fputs(help_text(command.help_topic).c_str(), stdout);
-      return 0;
+      return check_report(0);
     case Command::Kind::version:
       std::printf("cuxplain %s (CUDA backend: %s, ONNX models: %s)\n", CUXPLAIN_VERSION,
                   cuxplain::Context::cuda_available() ? "available" : "not available",
                   cuxplain::nn::onnx_available() ? "yes" : "no");
-      return 0;
+      return check_report(0);
     case Command::Kind::explain:
     case Command::Kind::concepts: break;
   }
   try {
-    return command.kind == Command::Kind::concepts ? run_concepts(command.concepts)
-                                                   : run_explain(command.explain);
+    return check_report(command.kind == Command::Kind::concepts ? run_concepts(command.concepts)
+                                                                : run_explain(command.explain));
   } catch (const UsageError& e) {
     print_usage_error(e.what());
     return 2;

@@ -6,7 +6,9 @@
 #include <filesystem>
 #include <limits>
 #include <memory>
+#include <new>
 #include <stdexcept>
+#include <utility>
 
 // The decoder is stb_image 2.30 (third_party/, public domain or MIT),
 // compiled here, private to this file. Debian's libstb ships 2.27, whose
@@ -186,11 +188,30 @@ std::vector<float> to_model_input(const Image8& image, std::int64_t c, std::int6
   return nchw;
 }
 
-void write_png(const std::string& path, const Image8& image) {
-  if (stbi_write_png(path.c_str(), image.width, image.height, image.channels,
-                     image.pixels.data(), image.width * image.channels) == 0) {
-    throw std::runtime_error("cannot write '" + path + "'");
+std::vector<unsigned char> encode_png(const Image8& image) {
+  // Encoded in memory: stbi_write_png's own fwrite and fclose results are
+  // never checked, so the caller writes the bytes with checked calls.
+  struct Sink {
+    std::vector<unsigned char> bytes;
+    bool out_of_memory = false;
+  } sink;
+  // No exception may cross stb's C frames: a failed append is recorded.
+  const auto append = [](void* context, void* data, int size) {
+    Sink& to = *static_cast<Sink*>(context);
+    const auto* first = static_cast<const unsigned char*>(data);
+    try {
+      to.bytes.insert(to.bytes.end(), first, first + size);
+    } catch (const std::bad_alloc&) {
+      to.out_of_memory = true;
+    }
+  };
+  if (stbi_write_png_to_func(append, &sink, image.width, image.height, image.channels,
+                             image.pixels.data(), image.width * image.channels) == 0 ||
+      sink.out_of_memory) {
+    throw std::runtime_error("cannot encode a " + std::to_string(image.width) + " x " +
+                             std::to_string(image.height) + " PNG: out of memory");
   }
+  return std::move(sink.bytes);
 }
 
 }  // namespace cuxplain::cli

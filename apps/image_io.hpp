@@ -1,5 +1,5 @@
 #pragma once
-// Reading images into a model's input tensor and writing PNGs (stb).
+// Reading images into a model's input tensor and encoding PNGs (stb).
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -40,7 +40,8 @@ Image8 read_image_from_memory(const unsigned char* data, std::size_t size, int c
 std::vector<float> to_model_input(const Image8& image, std::int64_t c, std::int64_t h,
                                   std::int64_t w, double scale);
 
-/// Writes an 8-bit PNG; throws std::runtime_error when it cannot.
-void write_png(const std::string& path, const Image8& image);
+/// The image as an 8-bit PNG file's bytes; throws std::runtime_error when
+/// stb cannot encode it (out of memory).
+std::vector<unsigned char> encode_png(const Image8& image);
 
 }  // namespace cuxplain::cli

@@ -101,6 +101,13 @@ std::string class_label(int id, const std::vector<std::string>& names) {
   return label;
 }
 
+void expect_class_scores(const std::string& model_path, const nn::Shape& output) {
+  if (output.h == 1 && output.w == 1) return;
+  throw std::runtime_error("the model '" + model_path + "' outputs " + nn::to_string(output) +
+                           " per image; cuxplain needs one output of class scores, N x K (a "
+                           "flat vector per image, as after Flatten and Gemm)");
+}
+
 Context make_context(const std::string& device) {
   if (device != "cuda") return Context::host();
   try {
@@ -108,22 +115,6 @@ Context make_context(const std::string& device) {
   } catch (const Error& e) {
     throw Error(std::string(e.what()) + "\n(--device cpu runs on the CPU)");
   }
-}
-
-void make_output_directory(const std::string& dir) {
-  std::error_code dir_error;
-  fs::create_directories(dir, dir_error);
-  if (dir_error || !fs::is_directory(dir)) {
-    throw std::runtime_error("cannot create the output directory '" + dir + "'" +
-                             (dir_error ? ": " + dir_error.message() : ""));
-  }
-}
-
-void write_text_file(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << text;
-  out.close();
-  if (!out) throw std::runtime_error("cannot write '" + path + "'");
 }
 
 void begin_result_json(JsonWriter& json, const ResolvedFile& model) {

@@ -1,12 +1,13 @@
 #pragma once
 // What the commands share: finding the default model, its class names, the
-// backend asked for, writing a result file.
+// backend asked for, the result JSON's first keys.
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include <cuxplain/core/context.hpp>
+#include <cuxplain/nn.hpp>
 
 namespace cuxplain::cli {
 
@@ -39,20 +40,19 @@ std::vector<std::string> class_names(const std::string& model_path, std::int64_t
 /// "3 (Dress)", or "3" without names.
 std::string class_label(int id, const std::vector<std::string>& names);
 
+/// The model contract of both commands: the graph output is one vector of
+/// class scores per image (N x K, an nn::Shape K x 1 x 1). Throws
+/// std::runtime_error naming the model file and its output shape otherwise
+/// (a feature map is not K = C * H * W classes).
+void expect_class_scores(const std::string& model_path, const nn::Shape& output);
+
 /// Context::host() for "cpu", Context::cuda() for "cuda" (its error says
 /// that --device cpu runs on the CPU).
 Context make_context(const std::string& device);
-
-/// Creates `dir` (and its parents) when missing; std::runtime_error when it
-/// cannot.
-void make_output_directory(const std::string& dir);
 
 /// Opens a result file's JSON object with what every command reports first:
 /// "program" (name and version), "model" (absolute path) and
 /// "model_is_default".
 void begin_result_json(JsonWriter& json, const ResolvedFile& model);
-
-/// Writes `text` to `path`; std::runtime_error when it cannot.
-void write_text_file(const std::string& path, const std::string& text);
 
 }  // namespace cuxplain::cli

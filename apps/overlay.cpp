@@ -2,10 +2,14 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <stdexcept>
+#include <vector>
 
 #include <cuxplain/core/context.hpp>
 #include <cuxplain/upsample.hpp>
+
+#include <stb_easy_font.h>
 
 namespace cuxplain::cli {
 
@@ -114,6 +118,54 @@ void paste(Image8& canvas, const Image8& tile, int x, int y) {
     std::copy_n(&tile.pixels[static_cast<std::size_t>(row) * tile.width * c],
                 static_cast<std::size_t>(tile.width) * c,
                 &canvas.pixels[(static_cast<std::size_t>(y + row) * canvas.width + x) * c]);
+  }
+}
+
+namespace {
+
+/// stb_easy_font takes a mutable char*; it does not write through it.
+std::vector<char> c_text(const std::string& text) {
+  std::vector<char> chars(text.begin(), text.end());
+  chars.push_back('\0');
+  return chars;
+}
+
+}  // namespace
+
+int text_width(const std::string& text, int scale) {
+  return stb_easy_font_width(c_text(text).data()) * scale;
+}
+
+int text_height(const std::string& text, int scale) {
+  return stb_easy_font_height(c_text(text).data()) * scale;
+}
+
+void draw_text(Image8& image, const std::string& text, int x, int y, int scale,
+               unsigned char value) {
+  // Quads of 4 vertices (x, y, z as floats, 4 colour bytes): 16 bytes each;
+  // about 270 bytes a character (the header's estimate), with room to spare.
+  struct Vertex {
+    float x, y, z;
+    unsigned char color[4];
+  };
+  static_assert(sizeof(Vertex) == 16, "stb_easy_font's vertex layout");
+  std::vector<Vertex> vertices(text.size() * 64 + 64);
+  const int quads = stb_easy_font_print(0.0f, 0.0f, c_text(text).data(), nullptr, vertices.data(),
+                                        static_cast<int>(vertices.size() * sizeof(Vertex)));
+  for (int q = 0; q < quads; ++q) {
+    const Vertex* quad = &vertices[static_cast<std::size_t>(q) * 4];
+    // Axis-aligned: corners 0 and 2 are opposite.
+    const int x0 = x + static_cast<int>(std::lround(std::min(quad[0].x, quad[2].x) * scale));
+    const int x1 = x + static_cast<int>(std::lround(std::max(quad[0].x, quad[2].x) * scale));
+    const int y0 = y + static_cast<int>(std::lround(std::min(quad[0].y, quad[2].y) * scale));
+    const int y1 = y + static_cast<int>(std::lround(std::max(quad[0].y, quad[2].y) * scale));
+    for (int py = std::max(y0, 0); py < std::min(y1, image.height); ++py) {
+      for (int px = std::max(x0, 0); px < std::min(x1, image.width); ++px) {
+        unsigned char* pixel =
+            &image.pixels[(static_cast<std::size_t>(py) * image.width + px) * image.channels];
+        std::memset(pixel, value, static_cast<std::size_t>(image.channels));
+      }
+    }
   }
 }
 

@@ -2,6 +2,7 @@
 // Heatmap overlays: cell scores drawn over the image they explain.
 #include <array>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "image_io.hpp"
@@ -38,5 +39,16 @@ Image8 blank_image(int width, int height, int channels, unsigned char value);
 /// Copies `tile` into `canvas` with its top-left corner at (x, y); both have
 /// the same channel count and the tile lies inside the canvas.
 void paste(Image8& canvas, const Image8& tile, int x, int y);
+
+/// Size in pixels of `text` (ASCII, '\n' starts a line) as draw_text draws
+/// it at `scale`.
+int text_width(const std::string& text, int scale);
+int text_height(const std::string& text, int scale);
+
+/// Draws `text` with stb_easy_font's bitmap font, enlarged `scale` times,
+/// its top-left corner at (x, y), every channel of its pixels set to
+/// `value`; what falls outside the image is clipped.
+void draw_text(Image8& image, const std::string& text, int x, int y, int scale,
+               unsigned char value);
 
 }  // namespace cuxplain::cli

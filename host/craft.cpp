@@ -35,7 +35,13 @@ void validate_g(const SplitModel& model, const char* caller) {
                    model.width);
 }
 
+void validate_crop_resize(CropResize resize, const char* caller) {
+  CUXPLAIN_EXPECTS(resize == CropResize::tensorflow_bicubic || resize == CropResize::opencv_bicubic,
+                   caller, ": the crop resize has an unknown value ", static_cast<int>(resize));
+}
+
 void validate_common_options(const CraftOptions& options, const char* caller) {
+  validate_crop_resize(options.crop_resize, caller);
   CUXPLAIN_EXPECTS(options.batch_size >= 1, caller, ": options.batch_size must be >= 1, got ",
                    options.batch_size);
   CUXPLAIN_EXPECTS(std::isfinite(options.alpha_w) && options.alpha_w >= 0.0f, caller,
@@ -65,16 +71,17 @@ void run_g(const Context& ctx, const SplitModel& model, ConstImageView batch, fl
 /// A (count x channels): crops `first..first+count` (or `ids`, on ctx's
 /// device) through g, averaged over space, batch_size crops at a time.
 void crop_activations(const Context& ctx, const SplitModel& model, ConstImageView images,
-                      const CropGrid& grid, std::int64_t first, const std::int64_t* ids,
-                      std::int64_t count, std::int64_t batch_size, float* A, const char* caller) {
+                      const CropGrid& grid, CropResize resize, std::int64_t first,
+                      const std::int64_t* ids, std::int64_t count, std::int64_t batch_size,
+                      float* A, const char* caller) {
   const std::int64_t batch = std::min(batch_size, count);
   Buffer<float> crops(ctx, batch * images.image_size());
   Buffer<float> activations(ctx, batch * model.activation_size());
   for (std::int64_t begin = 0; begin < count; begin += batch) {
     const std::int64_t rows = std::min(batch, count - begin);
-    CUXPLAIN_DISPATCH(ctx, crop_resize, images, grid.patch, grid.stride, grid.cols,
-                      grid.per_image(), first + begin, ids != nullptr ? ids + begin : nullptr,
-                      rows, crops.data());
+    CUXPLAIN_DISPATCH(ctx, crop_resize, images, resize == CropResize::tensorflow_bicubic,
+                      grid.patch, grid.stride, grid.cols, grid.per_image(), first + begin,
+                      ids != nullptr ? ids + begin : nullptr, rows, crops.data());
     const ConstImageView view{crops.data(), rows, images.c, images.h, images.w, images.layout};
     run_g(ctx, model, view, activations.data(), caller, "crops", first + begin);
     CUXPLAIN_DISPATCH(ctx, plane_means, activations.data(), rows * model.channels,
@@ -132,6 +139,9 @@ void transform_images(const Context& ctx, const SplitModel& model, const float* 
   nmf::Options transform_options = options.nmf;
   transform_options.rank = rank;
   transform_options.init = nmf::Init::nndsvda;  // transform's own start (custom would read U)
+  // scikit-learn's NMF.transform keeps the fitted model's penalty on U,
+  // alpha_W times the number of features (see CraftOptions::alpha_w).
+  transform_options.l2_u += options.alpha_w * static_cast<float>(model.channels);
   try {
     nmf::transform(ctx, locations_by_channel, count * locations, model.channels, W,
                    transform_options, U);
@@ -153,6 +163,14 @@ struct TransformBuffers {
 };
 
 }  // namespace
+
+const char* to_string(CropResize resize) {
+  switch (resize) {
+    case CropResize::tensorflow_bicubic: return "tensorflow_bicubic";
+    case CropResize::opencv_bicubic: return "opencv_bicubic";
+  }
+  return "unknown";
+}
 
 SplitModel split_model(const Context& ctx, const nn::Network& g, const nn::Network& h) {
   const nn::Shape shape = g.output_shape();  // throws for an empty network
@@ -207,8 +225,9 @@ CropGrid crop_grid(std::int64_t height, std::int64_t width, std::int64_t patch_s
 }
 
 void extract_crops(const Context& ctx, ConstImageView images, std::int64_t patch_size,
-                   std::int64_t first, std::int64_t count, float* crops) {
+                   std::int64_t first, std::int64_t count, float* crops, CropResize resize) {
   const char* caller = "craft::extract_crops";
+  validate_crop_resize(resize, caller);
   detail::validate_images(ctx, images, caller);
   detail::expect_on_device(ctx, crops, "craft::extract_crops: crops");
   const CropGrid grid = crop_grid(images.h, images.w, patch_size);
@@ -217,8 +236,9 @@ void extract_crops(const Context& ctx, ConstImageView images, std::int64_t patch
                    ", ", first + count, ") must lie in [0, ", total, ") (", images.n,
                    " images x ", grid.per_image(), " crops)");
   if (count == 0) return;
-  CUXPLAIN_DISPATCH(ctx, crop_resize, images, grid.patch, grid.stride, grid.cols,
-                    grid.per_image(), first, nullptr, count, crops);
+  CUXPLAIN_DISPATCH(ctx, crop_resize, images, resize == CropResize::tensorflow_bicubic,
+                    grid.patch, grid.stride, grid.cols, grid.per_image(), first, nullptr, count,
+                    crops);
 }
 
 Concepts fit(const Context& ctx, const SplitModel& model, ConstImageView images,
@@ -231,7 +251,8 @@ Concepts fit(const Context& ctx, const SplitModel& model, ConstImageView images,
   const std::int64_t crops = images.n * grid.per_image();
   validate_rank(options, crops, model.channels, caller);
   Buffer<float> A(ctx, crops * model.channels);
-  crop_activations(ctx, model, images, grid, 0, nullptr, crops, options.batch_size, A.data(),
+  crop_activations(ctx, model, images, grid, options.crop_resize, 0, nullptr, crops,
+                   options.batch_size, A.data(),
                    caller);
   return factorize(ctx, A.data(), crops, model.channels, grid, options, caller);
 }
@@ -333,12 +354,17 @@ void concept_importance(const Context& ctx, const SplitModel& model, const float
 
   const std::int64_t locations = model.height * model.width;
   const std::int64_t nb_design = options.nb_design;
-  const std::int64_t design_rows = sobol_design_rows(nb_design, rank, false);
+  const std::int64_t design_rows = detail::checked_product(
+      nb_design, rank + 1,
+      detail::concat("the design rows of ", caller, ", options.nb_design x (rank + 1)"));
   const std::int64_t h_batch = std::min(options.batch_size, design_rows);
   const std::int64_t g_batch = std::min(options.batch_size, images.n);
 
   // One 2r-dimensional sequence serves every image: A and B are its halves.
-  Buffer<float> sequence(ctx, nb_design * 2 * rank);
+  Buffer<float> sequence(ctx, nb_design * 2 * rank,
+                         detail::concat("the design sequence of ", caller,
+                                        " (options.nb_design = ", nb_design, " points x ",
+                                        2 * rank, " dimensions)"));
   generate_samples(ctx, options.sampler, nb_design, 2 * rank, sequence.data(), options.skip,
                    options.seed);
   TransformBuffers buffers(ctx, model, rank, g_batch);
@@ -350,7 +376,10 @@ void concept_importance(const Context& ctx, const SplitModel& model, const float
   Buffer<float> by_location(ctx, h_batch * model.activation_size());
   Buffer<float> decoded(ctx, h_batch * model.activation_size());
   detail::TargetOutputs outputs(ctx, model.num_outputs, h_batch);
-  Buffer<float> outputs_on_design(ctx, design_rows);
+  Buffer<float> outputs_on_design(
+      ctx, design_rows,
+      detail::concat("the outputs on one image's design of ", caller, " (options.nb_design = ",
+                     nb_design, " x (rank + 1) rows)"));
   const std::string h_name = detail::concat(caller, ": model.h");
   Buffer<float> scores(ctx, images.n * rank);
 
@@ -449,7 +478,8 @@ SubConcepts fit_subconcepts(const Context& ctx, const SplitModel& earlier, Const
   Buffer<std::int64_t> ids(ctx, selected);
   copy_to_device(ctx, ids.data(), result.crop_ids.data(), selected * sizeof(std::int64_t));
   Buffer<float> A(ctx, selected * earlier.channels);
-  crop_activations(ctx, earlier, images, grid, 0, ids.data(), selected, options.batch_size,
+  crop_activations(ctx, earlier, images, grid, options.crop_resize, 0, ids.data(), selected,
+                   options.batch_size,
                    A.data(), caller);
   result.concepts = factorize(ctx, A.data(), selected, earlier.channels, grid, options, caller);
   return result;

@@ -45,10 +45,10 @@ void validate_targets(HostSpan<const int> targets, std::int64_t n, std::int64_t 
 }
 
 TargetOutputs::TargetOutputs(const Context& ctx, std::int64_t num_outputs,
-                             std::int64_t batch_rows)
+                             std::int64_t batch_rows, const std::string& what)
     : ctx_(ctx),
       num_outputs_(num_outputs),
-      outputs_(ctx, batch_rows * num_outputs),
+      outputs_(ctx, checked_product(batch_rows, num_outputs, what), what),
       nonfinite_rows_(ctx, 1) {}
 
 void TargetOutputs::reset() { zero(ctx_, nonfinite_rows_.data(), sizeof(int)); }
@@ -105,19 +105,41 @@ void validate_perturbation(Perturbation perturbation, Interpolation mask_interpo
                    batch_size);
 }
 
+namespace {
+
+/// What sized a batch buffer: the option, or the design when it is smaller.
+std::string batch_rows_origin(std::int64_t batch_size, std::int64_t max_rows) {
+  return batch_size <= max_rows
+             ? concat("options.batch_size = ", batch_size)
+             : concat("one image's design, smaller than options.batch_size = ", batch_size);
+}
+
+}  // namespace
+
 PerturbationStream::PerturbationStream(const Context& ctx, const Model& model,
                                        ConstImageView images, const PerturbationParams& params,
-                                       std::int64_t blur_size, std::int64_t batch_size)
+                                       std::int64_t blur_size, std::int64_t batch_size,
+                                       std::int64_t max_rows, const char* caller)
     : ctx_(ctx),
       model_(model),
       images_(images),
       params_(params),
       blur_size_(blur_size),
-      batch_size_(batch_size),
-      masks_(ctx, batch_size * mask_cells(params, images.c)),
-      perturbed_(ctx, batch_size * images.image_size()),
-      blurred_(ctx, params.kind == Perturbation::blurring ? images.image_size() : 0),
-      outputs_(ctx, model.num_outputs, batch_size) {}
+      batch_size_(std::max<std::int64_t>(1, std::min(batch_size, max_rows))),
+      masks_(ctx, checked_product(batch_size_, mask_cells(params, images.c), "the mask batch"),
+             concat("the mask batch of ", caller, " (", batch_size_, " rows x ",
+                    mask_cells(params, images.c), " cells; ",
+                    batch_rows_origin(batch_size, max_rows), ")")),
+      perturbed_(ctx, checked_product(batch_size_, images.image_size(), "the perturbed images"),
+                 concat("the perturbed images of ", caller, " (", batch_size_, " rows x ",
+                        images.image_size(), " floats; ", batch_rows_origin(batch_size, max_rows),
+                        ")")),
+      blurred_(ctx, params.kind == Perturbation::blurring ? images.image_size() : 0,
+               concat("the blurred image of ", caller)),
+      outputs_(ctx, model.num_outputs, batch_size_,
+               concat("the model outputs of a batch of ", caller, " (", batch_size_,
+                      " rows x model.num_outputs = ", model.num_outputs, "; ",
+                      batch_rows_origin(batch_size, max_rows), ")")) {}
 
 void PerturbationStream::run_image(std::int64_t image, int target, std::int64_t total_rows,
                                    const MaskSource& masks_for, float* target_outputs) {

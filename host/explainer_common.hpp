@@ -47,7 +47,9 @@ void invoke_callback(const std::string& callback, const Where& where, Call&& cal
 /// read back once per image.
 class TargetOutputs {
  public:
-  TargetOutputs(const Context& ctx, std::int64_t num_outputs, std::int64_t batch_rows);
+  /// what: the output batch's description in an allocation error.
+  TargetOutputs(const Context& ctx, std::int64_t num_outputs, std::int64_t batch_rows,
+                const std::string& what = "the model outputs of a batch");
 
   /// Starts an image: the count of non-finite rows goes back to 0.
   void reset();
@@ -105,7 +107,8 @@ PerturbationParams perturbation_params(const Options& options, bool per_channel)
 
 /// Runs the model on perturbed copies of one image at a time, batch_size rows
 /// per call, and collects the target class output of every row. Memory:
-/// batch_size masks, perturbed images and output rows, allocated once.
+/// min(batch_size, max_rows) masks, perturbed images and output rows,
+/// allocated once.
 class PerturbationStream {
  public:
   /// Returns mask rows [row_begin, row_begin + rows) (rows x cells on ctx's
@@ -114,9 +117,12 @@ class PerturbationStream {
   using MaskSource =
       std::function<const float*(std::int64_t row_begin, std::int64_t rows, float* scratch)>;
 
+  /// max_rows: the most rows run_image will be asked for (one image's
+  /// design), so that a batch_size beyond it allocates no more than that.
+  /// caller: the public entry, for error messages.
   PerturbationStream(const Context& ctx, const Model& model, ConstImageView images,
                      const PerturbationParams& params, std::int64_t blur_size,
-                     std::int64_t batch_size);
+                     std::int64_t batch_size, std::int64_t max_rows, const char* caller);
 
   /// Fills target_outputs[0, total_rows) with the model's `target` output on
   /// the perturbed copies of image `image` made from the masks `masks_for`

@@ -23,7 +23,7 @@ void validate_sizes(std::int64_t nb_design, std::int64_t d, const char* caller) 
   CUXPLAIN_EXPECTS(d >= 1, caller, ": d must be >= 1, got ", d);
   // Lc has N^2 entries and index products must fit 64 bits comfortably; the
   // GEMM dimensions must fit cuBLAS/CBLAS int arguments.
-  CUXPLAIN_EXPECTS(nb_design <= 46340, caller, ": nb_design ", nb_design,
+  CUXPLAIN_EXPECTS(nb_design <= kHsicMaxDesign, caller, ": nb_design ", nb_design,
                    " is too large (N^2 must stay below 2^31)");
   CUXPLAIN_EXPECTS(d <= (std::int64_t{1} << 31) / nb_design, caller, ": nb_design * d = ",
                    nb_design * d, " must stay below 2^31");
@@ -97,8 +97,12 @@ double standard_deviation(const std::vector<float>& values) {
   return std::sqrt(sum / static_cast<double>(values.size()));
 }
 
-bool usable_width(double width) { return std::isfinite(width) && width > 0.0 &&
-                                         std::isfinite(1.0 / (2.0 * width * width)); }
+/// A width the output kernel can use: a positive float (the kernel works with
+/// 1 / w in double, finite for any of them).
+bool usable_width(double width) {
+  return std::isfinite(width) && width > 0.0 &&
+         static_cast<float>(width) > 0.0f && std::isfinite(static_cast<float>(width));
+}
 
 }  // namespace
 
@@ -127,10 +131,12 @@ float hsic_output_width(const Context& ctx, const float* y, std::int64_t nb_desi
                    "HSIC is undefined: the ", nb_design, " model outputs are all equal to ",
                    sorted.front(), " (the output kernel has no width; does the target class "
                    "react to the perturbations?)");
-  // The chain of fallbacks ends on the standard deviation, which is > 0 for
-  // outputs that are not all equal.
+  // xplique's width is the median itself, whatever its sign: only w^2
+  // enters the kernel, so a negative median (logits often are) acts as its
+  // magnitude. The chain of fallbacks, for a zero median, ends on the
+  // standard deviation, which is > 0 for outputs that are not all equal.
   if (bandwidth == Bandwidth::median_output) {
-    const double width = median_of_sorted(sorted);
+    const double width = std::fabs(median_of_sorted(sorted));
     if (usable_width(width)) return static_cast<float>(width);
   }
   const double distance = median_pairwise_distance(sorted);

@@ -19,6 +19,10 @@ void validate(const Context& ctx, const Model& model, ConstImageView images,
   detail::validate_explainer(ctx, model, images, targets, scores, options, "hsic_attribution");
   CUXPLAIN_EXPECTS(options.nb_design >= 2, "hsic_attribution: options.nb_design must be >= 2, got ",
                    options.nb_design);
+  // The centred N x N Gram matrix must be addressable with 32-bit GEMM sizes.
+  CUXPLAIN_EXPECTS(options.nb_design <= kHsicMaxDesign, "hsic_attribution: options.nb_design ",
+                   options.nb_design, " is larger than ", kHsicMaxDesign,
+                   " (the N x N output Gram matrix would pass 2^31 entries)");
   if (options.interactions) {
     detail::expect_on_device(ctx, interactions,
                              "hsic_attribution: interactions (options.interactions is set)");
@@ -36,18 +40,27 @@ void hsic_attribution(const Context& ctx, const Model& model, ConstImageView ima
   const std::int64_t nb_design = options.nb_design;
   const std::int64_t cells = mask_cells(params, images.c);
 
+  const char* caller = "hsic_attribution";
+
   // The same N masks serve every image (as in xplique).
-  Buffer<float> masks(ctx, nb_design * cells);
+  Buffer<float> masks(ctx, nb_design * cells,
+                      detail::concat("the masks of ", caller, " (options.nb_design = ", nb_design,
+                                     " x ", cells, " cells)"));
+  Buffer<float> centered_gram(ctx, nb_design * nb_design,
+                              detail::concat("the centred output Gram matrix of ", caller, " "
+                                             "(options.nb_design^2 = ", nb_design * nb_design,
+                                             " entries)"));
+  Buffer<float> outputs(ctx, nb_design, "the outputs on the design of hsic_attribution");
   hsic_design(ctx, options.sampler, nb_design, cells, options.binary, masks.data(), options.skip,
               options.seed);
 
   detail::PerturbationStream stream(ctx, model, images, params, options.blur_size,
-                                    options.batch_size);
-  Buffer<float> outputs(ctx, nb_design);
-  Buffer<float> centered_gram(ctx, nb_design * nb_design);
+                                    options.batch_size, nb_design, caller);
   // Staged so that a failure on a later image leaves the caller's arrays untouched.
-  Buffer<float> staged_scores(ctx, images.n * cells);
-  Buffer<float> staged_interactions(ctx, options.interactions ? images.n * cells * cells : 0);
+  Buffer<float> staged_scores(ctx, images.n * cells, "the staged scores of hsic_attribution");
+  Buffer<float> staged_interactions(
+      ctx, options.interactions ? detail::checked_product(images.n, cells * cells, caller) : 0,
+      detail::concat("the staged interactions of ", caller, " (n x d^2 with d = ", cells, ")"));
 
   for (std::int64_t image = 0; image < images.n; ++image) {
     stream.run_image(image, targets[static_cast<std::size_t>(image)], nb_design,

@@ -2,14 +2,45 @@
 #include <cuxplain/core/error.hpp>
 #include <cuxplain/core/memory.hpp>
 
+#include <cuxplain/core/buffer.hpp>
+
 #include <algorithm>
 #include <cstring>
+#include <exception>
+#include <limits>
+#include <new>
 
 #if CUXPLAIN_WITH_CUDA
 #include "../kernels/cuda/runtime.hpp"
 #endif
 
 namespace cuxplain {
+
+void* detail::allocate_elements(const Context& ctx, std::int64_t count, std::size_t element_size,
+                                const std::string& what) {
+  const std::string where =
+      ctx.is_host() ? std::string("the host") : concat("CUDA device ", ctx.device());
+  const auto limit = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
+  CUXPLAIN_EXPECTS(count >= 0 && static_cast<std::uint64_t>(count) <= limit / element_size,
+                   "cannot allocate ", what, ": ", count, " x ", element_size,
+                   " bytes overflows a 64-bit size");
+  const std::size_t bytes = static_cast<std::size_t>(count) * element_size;
+  const auto fail = [&](const char* reason) {
+    CUXPLAIN_FAIL("cannot allocate ", what, ": ", count, " x ", element_size, " = ", bytes,
+                  " bytes (", static_cast<double>(bytes) / (1024.0 * 1024.0 * 1024.0),
+                  " GiB) on ", where, ": ", reason);
+  };
+  try {
+    return ctx.allocator().allocate(bytes, ctx.stream());
+  } catch (const std::bad_alloc&) {
+    fail("out of memory");
+  } catch (const std::exception& e) {
+    fail(e.what());
+  } catch (...) {
+    fail("the allocator threw a non-standard exception");
+  }
+  return nullptr;
+}
 
 void copy_to_device([[maybe_unused]] const Context& ctx, void* dst, const void* src, std::size_t bytes) {
 #if CUXPLAIN_WITH_CUDA

@@ -47,20 +47,30 @@ void sobol_attribution(const Context& ctx, const Model& model, ConstImageView im
   const std::int64_t nb_design = options.nb_design;
   const std::int64_t cells = mask_cells(params, images.c);
   const bool with_b = options.first_order;
-  const std::int64_t design_rows = sobol_design_rows(nb_design, cells, with_b);
+  const char* caller = "sobol_attribution";
+  const std::int64_t design_rows =
+      detail::checked_product(nb_design, cells + (with_b ? 2 : 1),
+                              "the design rows of sobol_attribution, options.nb_design x (d + 1)");
 
   // One 2d-dimensional sequence serves every image: A and B are its halves.
-  Buffer<float> sequence(ctx, nb_design * 2 * cells);
+  Buffer<float> sequence(
+      ctx, detail::checked_product(nb_design, 2 * cells, "the design sequence of sobol_attribution"),
+      detail::concat("the design sequence of ", caller, " (options.nb_design = ", nb_design,
+                     " points x ", 2 * cells, " dimensions)"));
+  Buffer<float> outputs_on_design(
+      ctx, design_rows,
+      detail::concat("the model outputs on one image's design of ", caller, " (options.nb_design = ",
+                     nb_design, " x (", cells, with_b ? " + 2" : " + 1", ") rows)"));
   generate_samples(ctx, options.sampler, nb_design, 2 * cells, sequence.data(), options.skip,
                    options.seed);
 
   detail::PerturbationStream stream(ctx, model, images, params, options.blur_size,
-                                    options.batch_size);
-  Buffer<float> outputs_on_design(ctx, design_rows);
+                                    options.batch_size, design_rows, caller);
   // Results go to a staging buffer first so that `scores` is untouched when
   // a later image fails.
-  Buffer<float> total(ctx, images.n * cells);
-  Buffer<float> first(ctx, with_b ? images.n * cells : 0);
+  Buffer<float> total(ctx, images.n * cells, "the staged scores of sobol_attribution");
+  Buffer<float> first(ctx, with_b ? images.n * cells : 0,
+                      "the staged first-order scores of sobol_attribution");
 
   for (std::int64_t image = 0; image < images.n; ++image) {
     stream.run_image(image, targets[static_cast<std::size_t>(image)], design_rows,

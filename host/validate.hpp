@@ -1,6 +1,8 @@
 #pragma once
 // Argument checks shared by the public entry points.
 #include <cstdint>
+#include <limits>
+#include <string>
 
 #include <cuxplain/core/context.hpp>
 #include <cuxplain/core/error.hpp>
@@ -29,6 +31,15 @@ inline void expect_on_device(const Context& ctx, const void* ptr, const char* na
 #else
   (void)ctx;
 #endif
+}
+
+/// a * b for sizes a, b >= 0; a cuxplain::Error naming `what` when the
+/// product does not fit 64 bits.
+inline std::int64_t checked_product(std::int64_t a, std::int64_t b, const std::string& what) {
+  CUXPLAIN_EXPECTS(a >= 0 && b >= 0, what, ": negative size ", a, " x ", b);
+  CUXPLAIN_EXPECTS(b == 0 || a <= std::numeric_limits<std::int64_t>::max() / b, what, ": ", a,
+                   " x ", b, " overflows a 64-bit size");
+  return a * b;
 }
 
 constexpr bool is_power_of_two(std::int64_t value) {

@@ -9,8 +9,9 @@
 
 #define CUXPLAIN_CRAFT_KERNELS                                                                  \
   /* crops[k] = crop (ids ? ids[k] : first + k) of images (CropOrigin), resized to h x w,  */ \
-  /* in the layout of images; ids: count crop ids on ctx's device, or null.                */ \
-  void crop_resize(const Context& ctx, ConstImageView images, std::int64_t patch,              \
+  /* in the layout of images, with TensorFlow's bicubic or cv2's (detail::crop_taps); ids: */ \
+  /* count crop ids on ctx's device, or null.                                              */ \
+  void crop_resize(const Context& ctx, ConstImageView images, bool tensorflow, std::int64_t patch, \
                    std::int64_t stride, std::int64_t cols, std::int64_t per_image,             \
                    std::int64_t first, const std::int64_t* ids, std::int64_t count,            \
                    float* crops);                                                              \

@@ -59,6 +59,20 @@ struct SplitModel {
 /// only fit, concept_maps and fit_subconcepts are used.
 SplitModel split_model(const Context& ctx, const nn::Network& g, const nn::Network& h);
 
+/// How crops are resized back to the images' size.
+enum class CropResize {
+  /// tf.image.resize(method="bicubic"), as xplique's CraftTf resizes its
+  /// crops: Keys a = -0.5 from TensorFlow's 1024-step weight table, taps
+  /// outside the crop dropped and the rest renormalized, the vertical pass
+  /// first (detail/upsample.hpp); the same bits as TensorFlow's CPU kernel.
+  tensorflow_bicubic,
+  /// cv2.resize(INTER_CUBIC) (cuxplain::upsample's bicubic): a = -0.75,
+  /// edge taps clamped.
+  opencv_bicubic,
+};
+
+const char* to_string(CropResize resize);
+
 /// Options of fit, concept_importance, concept_maps and fit_subconcepts.
 /// Defaults are xplique's Craft where it has one.
 struct CraftOptions {
@@ -67,14 +81,20 @@ struct CraftOptions {
   /// Side of the square crops in pixels; crops start every
   /// stride = int(0.8 * patch_size) pixels ("VALID": whole crops only).
   std::int64_t patch_size = 64;
+  /// How the crops are resized back to the images' size (xplique's CraftTf:
+  /// TensorFlow's bicubic).
+  CropResize crop_resize = CropResize::tensorflow_bicubic;
   /// The factorization; nmf.rank is the number of concepts (xplique's
   /// default 20). Also the NNLS solve of transform (max_iter, tol).
   nmf::Options nmf;
   /// scikit-learn's NMF(alpha_W=alpha_w, alpha_H='same', l1_ratio=0), as
   /// xplique's Craft calls it: added to nmf's L2 penalties as
   /// l2_u += alpha_w * p and l2_w += alpha_w * n (n crops, p channels) in
-  /// fit; 0 turns it off. Not applied to transform (scikit-learn's
-  /// transform has no W penalty and scales U's by the new n, see nmf.hpp).
+  /// fit. Every transform of images (concept_coefficients, and so
+  /// concept_importance and concept_maps) keeps U's penalty, l2_u +=
+  /// alpha_w * p, as scikit-learn's NMF.transform keeps the fitted model's
+  /// regularization (its alpha_W scales by the number of features, the same
+  /// p; W is fixed there, so its penalty plays no part). 0 turns it off.
   float alpha_w = 1e-2f;
   /// Importance: the Sobol design in concept space, as xplique's
   /// HaltonSequenceRS builds it: scipy's Halton(2r, scramble=False) from
@@ -110,10 +130,12 @@ CropGrid crop_grid(std::int64_t height, std::int64_t width, std::int64_t patch_s
 
 /// Crops [first, first + count) of `images` (crop k is crop k % per_image()
 /// of image k / per_image(), row-major over the grid), each resized back to
-/// the images' h x w with cv2's INTER_CUBIC semantics (cuxplain::upsample),
-/// written to `crops` (count images in the layout of `images`).
+/// the images' h x w with `resize` (each crop resized as an image of its
+/// own: its edge is the resizer's edge), written to `crops` (count images in
+/// the layout of `images`).
 void extract_crops(const Context& ctx, ConstImageView images, std::int64_t patch_size,
-                   std::int64_t first, std::int64_t count, float* crops);
+                   std::int64_t first, std::int64_t count, float* crops,
+                   CropResize resize = CropResize::tensorflow_bicubic);
 
 /// What fit learns.
 struct Concepts {
@@ -144,7 +166,9 @@ Concepts fit(const Context& ctx, const SplitModel& model, ConstImageView images,
 
 /// Each image's coefficient map: its activations at every location
 /// (height x width rows of channels) solved for U with W fixed
-/// (nmf::transform, all images of a batch_size batch together), written as
+/// (nmf::transform with options.nmf and U's share of alpha_w, l2_u +=
+/// alpha_w * channels, as scikit-learn's NMF.transform; all images of a
+/// batch_size batch together), written as
 /// coefficients (n x r x height x width, concept-major per image). The
 /// building block of concept_importance and concept_maps.
 void concept_coefficients(const Context& ctx, const SplitModel& model, const float* W,

@@ -10,10 +10,16 @@
 
 namespace cuxplain {
 
+/// The largest design HSIC takes: its N x N output Gram matrix stays below
+/// 2^31 entries (the sizes of one GEMM), 8 GiB of floats.
+constexpr std::int64_t kHsicMaxDesign = 46340;
+
 /// Options of hsic_attribution. Defaults are xplique's.
 struct HsicOptions {
   std::int64_t grid_size = 8;
-  std::int64_t nb_design = 500;  ///< N: model runs per image (>= 2, any count)
+  /// N: model runs per image, in [2, kHsicMaxDesign]. Memory: the N x N
+  /// output Gram matrix and N x d masks beside the batch.
+  std::int64_t nb_design = 500;
   Sampler sampler = Sampler::sobol;
   std::int64_t skip = 1;
   std::uint64_t seed = 0;

@@ -1,6 +1,6 @@
 // CRAFT's data movement on CUDA: one thread per output element, grid-stride
 // loops; the per-element math is shared with the host (detail/craft.hpp).
-// The bicubic taps of a crop pixel are computed per thread (two small double
+// The bicubic taps of a crop pixel are computed per thread (a few small double
 // evaluations) rather than tabulated: crops are a small part of a CRAFT run
 // next to the model's own work.
 #include "../craft.hpp"
@@ -15,7 +15,7 @@ namespace {
 constexpr int kThreads = 256;
 
 __global__ void crop_resize_kernel(const float* images, std::int64_t c, std::int64_t h,
-                                   std::int64_t w, bool nhwc, std::int64_t patch,
+                                   std::int64_t w, bool nhwc, bool tensorflow, std::int64_t patch,
                                    std::int64_t stride, std::int64_t cols, std::int64_t per_image,
                                    std::int64_t first, const std::int64_t* ids,
                                    std::int64_t count, float* crops) {
@@ -37,10 +37,10 @@ __global__ void crop_resize_kernel(const float* images, std::int64_t c, std::int
     }
     const detail::CropOrigin origin =
         detail::crop_origin(ids != nullptr ? ids[k] : first + k, per_image, cols, stride);
-    crops[i] = detail::resized_crop_value(images + origin.image * image_size, h, w, c, nhwc,
-                                          origin.top, origin.left,
-                                          detail::cubic_taps(y, patch, h),
-                                          detail::cubic_taps(x, patch, w), channel);
+    crops[i] = detail::resized_crop_value(tensorflow, images + origin.image * image_size, h, w, c,
+                                          nhwc, origin.top, origin.left,
+                                          detail::crop_taps(tensorflow, y, patch, h),
+                                          detail::crop_taps(tensorflow, x, patch, w), channel);
   }
 }
 
@@ -77,13 +77,13 @@ __global__ void perturb_coefficients_kernel(const float* U, const float* masks,
 
 }  // namespace
 
-void crop_resize(const Context& ctx, ConstImageView images, std::int64_t patch, std::int64_t stride,
-                 std::int64_t cols, std::int64_t per_image, std::int64_t first,
+void crop_resize(const Context& ctx, ConstImageView images, bool tensorflow, std::int64_t patch,
+                 std::int64_t stride, std::int64_t cols, std::int64_t per_image, std::int64_t first,
                  const std::int64_t* ids, std::int64_t count, float* crops) {
   const std::int64_t total = count * images.image_size();
   crop_resize_kernel<<<grid_for(total, kThreads), kThreads, 0, ctx.stream()>>>(
-      images.data, images.c, images.h, images.w, images.layout == Layout::nhwc, patch, stride,
-      cols, per_image, first, ids, count, crops);
+      images.data, images.c, images.h, images.w, images.layout == Layout::nhwc, tensorflow, patch,
+      stride, cols, per_image, first, ids, count, crops);
   CUXPLAIN_CHECK_LAUNCH();
 }
 

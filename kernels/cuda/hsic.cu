@@ -24,7 +24,7 @@ __global__ void binarize_kernel(float* masks, std::int64_t count) {
 }
 
 /// One block per row j: row_mean[j] = mean_l L_jl (fixed reduction order).
-__global__ void gram_row_means_kernel(const float* y, std::int64_t n, float inv_two_w2,
+__global__ void gram_row_means_kernel(const float* y, std::int64_t n, double inv_width,
                                       double* row_mean) {
   using Reduce = cub::BlockReduce<double, kReduceThreads>;
   __shared__ typename Reduce::TempStorage storage;
@@ -32,7 +32,7 @@ __global__ void gram_row_means_kernel(const float* y, std::int64_t n, float inv_
   const float yj = y[j];
   double sum = 0.0;
   for (std::int64_t l = threadIdx.x; l < n; l += kReduceThreads) {
-    sum += detail::hsic_output_kernel(yj, y[l], inv_two_w2);
+    sum += detail::hsic_output_kernel(yj, y[l], inv_width);
   }
   const double total = Reduce(storage).Sum(sum);
   if (threadIdx.x == 0) row_mean[j] = total / static_cast<double>(n);
@@ -48,14 +48,14 @@ __global__ void mean_kernel(const double* values, std::int64_t n, double* mean) 
   if (threadIdx.x == 0) *mean = total / static_cast<double>(n);
 }
 
-__global__ void centered_gram_kernel(const float* y, std::int64_t n, float inv_two_w2,
+__global__ void centered_gram_kernel(const float* y, std::int64_t n, double inv_width,
                                      const double* row_mean, const double* grand_mean,
                                      float* centered_gram) {
   const double grand = *grand_mean;
   for (std::int64_t e = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x;
        e < n * n; e += static_cast<std::int64_t>(gridDim.x) * blockDim.x) {
     const std::int64_t j = e / n, l = e % n;
-    centered_gram[e] = detail::centered_entry(detail::hsic_output_kernel(y[j], y[l], inv_two_w2),
+    centered_gram[e] = detail::centered_entry(detail::hsic_output_kernel(y[j], y[l], inv_width),
                                               row_mean[j], row_mean[l], grand);
   }
 }
@@ -174,16 +174,16 @@ void binarize_masks(const Context& ctx, float* masks, std::int64_t count) {
 void hsic_centered_gram(const Context& ctx, const float* y, std::int64_t nb_design, float width,
                         float* centered_gram) {
   const std::int64_t n = nb_design;
-  const float inv_two_w2 = 1.0f / (2.0f * width * width);
+  const double inv_width = detail::hsic_inverse_width(width);
   Buffer<double> row_mean(ctx, n);
   Buffer<double> grand(ctx, 1);
   gram_row_means_kernel<<<static_cast<unsigned>(n), kReduceThreads, 0, ctx.stream()>>>(
-      y, n, inv_two_w2, row_mean.data());
+      y, n, inv_width, row_mean.data());
   CUXPLAIN_CHECK_LAUNCH();
   mean_kernel<<<1, kReduceThreads, 0, ctx.stream()>>>(row_mean.data(), n, grand.data());
   CUXPLAIN_CHECK_LAUNCH();
   centered_gram_kernel<<<grid_for(n * n, 256), 256, 0, ctx.stream()>>>(
-      y, n, inv_two_w2, row_mean.data(), grand.data(), centered_gram);
+      y, n, inv_width, row_mean.data(), grand.data(), centered_gram);
   CUXPLAIN_CHECK_LAUNCH();
 }
 

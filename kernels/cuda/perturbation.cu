@@ -215,7 +215,7 @@ __global__ void __launch_bounds__(kThreads)
       const Index e = static_cast<Index>(i);
       const Pixel<Index> p = pixel_of(e, s);
       const Index column = p.ch * args.channel_stride + p.x * args.x_stride;
-      out[base + e] = detail::rounded_div(
+      out[base + e] = detail::div_rounded<detail::Rounding::nearest>(
           detail::box_window_sum(sums + base + column, args.y_stride, s.h, p.y, args.blur_size),
           args.area);
     }

@@ -17,15 +17,15 @@
 
 namespace cuxplain::kernels::host {
 
-void crop_resize(const Context&, ConstImageView images, std::int64_t patch, std::int64_t stride,
-                 std::int64_t cols, std::int64_t per_image, std::int64_t first,
+void crop_resize(const Context&, ConstImageView images, bool tensorflow, std::int64_t patch,
+                 std::int64_t stride, std::int64_t cols, std::int64_t per_image, std::int64_t first,
                  const std::int64_t* ids, std::int64_t count, float* crops) {
   const std::int64_t h = images.h, w = images.w, c = images.c;
   const bool nhwc = images.layout == Layout::nhwc;
   std::vector<detail::CubicTaps> taps_y(static_cast<std::size_t>(h));
   std::vector<detail::CubicTaps> taps_x(static_cast<std::size_t>(w));
-  for (std::int64_t y = 0; y < h; ++y) taps_y[y] = detail::cubic_taps(y, patch, h);
-  for (std::int64_t x = 0; x < w; ++x) taps_x[x] = detail::cubic_taps(x, patch, w);
+  for (std::int64_t y = 0; y < h; ++y) taps_y[y] = detail::crop_taps(tensorflow, y, patch, h);
+  for (std::int64_t x = 0; x < w; ++x) taps_x[x] = detail::crop_taps(tensorflow, x, patch, w);
   const std::int64_t image_size = images.image_size();
   for (std::int64_t k = 0; k < count; ++k) {
     const detail::CropOrigin origin =
@@ -36,8 +36,8 @@ void crop_resize(const Context&, ConstImageView images, std::int64_t patch, std:
       for (std::int64_t x = 0; x < w; ++x) {
         for (std::int64_t channel = 0; channel < c; ++channel) {
           const std::int64_t at = nhwc ? (y * w + x) * c + channel : (channel * h + y) * w + x;
-          out[at] = detail::resized_crop_value(image, h, w, c, nhwc, origin.top, origin.left,
-                                               taps_y[y], taps_x[x], channel);
+          out[at] = detail::resized_crop_value(tensorflow, image, h, w, c, nhwc, origin.top,
+                                               origin.left, taps_y[y], taps_x[x], channel);
         }
       }
     }

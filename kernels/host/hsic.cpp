@@ -27,12 +27,12 @@ void binarize_masks(const Context&, float* masks, std::int64_t count) {
 void hsic_centered_gram(const Context&, const float* y, std::int64_t nb_design, float width,
                         float* centered_gram) {
   const std::int64_t n = nb_design;
-  const float inv_two_w2 = 1.0f / (2.0f * width * width);
+  const double inv_width = detail::hsic_inverse_width(width);
   std::vector<double> row_mean(static_cast<std::size_t>(n));
 #pragma omp parallel for schedule(static)
   for (std::int64_t j = 0; j < n; ++j) {
     double sum = 0.0;
-    for (std::int64_t l = 0; l < n; ++l) sum += detail::hsic_output_kernel(y[j], y[l], inv_two_w2);
+    for (std::int64_t l = 0; l < n; ++l) sum += detail::hsic_output_kernel(y[j], y[l], inv_width);
     row_mean[j] = sum / static_cast<double>(n);
   }
   double grand = 0.0;
@@ -42,7 +42,7 @@ void hsic_centered_gram(const Context&, const float* y, std::int64_t nb_design, 
   for (std::int64_t j = 0; j < n; ++j) {
     for (std::int64_t l = 0; l < n; ++l) {
       centered_gram[j * n + l] = detail::centered_entry(
-          detail::hsic_output_kernel(y[j], y[l], inv_two_w2), row_mean[j], row_mean[l], grand);
+          detail::hsic_output_kernel(y[j], y[l], inv_width), row_mean[j], row_mean[l], grand);
     }
   }
 }

@@ -135,7 +135,7 @@ void box_blur(const Context& ctx, ConstImageView images, std::int64_t blur_size,
       for (Index y = 0; y < h; ++y) {
         for (Index x = 0; x < w; ++x) {
           const Index column = image * image_size + ch * strides.channel + x * strides.x;
-          out.data[column + y * strides.y] = detail::rounded_div(
+          out.data[column + y * strides.y] = detail::div_rounded<detail::Rounding::nearest>(
               detail::box_window_sum(sums + column, strides.y, h, y, blur_size), area);
         }
       }

@@ -312,7 +312,14 @@ def check_concepts(args):
     expect(factor * patch >= 40 and (factor - 1) * patch < 40, f"crop factor {factor}")
     line = 2
     check_crop_sheet(f"{out}/concepts.png", [concepts[cid]["top_crops"] for cid in doc["drawn"]],
-                     pixels, patch, factor, args.crops)
+                     pixels, patch, factor, args.crops, doc["concepts_png_label_width"])
+    # The concept bank: r rows of the layer's channels, non-negative, each
+    # concept a direction (not all zero).
+    bank, channels = doc["bank"], doc["layer_shape"][0]
+    expect(len(bank) == r and all(len(row) == channels for row in bank),
+           f"bank: {len(bank)} rows, {r} x {channels} expected")
+    expect(all(finite_number(v) and v >= 0 for row in bank for v in row), "bank: negative or not finite")
+    expect(all(any(v > 0 for v in row) for row in bank), "bank: a concept of zeros")
 
     # concept_maps.png: per map image, the image then the drawn concepts' maps.
     maps = min(args.map_images, n)
@@ -350,21 +357,29 @@ def check_concepts(args):
     check_subconcepts(args, doc, pixels, n * per_image, per_image, per_side, stride, factor)
 
 
-def check_crop_sheet(path, rows, pixels, patch, factor, per_row):
+def check_crop_sheet(path, rows, pixels, patch, factor, per_row, label_width):
     """A crop sheet (concepts.png, subconcepts.png): one row per list of crops
-    in `rows`, each crop cut from the 28 x 28 test image, enlarged `factor`
-    times, between 2-pixel gray (128) lines, per_row crops wide."""
+    in `rows`, a label column label_width pixels wide (white text on the gray
+    background in every row), then the crops cut from the 28 x 28 test
+    image, enlarged `factor` times, between 2-pixel gray (128) lines, per_row
+    crops wide."""
     tile, line = patch * factor, 2
     width, height, channels, png = decode_png(path)
     name = os.path.basename(path)
     expect(channels == 1, f"{name}: {channels} channels, grayscale expected")
-    expect((width, height) == (per_row * (tile + line) + line, len(rows) * (tile + line) + line),
+    expect(label_width > 0, f"{name}: no label column")
+    expect((width, height) == (label_width + per_row * (tile + line) + line,
+                               len(rows) * (tile + line) + line),
            f"{name}: {width} x {height}")
     expect(all(v == 128 for v in png[0]) and all(v == 128 for v in png[-1]),
            f"{name}: no separator at the top or bottom")
     for row, crops in enumerate(rows):
+        y0 = line + row * (tile + line)
+        label = [png[y][x] for y in range(y0, y0 + tile) for x in range(label_width)]
+        expect(any(v == 255 for v in label) and all(v in (128, 255) for v in label),
+               f"{name}: row {row} has no label, or stray pixels in it")
         for k, t in enumerate(crops):
-            x0, y0 = line + k * (tile + line), line + row * (tile + line)
+            x0 = label_width + line + k * (tile + line)
             expect(png[y0 - 1][x0] == 128 and png[y0][x0 - 1] == 128,
                    f"{name}: no separator before row {row} crop {k}")
             base = t["image"] * 28 * 28
@@ -440,7 +455,7 @@ def check_subconcepts(args, doc, pixels, num_crops, per_image, per_side, stride,
                    f"sub-concept {c}: crop {t} does not follow from its id")
     expect(sub["subconcepts_png"] == "subconcepts.png", "subconcepts_png")
     check_crop_sheet(f"{out}/subconcepts.png", [entries[c]["top_crops"] for c in sub_ranking],
-                     pixels, args.patch, factor, args.crops)
+                     pixels, args.patch, factor, args.crops, sub["subconcepts_png_label_width"])
     print(f"subconcepts ok: concept {parent}, {used} crops at {sub['layer']} "
           f"{'x'.join(map(str, shape))}, importances "
           f"{[round(importances[c], 4) for c in sub_ranking]}; subconcepts.png {s} x {per_row} "

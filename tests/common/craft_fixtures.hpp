@@ -81,22 +81,49 @@ inline CraftImages planted_craft_images(std::int64_t n, std::int64_t h, std::int
 
 // ---- crops, in double ----
 
-/// Keys' cubic convolution kernel, a = -0.75 (OpenCV's INTER_CUBIC).
-inline double keys_kernel(double x) {
-  const double a = -0.75;
+/// Keys' cubic convolution kernel: a = -0.75 (OpenCV's INTER_CUBIC), -0.5
+/// (TensorFlow's bicubic).
+inline double keys_kernel(double x, double a = -0.75) {
   x = std::fabs(x);
   if (x <= 1.0) return ((a + 2.0) * x - (a + 3.0)) * x * x + 1.0;
   if (x < 2.0) return ((a * x - 5.0 * a) * x + 8.0 * a) * x - 4.0 * a;
   return 0.0;
 }
 
+/// One axis of TensorFlow's ResizeBicubic (half-pixel centres), written from
+/// its description: the source coordinate s = (dst + 0.5) * scale - 0.5 in
+/// float, its fraction rounded to 1/1024 (the weight table's step), Keys
+/// a = -0.5 weights at that fraction, taps outside [0, src) dropped and the
+/// rest scaled to sum to 1. In double apart from the coordinate.
+struct TfAxis {
+  std::int64_t index[4];
+  double weight[4];
+};
+inline TfAxis tf_axis(std::int64_t dst, std::int64_t src, std::int64_t size) {
+  const float scale = static_cast<float>(src) / static_cast<float>(size);
+  const float s = (static_cast<float>(dst) + 0.5f) * scale - 0.5f;
+  const double floor_s = std::floor(static_cast<double>(s));
+  const double t = std::nearbyint((static_cast<double>(s) - floor_s) * 1024.0) / 1024.0;
+  TfAxis axis{};
+  double sum = 0.0;
+  for (int k = 0; k < 4; ++k) {
+    const auto i = static_cast<std::int64_t>(floor_s) - 1 + k;
+    axis.index[k] = std::clamp<std::int64_t>(i, 0, src - 1);
+    axis.weight[k] = (i >= 0 && i < src) ? keys_kernel(t + 1.0 - k, -0.5) : 0.0;
+    sum += axis.weight[k];
+  }
+  for (double& w : axis.weight) w /= sum;
+  return axis;
+}
+
 /// Crop `k` of `images` (crop k % per_image of image k / per_image, row-major
 /// over the grid, stride int(0.8 patch)), cut out first and then resized to
-/// h x w as an image of its own: source coordinate (dst + 0.5) patch / size
-/// - 0.5, 4 x 4 taps clamped to the crop's edge. c x h x w doubles in the
-/// images' layout.
-inline std::vector<double> reference_crop(const CraftImages& images, std::int64_t patch,
-                                          std::int64_t k) {
+/// h x w as an image of its own. cv2: source coordinate (dst + 0.5) patch /
+/// size - 0.5, 4 x 4 taps clamped to the crop's edge; TensorFlow: tf_axis on
+/// each axis. c x h x w doubles in the images' layout.
+inline std::vector<double> reference_crop(
+    const CraftImages& images, std::int64_t patch, std::int64_t k,
+    craft::CropResize resize = craft::CropResize::tensorflow_bicubic) {
   const std::int64_t stride = static_cast<std::int64_t>(0.8 * static_cast<double>(patch));
   const std::int64_t rows = (images.h - patch) / stride + 1;
   const std::int64_t cols = (images.w - patch) / stride + 1;
@@ -110,6 +137,22 @@ inline std::vector<double> reference_crop(const CraftImages& images, std::int64_
     return static_cast<double>(
         images.pixels[pixel_index(images.layout, c, h, w, image, ch, top + y, left + x)]);
   };
+  if (resize == craft::CropResize::tensorflow_bicubic) {
+    for (std::int64_t ch = 0; ch < c; ++ch) {
+      for (std::int64_t y = 0; y < h; ++y) {
+        const TfAxis ay = tf_axis(y, patch, h);
+        for (std::int64_t x = 0; x < w; ++x) {
+          const TfAxis ax = tf_axis(x, patch, w);
+          double value = 0.0;
+          for (int i = 0; i < 4; ++i)
+            for (int j = 0; j < 4; ++j)
+              value += ay.weight[i] * ax.weight[j] * source(ch, ay.index[i], ax.index[j]);
+          out[pixel_index(images.layout, c, h, w, 0, ch, y, x)] = value;
+        }
+      }
+    }
+    return out;
+  }
   for (std::int64_t ch = 0; ch < c; ++ch) {
     for (std::int64_t y = 0; y < h; ++y) {
       const double sy = (y + 0.5) * static_cast<double>(patch) / static_cast<double>(h) - 0.5;
@@ -196,11 +239,12 @@ struct QuadrantLayer {
 
   /// A (crops x channels) of crops [0, count) computed from reference_crop in
   /// double: the activations averaged over the 2 x 2 locations.
-  std::vector<double> reference_a(const CraftImages& images, std::int64_t patch,
-                                  const std::vector<std::int64_t>& crop_ids) const {
+  std::vector<double> reference_a(
+      const CraftImages& images, std::int64_t patch, const std::vector<std::int64_t>& crop_ids,
+      craft::CropResize resize = craft::CropResize::tensorflow_bicubic) const {
     std::vector<double> a;
     for (std::int64_t k : crop_ids) {
-      const std::vector<double> crop = reference_crop(images, patch, k);
+      const std::vector<double> crop = reference_crop(images, patch, k, resize);
       const std::vector<double> act = activations(crop.data(), images.layout);
       for (std::int64_t ch = 0; ch < channels; ++ch) {
         double mean = 0.0;
@@ -347,13 +391,27 @@ inline craft::CraftOptions small_craft_options(std::int64_t rank) {
 struct CropCase {
   Layout layout;
   std::int64_t n, c, h, w, patch, first, count;
+  craft::CropResize resize = craft::CropResize::tensorflow_bicubic;
 };
 
+/// Each case with both resizes.
+inline std::vector<CropCase> with_both_resizes(const std::vector<CropCase>& cases) {
+  std::vector<CropCase> out;
+  for (craft::CropResize resize :
+       {craft::CropResize::tensorflow_bicubic, craft::CropResize::opencv_bicubic}) {
+    for (CropCase c : cases) {
+      c.resize = resize;
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
 inline std::string crop_case_name(const CropCase& p) {
-  return std::string(p.layout == Layout::nchw ? "nchw" : "nhwc") + "_c" + std::to_string(p.c) +
-         "_" + std::to_string(p.h) + "x" + std::to_string(p.w) + "_patch" +
-         std::to_string(p.patch) + "_from" + std::to_string(p.first) + "_count" +
-         std::to_string(p.count);
+  return std::string(p.resize == craft::CropResize::tensorflow_bicubic ? "tf_" : "cv2_") +
+         (p.layout == Layout::nchw ? "nchw" : "nhwc") + "_c" + std::to_string(p.c) + "_" +
+         std::to_string(p.h) + "x" + std::to_string(p.w) + "_patch" + std::to_string(p.patch) +
+         "_from" + std::to_string(p.first) + "_count" + std::to_string(p.count);
 }
 
 inline std::string crop_case_param_name(const ::testing::TestParamInfo<CropCase>& info) {

@@ -99,5 +99,40 @@ TEST(HsicCuda, AttributionMatchesHost) {
   expect_close(test::download(cuda, inter_dev), inter, 1e-4, "interactions");
 }
 
+TEST(HsicCuda, ExtremeOutputsGiveTheHostsFiniteScores) {
+  // Negative outputs near -1e19: the width is |median| and the Gram is
+  // evaluated in double on both backends, so the scores are finite and equal.
+  CUXPLAIN_REQUIRE_CUDA();
+  const Context host = Context::host();
+  const Context cuda = Context::cuda();
+  const std::vector<float> pixels = test::random_uniform(28 * 28, 6, 0.2f, 1.0f);
+  const test::CellReader reader{7, {3, 40}, 2};
+  const auto scaled = [&](const Context& ctx) {
+    return Model{reader.num_outputs, [&reader, &ctx](ConstImageView batch, float* outputs) {
+      std::vector<float> images(static_cast<std::size_t>(batch.size()));
+      copy_to_host(ctx, images.data(), batch.data, images.size() * sizeof(float));
+      ConstImageView host_batch = batch;
+      host_batch.data = images.data();
+      std::vector<float> out(static_cast<std::size_t>(batch.n * reader.num_outputs));
+      reader.forward_host(host_batch, out.data());
+      for (float& v : out) v *= -1e19f;
+      copy_to_device(ctx, outputs, out.data(), out.size() * sizeof(float));
+    }};
+  };
+  HsicOptions options;
+  options.grid_size = 7;
+  options.nb_design = 300;
+  std::vector<float> scores(49, test::poison());
+  hsic_attribution(host, scaled(host), {pixels.data(), 1, 1, 28, 28, Layout::nchw}, {1},
+                   scores.data(), options);
+  for (float v : scores) ASSERT_TRUE(std::isfinite(v));
+  EXPECT_GT(test::l2_norm(scores), 0.0);
+  const Buffer<float> images = test::upload(cuda, pixels);
+  Buffer<float> scores_dev = test::poisoned(cuda, 49);
+  hsic_attribution(cuda, scaled(cuda), {images.data(), 1, 1, 28, 28, Layout::nchw}, {1},
+                   scores_dev.data(), options);
+  expect_close(test::download(cuda, scores_dev), scores, 1e-4, "scores");
+}
+
 }  // namespace
 }  // namespace cuxplain

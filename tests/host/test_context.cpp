@@ -11,30 +11,13 @@
 #include <cuxplain/cuxplain.hpp>
 
 #include "common/cell_model.hpp"
+#include "common/counting_allocator.hpp"
 #include "common/test_utils.hpp"
 
 namespace cuxplain {
 namespace {
 
-class CountingAllocator final : public Allocator {
- public:
-  void* allocate(std::size_t bytes, Stream) override {
-    live_ += static_cast<std::int64_t>(bytes);
-    peak_ = std::max(peak_, live_);
-    ++allocations_;
-    return std::malloc(bytes == 0 ? 1 : bytes);
-  }
-  void deallocate(void* ptr, std::size_t bytes, Stream) noexcept override {
-    live_ -= static_cast<std::int64_t>(bytes);
-    std::free(ptr);
-  }
-  std::int64_t live() const { return live_; }
-  std::int64_t peak() const { return peak_; }
-  std::int64_t allocations() const { return allocations_; }
-
- private:
-  std::int64_t live_ = 0, peak_ = 0, allocations_ = 0;
-};
+using test::CountingAllocator;
 
 TEST(Context, HostBasics) {
   const Context ctx = Context::host();
@@ -127,6 +110,91 @@ TEST(Context, ThrowingModelLeavesNothingAllocated) {
                Error);
   EXPECT_GT(counting->allocations(), 0);
   EXPECT_EQ(counting->live(), 0);
+}
+
+TEST(Context, BatchSizeBeyondTheDesignAllocatesOnlyTheDesignsRows) {
+  // batch_size only bounds memory: a batch larger than one image's design
+  // (N (d + 1) rows for Sobol, N for HSIC) allocates room for the design's
+  // rows and gives the same bits as a batch of exactly those rows.
+  const std::int64_t c = 1, h = 16, w = 16, grid = 4, cells = grid * grid;
+  const std::vector<float> pixels = test::random_uniform(c * h * w, 9, 0.1f, 1.0f);
+  const ConstImageView image{pixels.data(), 1, c, h, w, Layout::nchw};
+  const test::CellReader reader{grid, {3, 9}, 2};
+  const std::int64_t huge = std::int64_t{1} << 40;
+  for (bool sobol : {true, false}) {
+    const std::int64_t rows = sobol ? 32 * (cells + 1) : 100;
+    std::vector<std::vector<float>> results;
+    std::vector<std::int64_t> peaks;
+    for (std::int64_t batch : {rows, huge}) {
+      Context ctx = Context::host();
+      auto counting = std::make_shared<CountingAllocator>();
+      ctx.set_allocator(counting);
+      std::vector<float> scores(cells, test::poison());
+      if (sobol) {
+        SobolOptions options;
+        options.grid_size = grid;
+        options.batch_size = batch;
+        sobol_attribution(ctx, reader.as_model(ctx), image, {1}, scores.data(), options);
+      } else {
+        HsicOptions options;
+        options.grid_size = grid;
+        options.nb_design = rows;
+        options.batch_size = batch;
+        hsic_attribution(ctx, reader.as_model(ctx), image, {1}, scores.data(), options);
+      }
+      EXPECT_GT(test::l2_norm(scores), 0.0);
+      results.push_back(scores);
+      peaks.push_back(counting->peak());
+    }
+    EXPECT_EQ(results[1], results[0]) << (sobol ? "sobol" : "hsic");
+    EXPECT_EQ(peaks[1], peaks[0]) << (sobol ? "sobol" : "hsic");
+    EXPECT_LT(peaks[1], rows * c * h * w * 4 * 2) << (sobol ? "sobol" : "hsic");
+  }
+}
+
+TEST(Context, AllocationFailuresNameTheBufferTheBytesAndTheOption) {
+  const std::vector<float> pixels = test::random_uniform(16 * 16, 5, 0.1f, 1.0f);
+  const ConstImageView image{pixels.data(), 1, 1, 16, 16, Layout::nchw};
+  const test::CellReader reader{4, {3}, 2};
+  std::vector<float> scores(16, 7.0f);
+  Context ctx = Context::host();
+  // A design whose outputs alone need 2^40 (d + 1) floats.
+  SobolOptions sobol;
+  sobol.grid_size = 4;
+  sobol.nb_design = std::int64_t{1} << 40;
+  std::string message = test::error_message(
+      [&] { sobol_attribution(ctx, reader.as_model(ctx), image, {0}, scores.data(), sobol); });
+  test::expect_mentions(message, "options.nb_design");
+  test::expect_mentions(message, "bytes");
+  HsicOptions hsic;
+  hsic.grid_size = 4;
+  hsic.nb_design = std::int64_t{1} << 40;
+  test::expect_error(
+      [&] { hsic_attribution(ctx, reader.as_model(ctx), image, {0}, scores.data(), hsic); },
+      "options.nb_design");
+  // An allocator that runs out while the perturbed batch is allocated.
+  auto limited = std::make_shared<CountingAllocator>(std::int64_t{1} << 20);
+  ctx.set_allocator(limited);
+  sobol.nb_design = 256;
+  sobol.batch_size = 4096;  // 4096 x 256 floats of perturbed images: 4 MiB
+  message = test::error_message(
+      [&] { sobol_attribution(ctx, reader.as_model(ctx), image, {0}, scores.data(), sobol); });
+  test::expect_mentions(message, "perturbed images");
+  test::expect_mentions(message, "options.batch_size");
+  test::expect_mentions(message, "4194304 bytes");
+  EXPECT_GT(limited->refused(), 0);
+  EXPECT_EQ(limited->live(), 0);
+  EXPECT_TRUE(std::all_of(scores.begin(), scores.end(), [](float v) { return v == 7.0f; }));
+  // Any other refused allocation still arrives as a cuxplain::Error.
+  test::expect_error([&] { Buffer<float> too_big(ctx, std::int64_t{1} << 30); }, "bytes");
+  test::expect_error([&] { Buffer<double> overflowing(ctx, std::int64_t{1} << 62); },
+                     "bytes");
+  // And the library still works with room to spare.
+  ctx.set_allocator(std::make_shared<CountingAllocator>());
+  sobol.batch_size = 256;
+  std::vector<float> fresh(16, test::poison());
+  sobol_attribution(ctx, reader.as_model(ctx), image, {0}, fresh.data(), sobol);
+  EXPECT_GT(test::l2_norm(fresh), 0.0);
 }
 
 }  // namespace

@@ -8,13 +8,16 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <fstream>
 #include <limits>
+#include <sstream>
 #include <numeric>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include <cuxplain/craft.hpp>
+#include <cuxplain/detail/upsample.hpp>
 
 #include "common/craft_fixtures.hpp"
 #include "common/test_utils.hpp"
@@ -122,10 +125,10 @@ TEST_P(CraftExtractCrops, MatchesCutThenResizeInDouble) {
   const std::int64_t size = p.c * p.h * p.w;
   // One extra crop's worth of poison after the range: it must stay untouched.
   std::vector<float> crops(static_cast<std::size_t>((p.count + 1) * size), test::poison());
-  craft::extract_crops(ctx, images.view(), p.patch, p.first, p.count, crops.data());
+  craft::extract_crops(ctx, images.view(), p.patch, p.first, p.count, crops.data(), p.resize);
 
   for (std::int64_t k = 0; k < p.count; ++k) {
-    const std::vector<double> expected = test::reference_crop(images, p.patch, p.first + k);
+    const std::vector<double> expected = test::reference_crop(images, p.patch, p.first + k, p.resize);
     for (std::int64_t e = 0; e < size; ++e) {
       ASSERT_NEAR(crops[static_cast<std::size_t>(k * size + e)],
                   expected[static_cast<std::size_t>(e)], 1e-5)
@@ -140,14 +143,93 @@ TEST_P(CraftExtractCrops, MatchesCutThenResizeInDouble) {
 
 INSTANTIATE_TEST_SUITE_P(
     Cases, CraftExtractCrops,
-    ::testing::Values(
+    ::testing::ValuesIn(test::with_both_resizes({
         test::CropCase{Layout::nchw, 2, 1, 28, 28, 10, 0, 18},   // every crop of two images
         test::CropCase{Layout::nhwc, 2, 3, 28, 28, 10, 5, 8},    // crops 5..12: image 0 and image 1
         test::CropCase{Layout::nchw, 3, 3, 20, 36, 12, 2, 4},    // 1 x 3 grid, three images
         test::CropCase{Layout::nhwc, 2, 1, 24, 17, 7, 10, 5},    // 4 x 3 grid, across images
         test::CropCase{Layout::nchw, 1, 3, 16, 16, 5, 0, 9},     // stride 4, crop 5 -> 16 (x3.2)
-        test::CropCase{Layout::nhwc, 3, 3, 17, 9, 9, 0, 6}),     // patch = width, 2 x 1 grid
+        test::CropCase{Layout::nhwc, 3, 3, 17, 9, 9, 0, 6}})),   // patch = width, 2 x 1 grid
     test::crop_case_param_name);
+
+/// One case of tests/data/tf_resize_bicubic.txt (make_tf_resize_fixtures.py):
+/// tf.image.resize(method="bicubic") of an NHWC image.
+struct TfResizeCase {
+  std::string name;
+  std::int64_t in_h, in_w, out_h, out_w, channels;
+  std::vector<float> input, output;
+};
+
+std::vector<TfResizeCase> tf_resize_cases() {
+  std::ifstream file(std::string(CUXPLAIN_TEST_DATA_DIR) + "/tf_resize_bicubic.txt");
+  EXPECT_TRUE(file) << "missing tests/data/tf_resize_bicubic.txt";
+  std::vector<TfResizeCase> cases;
+  std::string line;
+  while (std::getline(file, line)) {
+    if (line.rfind("case ", 0) != 0) continue;
+    TfResizeCase c;
+    c.name = line;
+    std::istringstream header(line.substr(5));
+    header >> c.in_h >> c.in_w >> c.out_h >> c.out_w >> c.channels;
+    c.input.resize(static_cast<std::size_t>(c.in_h * c.in_w * c.channels));
+    c.output.resize(static_cast<std::size_t>(c.out_h * c.out_w * c.channels));
+    for (float& v : c.input) file >> v;
+    for (float& v : c.output) file >> v;
+    EXPECT_TRUE(file) << "truncated fixture at " << line;
+    cases.push_back(std::move(c));
+  }
+  EXPECT_GE(cases.size(), 10u);
+  return cases;
+}
+
+TEST(CraftTensorFlowResize, TheResizeMathGivesTfImageResizesBits) {
+  // Every fixture, through the per-element math the crop kernels share:
+  // non-square, same size, a single pixel, two rows (renormalized edges),
+  // downscaling.
+  for (const TfResizeCase& c : tf_resize_cases()) {
+    for (std::int64_t y = 0; y < c.out_h; ++y) {
+      const detail::CubicTaps ty = detail::tf_cubic_taps(y, c.in_h, c.out_h);
+      for (std::int64_t x = 0; x < c.out_w; ++x) {
+        const detail::CubicTaps tx = detail::tf_cubic_taps(x, c.in_w, c.out_w);
+        for (std::int64_t ch = 0; ch < c.channels; ++ch) {
+          const float value =
+              detail::tf_bicubic_value(c.input.data(), c.in_w, c.channels, ty, tx, ch);
+          ASSERT_EQ(value, c.output[static_cast<std::size_t>((y * c.out_w + x) * c.channels + ch)])
+              << c.name << " at (" << y << ", " << x << ", " << ch << ")";
+        }
+      }
+    }
+  }
+}
+
+TEST(CraftTensorFlowResize, CropsEqualTfImageResizeOfTheCutPatch) {
+  // The fixture's input is the top-left patch of an image of the output's
+  // size (the rest random): crop 0 is that patch resized by TensorFlow.
+  const Context ctx = Context::host();
+  int checked = 0;
+  for (const TfResizeCase& c : tf_resize_cases()) {
+    if (c.in_h != c.in_w || c.in_h < 2 || c.in_h > std::min(c.out_h, c.out_w)) continue;
+    for (const Layout layout : {Layout::nhwc, Layout::nchw}) {
+      CraftImages images = test::random_craft_images(1, c.channels, c.out_h, c.out_w, layout, 5);
+      for (std::int64_t y = 0; y < c.in_h; ++y)
+        for (std::int64_t x = 0; x < c.in_w; ++x)
+          for (std::int64_t ch = 0; ch < c.channels; ++ch)
+            images.pixels[test::pixel_index(layout, c.channels, c.out_h, c.out_w, 0, ch, y, x)] =
+                c.input[static_cast<std::size_t>((y * c.in_w + x) * c.channels + ch)];
+      std::vector<float> crop(images.pixels.size(), test::poison());
+      craft::extract_crops(ctx, images.view(), c.in_h, 0, 1, crop.data());  // the default resize
+      for (std::int64_t y = 0; y < c.out_h; ++y)
+        for (std::int64_t x = 0; x < c.out_w; ++x)
+          for (std::int64_t ch = 0; ch < c.channels; ++ch)
+            ASSERT_EQ(crop[test::pixel_index(layout, c.channels, c.out_h, c.out_w, 0, ch, y, x)],
+                      c.output[static_cast<std::size_t>((y * c.out_w + x) * c.channels + ch)])
+                << c.name << (layout == Layout::nhwc ? " nhwc" : " nchw") << " at (" << y << ", "
+                << x << ", " << ch << ")";
+      ++checked;
+    }
+  }
+  EXPECT_GE(checked, 10);
+}
 
 TEST(CraftExtractCropsProperties, WholeImagePatchIsAnExactCopy) {
   const Context ctx = Context::host();
@@ -521,7 +603,10 @@ TEST(CraftImportance, LinearHeadMatchesJansenOnTheHaltonDesignInDouble) {
 
 // ---- concept_coefficients and concept_maps ----
 
-TEST(CraftCoefficients, WithTheIdentityBankTheyAreTheActivations) {
+TEST(CraftCoefficients, WithTheIdentityBankTheyAreTheActivationsShrunkByThePenalty) {
+  // With W = I the penalized least squares 0.5 |a - u|^2 + 0.5 l2 |u|^2 is
+  // solved by u = a / (1 + l2), l2 = alpha_w * channels (scikit-learn's
+  // NMF.transform keeps the fitted model's alpha_W, scaled by the features).
   const Context ctx = Context::host();
   for (const Layout layout : {Layout::nchw, Layout::nhwc}) {
     const CraftImages images = test::random_craft_images(3, 3, 28, 28, layout, 51);
@@ -531,26 +616,32 @@ TEST(CraftCoefficients, WithTheIdentityBankTheyAreTheActivations) {
     craft::CraftOptions options = test::small_craft_options(6);
     options.nmf.max_iter = 500;
     options.nmf.tol = 0.0;
-    std::vector<float> coefficients(3 * 6 * 4, test::poison());
-    craft::concept_coefficients(ctx, model, identity.data(), 6, images.view(), coefficients.data(),
-                                options);
-    std::vector<double> expected;
-    for (std::int64_t i = 0; i < 3; ++i) {
-      const std::vector<double> act =
-          layer.activations(images.pixels.data() + i * 3 * 28 * 28, layout);
-      expected.insert(expected.end(), act.begin(), act.end());  // channels x 2 x 2 = r x H x W
-    }
-    const double scale = max_abs(expected);
-    ASSERT_GT(scale, 0.0);
-    for (std::size_t e = 0; e < expected.size(); ++e) {
-      EXPECT_NEAR(coefficients[e], expected[e], 1e-3 * scale) << "entry " << e;
+    for (const float alpha_w : {0.0f, 0.01f, 0.5f}) {
+      options.alpha_w = alpha_w;
+      std::vector<float> coefficients(3 * 6 * 4, test::poison());
+      craft::concept_coefficients(ctx, model, identity.data(), 6, images.view(),
+                                  coefficients.data(), options);
+      const double shrink = 1.0 + static_cast<double>(alpha_w) * 6.0;
+      std::vector<double> expected;
+      for (std::int64_t i = 0; i < 3; ++i) {
+        const std::vector<double> act =
+            layer.activations(images.pixels.data() + i * 3 * 28 * 28, layout);
+        for (double a : act) expected.push_back(a / shrink);  // channels x 2 x 2 = r x H x W
+      }
+      const double scale = max_abs(expected);
+      ASSERT_GT(scale, 0.0);
+      for (std::size_t e = 0; e < expected.size(); ++e) {
+        EXPECT_NEAR(coefficients[e], expected[e], 1e-3 * scale)
+            << "alpha_w " << alpha_w << " entry " << e;
+      }
     }
   }
 }
 
-TEST(CraftCoefficients, SolveTheLeastSquaresOfAFittedBank) {
-  // With a general bank the coefficients are the NNLS solution: at every
-  // location the gradient W (W^T u - a) is >= 0, and 0 where u > 0 (KKT).
+TEST(CraftCoefficients, SolveThePenalizedLeastSquaresOfAFittedBank) {
+  // With a general bank the coefficients are the penalized NNLS solution: at
+  // every location the gradient W (W^T u - a) + l2 u (l2 = alpha_w *
+  // channels) is >= 0, and 0 where u > 0 (KKT).
   const Context ctx = Context::host();
   const CraftImages images = test::random_craft_images(2, 3, 28, 28, Layout::nchw, 61);
   const QuadrantLayer layer(6, 3, 28, 28, true, 63);
@@ -577,7 +668,7 @@ TEST(CraftCoefficients, SolveTheLeastSquaresOfAFittedBank) {
       for (std::int64_t k = 0; k < 3; ++k) {
         const float u = coefficients[static_cast<std::size_t>((i * 3 + k) * 4 + l)];
         ASSERT_TRUE(std::isfinite(u) && u >= 0.0f);
-        double gradient = 0.0, w_norm = 0.0;
+        double gradient = static_cast<double>(options.alpha_w) * 6.0 * u, w_norm = 0.0;
         for (std::int64_t j = 0; j < 6; ++j) {
           gradient += static_cast<double>(w[static_cast<std::size_t>(k * 6 + j)]) * residual[static_cast<std::size_t>(j)];
           w_norm += std::fabs(w[static_cast<std::size_t>(k * 6 + j)]);

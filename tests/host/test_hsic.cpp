@@ -179,17 +179,26 @@ TEST(HsicOutputWidth, MedianPairwiseDistanceMatchesBruteForce) {
   }
 }
 
-TEST(HsicOutputWidth, NonPositiveMedianFallsBackToPairwiseDistance) {
+TEST(HsicOutputWidth, NegativeMedianActsAsItsMagnitude) {
+  // xplique takes the median of the outputs as the width whatever its sign;
+  // only w^2 enters the kernel, so a median of -3 is a width of 3.
   const Context ctx = Context::host();
   const std::vector<float> negative{-5.0f, -1.0f, -3.0f, -2.0f, -8.0f};
-  const float width = hsic_output_width(ctx, negative.data(), 5, Bandwidth::median_output);
-  EXPECT_NEAR(width, reference::median_pairwise_distance(negative), 1e-6);
-  // Mostly equal outputs: the median distance is 0, the standard deviation is used.
-  // Mostly equal, negative outputs: the median is < 0 and more than half the
-  // pairs are at distance 0, so the standard deviation (sqrt(5)/6) is used.
-  const std::vector<float> mostly_equal{-1.0f, -1.0f, -1.0f, -1.0f, -1.0f, 0.0f};
-  const float fallback = hsic_output_width(ctx, mostly_equal.data(), 6, Bandwidth::median_output);
-  EXPECT_NEAR(fallback, std::sqrt(5.0) / 6.0, 1e-6);
+  EXPECT_EQ(hsic_output_width(ctx, negative.data(), 5, Bandwidth::median_output), 3.0f);
+  const std::vector<float> mixed{-0.75f, 2.0f, -0.5f, -4.0f};
+  EXPECT_EQ(hsic_output_width(ctx, mixed.data(), 4, Bandwidth::median_output), 0.625f);
+}
+
+TEST(HsicOutputWidth, ZeroMedianFallsBackToPairwiseDistanceThenDeviation) {
+  const Context ctx = Context::host();
+  const std::vector<float> zero_median{-2.0f, 3.0f, 0.0f, -1.0f, 1.0f};
+  EXPECT_NEAR(hsic_output_width(ctx, zero_median.data(), 5, Bandwidth::median_output),
+              reference::median_pairwise_distance(zero_median), 1e-6);
+  // Mostly equal outputs around 0: the median and the median distance are
+  // both 0, so the standard deviation (sqrt(5)/6) is used.
+  const std::vector<float> mostly_equal{0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 1.0f};
+  EXPECT_NEAR(hsic_output_width(ctx, mostly_equal.data(), 6, Bandwidth::median_output),
+              std::sqrt(5.0) / 6.0, 1e-6);
 }
 
 TEST(HsicOutputWidth, ConstantOrNonFiniteOutputsAreErrors) {
@@ -273,6 +282,39 @@ TEST(HsicAttribution, BatchSizeIndependentAndRepeatableWithInteractions) {
     }
     EXPECT_EQ(scores, first_scores) << batch;
     EXPECT_EQ(inter, first_inter) << batch;
+  }
+}
+
+TEST(HsicAttribution, ScoresIgnoreTheOutputsScaleAndSignAtAnyMagnitude) {
+  // With the median width, L depends on (y_j - y_l) / |median(y)| only, so
+  // scaling the outputs by a power of two (exact in float) or flipping their
+  // sign changes nothing, bit for bit, up to outputs near float's limit.
+  const Context ctx = Context::host();
+  const std::vector<float> pixels = test::random_uniform(16 * 16, 12, 0.2f, 1.0f);
+  const test::CellReader reader{4, {2, 9}, 2};
+  HsicOptions options;
+  options.grid_size = 4;
+  options.nb_design = 200;
+  const auto scores_for = [&](float factor) {
+    const Model scaled{reader.num_outputs, [&](ConstImageView batch, float* out) {
+      reader.forward_host(batch, out);
+      for (std::int64_t i = 0; i < batch.n * reader.num_outputs; ++i) out[i] *= factor;
+    }};
+    std::vector<float> scores(16, test::poison());
+    hsic_attribution(ctx, scaled, {pixels.data(), 1, 1, 16, 16, Layout::nchw}, {1}, scores.data(),
+                     options);
+    return scores;
+  };
+  const std::vector<float> plain = scores_for(1.0f);
+  EXPECT_GT(test::l2_norm(plain), 0.0);
+  for (float factor : {-1.0f, std::ldexp(1.0f, 63), -std::ldexp(1.0f, 120), std::ldexp(1.0f, -100)}) {
+    EXPECT_EQ(scores_for(factor), plain) << "outputs scaled by " << factor;
+  }
+  // Not a power of two: rounding differs, the scores stay finite and close.
+  const std::vector<float> large = scores_for(1e19f);
+  for (std::size_t i = 0; i < plain.size(); ++i) {
+    ASSERT_TRUE(std::isfinite(large[i])) << i;
+    EXPECT_NEAR(large[i], plain[i], 1e-4 * test::l2_norm(plain)) << i;
   }
 }
 

@@ -19,6 +19,7 @@
 #include <cuxplain/detail/nn.hpp>
 #include <cuxplain/nn.hpp>
 
+#include "common/counting_allocator.hpp"
 #include "common/nn_graph.hpp"
 #include "common/test_utils.hpp"
 
@@ -613,28 +614,49 @@ TEST(NnSoundArithmetic, DirectedResultsBracketTheExactValue) {
   EXPECT_EQ(detail::next_float_down(0.0f), -std::numeric_limits<float>::denorm_min());
 }
 
+TEST(NnSoundArithmetic, NearestFmaIsFusedAndTheOtherOpsRoundOnce) {
+  // The CUDA side computes these with __fmaf_rn, __fadd_rn, __fmul_rn and
+  // __fdiv_rn; the host must give the same bits: one rounding per op.
+  using detail::Rounding;
+  // (1 + 2^-12)^2 - (1 + 2^-11) = 2^-24 exactly; rounding the product first
+  // (a * b + c) gives 0.
+  volatile float one_plus = 1.0f + std::ldexp(1.0f, -12);
+  volatile float minus_square = -(1.0f + std::ldexp(1.0f, -11));
+  EXPECT_EQ(detail::fma_rounded<Rounding::nearest>(one_plus, one_plus, minus_square),
+            std::ldexp(1.0f, -24));
+  std::mt19937 gen(2);
+  std::uniform_real_distribution<float> dist(-4.0f, 4.0f);
+  std::uniform_int_distribution<int> exponent(-30, 30);
+  int fused_differs = 0;
+  for (int i = 0; i < 200000; ++i) {
+    const float a = std::ldexp(dist(gen), exponent(gen)), b = dist(gen);
+    const float c = std::ldexp(dist(gen), exponent(gen));
+    // Nearest lies between the directed results and is the closer of the two.
+    const long double exact = static_cast<long double>(a) * b + c;
+    const float fd = detail::fma_rounded<Rounding::down>(a, b, c);
+    const float fu = detail::fma_rounded<Rounding::up>(a, b, c);
+    const float fn = detail::fma_rounded<Rounding::nearest>(a, b, c);
+    ASSERT_TRUE(fn == fd || fn == fu) << a << " " << b << " " << c;
+    const float other = fn == fd ? fu : fd;
+    ASSERT_LE(std::fabs(static_cast<long double>(fn) - exact),
+              std::fabs(static_cast<long double>(other) - exact));
+    fused_differs += fn != static_cast<float>(static_cast<float>(a * b) + c);
+    // For +, * and / rounding through double first is exact rounding for float.
+    ASSERT_EQ(detail::add_rounded<Rounding::nearest>(a, c),
+              static_cast<float>(static_cast<double>(a) + c));
+    ASSERT_EQ(detail::mul_rounded<Rounding::nearest>(a, b),
+              static_cast<float>(static_cast<double>(a) * b));
+    ASSERT_EQ(detail::div_rounded<Rounding::nearest>(a, b),
+              static_cast<float>(static_cast<double>(a) / b));
+  }
+  EXPECT_GT(fused_differs, 0);  // the cases where fusing matters were exercised
+}
+
 // ---------------------------------------------------------------------------
 // Memory and errors
 // ---------------------------------------------------------------------------
 
-class CountingAllocator final : public Allocator {
- public:
-  void* allocate(std::size_t bytes, Stream) override {
-    live_ += static_cast<std::int64_t>(bytes);
-    peak_ = std::max(peak_, live_);
-    return std::malloc(bytes == 0 ? 1 : bytes);
-  }
-  void deallocate(void* ptr, std::size_t bytes, Stream) noexcept override {
-    live_ -= static_cast<std::int64_t>(bytes);
-    std::free(ptr);
-  }
-  std::int64_t live() const { return live_; }
-  std::int64_t peak() const { return peak_; }
-  void reset_peak() { peak_ = live_; }
-
- private:
-  std::int64_t live_ = 0, peak_ = 0;
-};
+using test::CountingAllocator;
 
 TEST(NnMemory, TemporariesStayWithinTemporaryBytes) {
   for (const NamedMaker& maker : all_makers()) {

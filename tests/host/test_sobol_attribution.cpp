@@ -146,6 +146,41 @@ TEST(SobolAttribution, ResultsIndependentOfBatchSizeAndBitwiseRepeatable) {
   }
 }
 
+TEST(SobolAttribution, EveryEstimatorIgnoresTheOutputsScaleAtAnyMagnitude) {
+  // Sobol indices are ratios of variances: scaling the outputs by a power of
+  // two (exact in float and double) or flipping their sign changes nothing,
+  // bit for bit, even with outputs near float's limit (sums in double).
+  const Context ctx = Context::host();
+  const Scene scene = make_images(1, 1, 16, 16, Layout::nchw, 21);
+  const CellReader reader{4, {5, 10}, 2};
+  for (Estimator estimator : {Estimator::jansen, Estimator::homma, Estimator::janon,
+                              Estimator::glen, Estimator::saltelli}) {
+    SobolOptions options;
+    options.grid_size = 4;
+    options.nb_design = 64;
+    options.estimator = estimator;
+    const auto scores_for = [&](float factor) {
+      const Model scaled{reader.num_outputs, [&](ConstImageView batch, float* out) {
+        reader.forward_host(batch, out);
+        for (std::int64_t i = 0; i < batch.n * reader.num_outputs; ++i) out[i] *= factor;
+      }};
+      std::vector<float> scores(16, test::poison());
+      sobol_attribution(ctx, scaled, scene.view, {1}, scores.data(), options);
+      return scores;
+    };
+    const std::vector<float> plain = scores_for(1.0f);
+    EXPECT_GT(test::l2_norm(plain), 0.0);
+    for (float factor : {-1.0f, std::ldexp(1.0f, 63), -std::ldexp(1.0f, 120)}) {
+      EXPECT_EQ(scores_for(factor), plain) << to_string(estimator) << " x " << factor;
+    }
+    const std::vector<float> large = scores_for(1e19f);
+    for (std::size_t i = 0; i < plain.size(); ++i) {
+      ASSERT_TRUE(std::isfinite(large[i])) << to_string(estimator) << " " << i;
+      EXPECT_NEAR(large[i], plain[i], 1e-4 * test::l2_norm(plain)) << to_string(estimator);
+    }
+  }
+}
+
 TEST(SobolAttribution, FirstOrderOfAnAdditiveModelMatchesTotalOrder) {
   // For y = sum_j w_j m_j the indices satisfy S_i = ST_i; the estimators reach
   // it up to their sampling error.

@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <utility>
 
 #include "context.hpp"
@@ -10,18 +11,30 @@
 
 namespace cuxplain {
 
+namespace detail {
+/// count * element_size bytes from ctx's allocator. A size that overflows and
+/// any failure of the allocator (std::bad_alloc, a CUDA out-of-memory error,
+/// whatever a user allocator throws) become a cuxplain::Error "cannot
+/// allocate <what>: <count> x <element_size> = <bytes> bytes (<GiB>) on
+/// <device>: <reason>", so callers can name the buffer and the option that
+/// sized it.
+void* allocate_elements(const Context& ctx, std::int64_t count, std::size_t element_size,
+                        const std::string& what);
+}  // namespace detail
+
 /// Owns `size` uninitialized elements of T allocated from a Context's
 /// allocator on its device and stream; released on the same stream. Move-only.
+/// `what` names the buffer in the cuxplain::Error thrown when it cannot be
+/// allocated (see detail::allocate_elements).
 template <class T>
 class Buffer {
  public:
   Buffer() = default;
-  Buffer(const Context& ctx, std::int64_t size)
-      : allocator_(ctx.shared_allocator()), stream_(ctx.stream()), size_(size) {
-    CUXPLAIN_EXPECTS(size >= 0, "Buffer size must be >= 0, got ", size);
-    if (size_ > 0) {
-      data_ = static_cast<T*>(allocator_->allocate(bytes(), stream_));
-    }
+  Buffer(const Context& ctx, std::int64_t size, const std::string& what = "a temporary buffer")
+      : allocator_(ctx.shared_allocator()), stream_(ctx.stream()) {
+    CUXPLAIN_EXPECTS(size >= 0, "Buffer size must be >= 0, got ", size, " (", what, ")");
+    if (size > 0) data_ = static_cast<T*>(detail::allocate_elements(ctx, size, sizeof(T), what));
+    size_ = size;
   }
   Buffer(Buffer&& other) noexcept { swap(other); }
   Buffer& operator=(Buffer&& other) noexcept {

@@ -40,9 +40,14 @@ enum class HsicKernel {
 
 /// Width w of the output RBF kernel exp(-(y - y')^2 / (2 w^2)).
 enum class Bandwidth {
-  median_output,    ///< the median of the outputs themselves (xplique); when it is
-                    ///< <= 0 or not finite, the median pairwise distance is used
-  median_distance,  ///< the median of |y_j - y_l| over pairs j < l
+  /// |median| of the outputs themselves (xplique takes the median whatever
+  /// its sign; only w^2 enters). When the median is exactly 0, the median
+  /// pairwise distance is used, then the standard deviation.
+  median_output,
+  /// the median of |y_j - y_l| over pairs j < l (then the standard
+  /// deviation when it is 0): a scale-aware rule that ignores the outputs'
+  /// offset, for models whose outputs sit far from 0.
+  median_distance,
 };
 
 const char* to_string(HsicKernel kernel);

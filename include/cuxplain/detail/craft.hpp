@@ -19,20 +19,29 @@ CUXPLAIN_HD CropOrigin crop_origin(std::int64_t crop, std::int64_t per_image, st
   return {crop / per_image, local / cols * stride, local % cols * stride};
 }
 
+/// The taps of output coordinate `dst` when a crop side of `patch` pixels is
+/// resized to `size`: TensorFlow's bicubic (tf_cubic_taps) or cv2's
+/// (cubic_taps). Taps index the crop's own pixels, so the crop's edge is
+/// the edge a resizer sees, as if the crop were an image of its own.
+CUXPLAIN_HD CubicTaps crop_taps(bool tensorflow, std::int64_t dst, std::int64_t patch,
+                                std::int64_t size) {
+  return tensorflow ? tf_cubic_taps(dst, patch, size) : cubic_taps(dst, patch, size);
+}
+
 /// Pixel (y, x, channel) of a crop resized to the image size: the
 /// patch x patch window at (top, left) of one image resized as its own
-/// image with cuxplain::upsample's bicubic (cv2 INTER_CUBIC; taps clamped
-/// to the window's edge). `image` is one h x w image of `channels`
-/// channels in `nhwc` or NCHW order; ty / tx are cubic_taps(y, patch, h)
-/// and cubic_taps(x, patch, w).
-CUXPLAIN_HD float resized_crop_value(const float* image, std::int64_t h, std::int64_t w,
-                                     std::int64_t channels, bool nhwc, std::int64_t top,
-                                     std::int64_t left, const CubicTaps& ty, const CubicTaps& tx,
-                                     std::int64_t channel) {
-  if (nhwc) {
-    return bicubic_value(image + (top * w + left) * channels, w, channels, ty, tx, channel);
-  }
-  return bicubic_value(image + channel * h * w + top * w + left, w, 1, ty, tx, 0);
+/// image. `image` is one h x w image of `channels` channels in `nhwc` or
+/// NCHW order; ty / tx are crop_taps(tensorflow, y, patch, h) and
+/// crop_taps(tensorflow, x, patch, w).
+CUXPLAIN_HD float resized_crop_value(bool tensorflow, const float* image, std::int64_t h,
+                                     std::int64_t w, std::int64_t channels, bool nhwc,
+                                     std::int64_t top, std::int64_t left, const CubicTaps& ty,
+                                     const CubicTaps& tx, std::int64_t channel) {
+  const float* origin = nhwc ? image + (top * w + left) * channels + channel
+                             : image + channel * h * w + top * w + left;
+  const std::int64_t stride = nhwc ? channels : 1;
+  return tensorflow ? tf_bicubic_value(origin, w, stride, ty, tx, 0)
+                    : bicubic_value(origin, w, stride, ty, tx, 0);
 }
 
 /// Mean of `size` floats, summed in double.

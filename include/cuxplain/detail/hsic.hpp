@@ -40,10 +40,16 @@ CUXPLAIN_HD float hsic_binary_coefficient(HsicKernel kernel) {
          hsic_input_kernel(kernel, 0.0f, 0.0f);
 }
 
-/// L_jl = exp(-(y_j - y_l)^2 / (2 w^2)) given inv_two_w2 = 1 / (2 w^2).
-CUXPLAIN_HD float hsic_output_kernel(float yj, float yl, float inv_two_w2) {
-  const float diff = yj - yl;
-  return expf(-diff * diff * inv_two_w2);
+/// 1 / w, the argument hsic_output_kernel takes: finite for every float w > 0.
+CUXPLAIN_HD double hsic_inverse_width(float width) { return 1.0 / static_cast<double>(width); }
+
+/// L_jl = exp(-(y_j - y_l)^2 / (2 w^2)) given inv_width = 1 / w, as
+/// exp(-t^2 / 2) with t = (y_j - y_l) / w in double: for any finite outputs
+/// and width t^2 < 1e168, so L is a number in [0, 1]. (In float, outputs
+/// near 1e19 overflowed (y_j - y_l)^2 and 2 w^2 together: inf * 0 = NaN.)
+CUXPLAIN_HD float hsic_output_kernel(float yj, float yl, double inv_width) {
+  const double t = (static_cast<double>(yj) - static_cast<double>(yl)) * inv_width;
+  return static_cast<float>(exp(-0.5 * t * t));
 }
 
 /// (H L H)_jl = L_jl - r_j - r_l + g for a symmetric L with row means r and

@@ -8,47 +8,18 @@
 //  - float -> binary16 / bfloat16 rounding to nearest even.
 //
 // Host and CUDA results are bit-identical because every rounding is spelled
-// out: products and sums that could be contracted into an FMA by one compiler
-// and not by the other are written either as an explicit fused multiply-add
-// (fmaf on both sides) or as an explicitly rounded product (__fmul_rn on the
-// device; the host never contracts a product whose only use is as an argument).
+// out: products and sums that one compiler could contract into an FMA and
+// the other not are written with the helpers of rounding.hpp, either as an
+// explicit fused multiply-add or as an explicitly rounded product.
 #include <cmath>
 #include <cstdint>
 #include <cstring>
 
 #include "../core/options.hpp"
 #include "hd.hpp"
+#include "rounding.hpp"
 
 namespace cuxplain::detail {
-
-// ---------------------------------------------------------------- rounding ---
-
-/// a*b + c with one rounding on both backends.
-CUXPLAIN_HD float rounded_fma(float a, float b, float c) {
-#if defined(__CUDA_ARCH__)
-  return __fmaf_rn(a, b, c);
-#else
-  return std::fma(a, b, c);
-#endif
-}
-
-/// a*b rounded on its own, never fused with a later addition.
-CUXPLAIN_HD float rounded_mul(float a, float b) {
-#if defined(__CUDA_ARCH__)
-  return __fmul_rn(a, b);
-#else
-  return a * b;
-#endif
-}
-
-/// a/b correctly rounded even under approximate-division compiler flags.
-CUXPLAIN_HD float rounded_div(float a, float b) {
-#if defined(__CUDA_ARCH__)
-  return __fdiv_rn(a, b);
-#else
-  return a / b;
-#endif
-}
 
 // ------------------------------------------------------------ mask lookup ---
 
@@ -120,7 +91,7 @@ CUXPLAIN_HD MaskTaps<Int> mask_taps(MaskAxisTap<Int> y, MaskAxisTap<Int> x, Int 
 
 /// (1 - t) * a + t * b; exact at t = 0 and t = 1.
 CUXPLAIN_HD float mask_lerp(float a, float b, float t) {
-  return rounded_fma(t, b, rounded_mul(1.0f - t, a));
+  return fma_rounded<Rounding::nearest>(t, b, mul_rounded<Rounding::nearest>(1.0f - t, a));
 }
 
 /// Value of one mask (its first cell at `mask`) at a pixel: the nearest cell,
@@ -139,8 +110,10 @@ CUXPLAIN_HD float mask_value(const float* mask, const MaskTaps<Int>& taps) {
 ///   inpainting, blurring: x*m + (1-m)*fill   (fill = baseline, or blur(x) at the pixel)
 ///   amplitude:            x*(m-0.5)*sigma
 CUXPLAIN_HD float perturbed_value(Perturbation kind, float x, float m, float fill, float sigma) {
-  if (kind == Perturbation::amplitude) return rounded_mul(rounded_mul(x, m - 0.5f), sigma);
-  return rounded_fma(x, m, rounded_mul(1.0f - m, fill));
+  if (kind == Perturbation::amplitude) {
+    return mul_rounded<Rounding::nearest>(mul_rounded<Rounding::nearest>(x, m - 0.5f), sigma);
+  }
+  return fma_rounded<Rounding::nearest>(x, m, mul_rounded<Rounding::nearest>(1.0f - m, fill));
 }
 
 // --------------------------------------------------------------- box blur ---

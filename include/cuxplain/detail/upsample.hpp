@@ -14,9 +14,22 @@
 //
 // Nearest is PyTorch's / OpenCV's INTER_NEAREST, src = min(floor(dst * src_size
 // / dst_size), src_size - 1), computed exactly in integers.
+//
+// TensorFlow's bicubic (tf.image.resize(method="bicubic"), the ResizeBicubic
+// kernel with half-pixel centres, no antialiasing), which xplique's CraftTf
+// resizes its crops with, differs from cv2's in every detail: Keys a = -0.5;
+// the source coordinate in float, (dst + 0.5f) * (src / (float)dst) - 0.5f;
+// weights looked up in a table of 1024 steps (the fraction rounded to the
+// nearest step, entries computed in double and stored as float); taps that
+// fall outside the source dropped and the remaining weights renormalized
+// (always: the weights are scaled by 1 / their float sum even inside); the
+// vertical pass first, then the horizontal one. tf_cubic_taps and
+// tf_bicubic_value reproduce each of these steps, rounding by rounding.
+#include <cmath>
 #include <cstdint>
 
 #include "hd.hpp"
+#include "rounding.hpp"
 
 namespace cuxplain::detail {
 
@@ -64,19 +77,113 @@ CUXPLAIN_HD CubicTaps cubic_taps(std::int64_t dst, std::int64_t src_size, std::i
   return taps;
 }
 
+/// w0 v0 + w1 v1 + w2 v2 + w3 v3 summed left to right, each product and sum
+/// rounded on its own (nvcc would otherwise fuse them).
+CUXPLAIN_HD float weighted_sum4(const float v[4], const float w[4]) {
+  float sum = mul_rounded<Rounding::nearest>(v[0], w[0]);
+  for (int k = 1; k < 4; ++k) {
+    sum = add_rounded<Rounding::nearest>(sum, mul_rounded<Rounding::nearest>(v[k], w[k]));
+  }
+  return sum;
+}
+
 /// Output (y, x, channel) of one image: the horizontal cubic pass on each of
 /// the four source rows, then the vertical pass. `cells` is one grid_h x
 /// grid_w x channels image, channel fastest.
 CUXPLAIN_HD float bicubic_value(const float* cells, std::int64_t grid_w, std::int64_t channels,
                                 const CubicTaps& ty, const CubicTaps& tx, std::int64_t channel) {
-  float value = 0.0f;
+  float horizontal[4];
   for (int ky = 0; ky < 4; ++ky) {
     const float* row = cells + ty.index[ky] * grid_w * channels + channel;
-    float horizontal = 0.0f;
-    for (int kx = 0; kx < 4; ++kx) horizontal += row[tx.index[kx] * channels] * tx.weight[kx];
-    value += horizontal * ty.weight[ky];
+    const float values[4] = {row[tx.index[0] * channels], row[tx.index[1] * channels],
+                             row[tx.index[2] * channels], row[tx.index[3] * channels]};
+    horizontal[ky] = weighted_sum4(values, tx.weight);
   }
-  return value;
+  return weighted_sum4(horizontal, ty.weight);
+}
+
+/// Steps of TensorFlow's bicubic weight table.
+constexpr std::int64_t kTfCubicTableSize = 1024;
+
+/// Entry `step` of TensorFlow's Keys (a = -0.5) table: the weight of the
+/// inner tap at distance x = step / 1024, or of the outer one at 1 + x,
+/// evaluated in double as TensorFlow tabulates it and stored as float.
+CUXPLAIN_HD float tf_cubic_table_entry(std::int64_t step, bool outer) {
+  constexpr double a = -0.5;
+  // x is a float in TensorFlow (step / 1024 is exact); each double product
+  // and sum is rounded on its own, as the host's unfused code does.
+  const double x = static_cast<double>(step) / static_cast<double>(kTfCubicTableSize);
+  const auto mul = [](double p, double q) {
+#if defined(__CUDA_ARCH__)
+    return __dmul_rn(p, q);
+#else
+    return p * q;
+#endif
+  };
+  const auto add = [](double p, double q) {
+#if defined(__CUDA_ARCH__)
+    return __dadd_rn(p, q);
+#else
+    return p + q;
+#endif
+  };
+  if (!outer) {  // ((a + 2) x - (a + 3)) x x + 1
+    return static_cast<float>(add(mul(mul(add(mul(a + 2.0, x), -(a + 3.0)), x), x), 1.0));
+  }
+  const double x1 = x + 1.0;  // ((a x1 - 5 a) x1 + 8 a) x1 - 4 a
+  return static_cast<float>(
+      add(mul(add(mul(add(mul(a, x1), -5.0 * a), x1), 8.0 * a), x1), -4.0 * a));
+}
+
+/// Taps of output coordinate `dst` of tf.image.resize(method="bicubic")
+/// when `src_size` pixels are resized to `dst_size` (see the file comment).
+/// A dropped tap keeps an in-range index (clamped) and weight 0.
+CUXPLAIN_HD CubicTaps tf_cubic_taps(std::int64_t dst, std::int64_t src_size,
+                                    std::int64_t dst_size) {
+  const float scale = div_rounded<Rounding::nearest>(static_cast<float>(src_size),
+                                                     static_cast<float>(dst_size));
+  const float source = add_rounded<Rounding::nearest>(
+      mul_rounded<Rounding::nearest>(add_rounded<Rounding::nearest>(static_cast<float>(dst), 0.5f),
+                                     scale),
+      -0.5f);
+  const float floor_source = floorf(source);
+  const auto left = static_cast<std::int64_t>(floor_source);
+  // delta * 1024 is exact; rintf rounds it half to even, as lrintf does.
+  const auto step = static_cast<std::int64_t>(
+      rintf((source - floor_source) * static_cast<float>(kTfCubicTableSize)));
+  const float table[4] = {tf_cubic_table_entry(step, true), tf_cubic_table_entry(step, false),
+                          tf_cubic_table_entry(kTfCubicTableSize - step, false),
+                          tf_cubic_table_entry(kTfCubicTableSize - step, true)};
+  CubicTaps taps{};
+  float sum = 0.0f;
+  for (int k = 0; k < 4; ++k) {
+    const std::int64_t index = left - 1 + k;
+    taps.index[k] = clamp_index(index, src_size);
+    taps.weight[k] = taps.index[k] == index ? table[k] : 0.0f;
+    sum = k == 0 ? taps.weight[0] : add_rounded<Rounding::nearest>(sum, taps.weight[k]);
+  }
+  if (fabsf(sum) >= 1000.0f * 1.17549435e-38f) {  // 1000 * FLT_MIN, TensorFlow's guard
+    const float inverse = div_rounded<Rounding::nearest>(1.0f, sum);
+    for (int k = 0; k < 4; ++k) taps.weight[k] = mul_rounded<Rounding::nearest>(taps.weight[k], inverse);
+  }
+  return taps;
+}
+
+/// Output (y, x, channel) of tf.image.resize(method="bicubic"): the vertical
+/// pass on each of the four source columns, then the horizontal one.
+CUXPLAIN_HD float tf_bicubic_value(const float* cells, std::int64_t grid_w, std::int64_t channels,
+                                   const CubicTaps& ty, const CubicTaps& tx,
+                                   std::int64_t channel) {
+  float vertical[4];
+  for (int kx = 0; kx < 4; ++kx) {
+    const float* column = cells + tx.index[kx] * channels + channel;
+    const float values[4] = {column[ty.index[0] * grid_w * channels],
+                             column[ty.index[1] * grid_w * channels],
+                             column[ty.index[2] * grid_w * channels],
+                             column[ty.index[3] * grid_w * channels]};
+    vertical[kx] = weighted_sum4(values, ty.weight);
+  }
+  return weighted_sum4(vertical, tx.weight);
 }
 
 /// Source index of output coordinate `dst` for nearest (exact integer floor).
