@@ -20,6 +20,9 @@ cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCUXPLAIN_BUILD_BENCHMARKS=OFF -DCUXPLAIN_BUILD_EXAMPLES=OFF
 cmake --build "$build_dir" -j "$(nproc)"
 
-export ASAN_OPTIONS=${ASAN_OPTIONS:-halt_on_error=1:abort_on_error=1:detect_leaks=1:print_stacktrace=1}
+# allocator_may_return_null: an allocation that cannot be served returns null
+# (the host allocator then throws std::bad_alloc) instead of ending the
+# process, as the tests of allocation failures (a buffer of 2^47 bytes) need.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-halt_on_error=1:abort_on_error=1:detect_leaks=1:print_stacktrace=1:allocator_may_return_null=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
 ctest --test-dir "$build_dir" -L host --output-on-failure -j "$(nproc)"
