@@ -1,5 +1,6 @@
 #include "fashion_mnist.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -19,6 +20,13 @@ const char kInstallHint[] =
     "(.gz or raw)";
 
 std::vector<unsigned char> read_raw(const std::string& path) {
+  std::error_code error;
+  const std::uintmax_t size = fs::file_size(path, error);
+  if (!error && size > kMaxIdxBytes) {
+    throw std::runtime_error("'" + path + "' is " + std::to_string(size) +
+                             " bytes, more than the " + std::to_string(kMaxIdxBytes) +
+                             " an IDX file may have");
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) throw std::runtime_error("cannot open '" + path + "'");
   std::vector<unsigned char> bytes((std::istreambuf_iterator<char>(in)),
@@ -34,14 +42,27 @@ std::vector<unsigned char> read_gz(const std::string& path) {
   std::vector<unsigned char> bytes;
   std::vector<unsigned char> chunk(1 << 16);
   int got = 0;
-  while ((got = gzread(file, chunk.data(), static_cast<unsigned>(chunk.size()))) > 0) {
+  while ((got = gzread(file, chunk.data(), static_cast<unsigned>(chunk.size()))) > 0 &&
+         bytes.size() <= kMaxIdxBytes) {
     bytes.insert(bytes.end(), chunk.begin(), chunk.begin() + got);
   }
+  // gzread returns what it decompressed of a stream that ends early, then
+  // 0; only gzerror's Z_BUF_ERROR tells that the end was unexpected.
   int code = Z_OK;
-  const char* message = got < 0 ? gzerror(file, &code) : nullptr;
+  const char* message = gzerror(file, &code);
   const std::string reason = message != nullptr ? message : "";
   gzclose(file);
-  if (got < 0) throw std::runtime_error("cannot decompress '" + path + "': " + reason);
+  if (bytes.size() > kMaxIdxBytes) {
+    throw std::runtime_error("'" + path + "' decompresses to more than the " +
+                             std::to_string(kMaxIdxBytes) + " bytes an IDX file may have");
+  }
+  if (code == Z_BUF_ERROR) {
+    throw std::runtime_error("'" + path + "' is truncated: the gzip stream ends after " +
+                             std::to_string(bytes.size()) + " bytes (" + reason + ")");
+  }
+  if (got < 0 || code != Z_OK) {
+    throw std::runtime_error("cannot decompress '" + path + "': " + reason);
+  }
   return bytes;
 #else
   throw std::runtime_error("'" + path +
@@ -74,61 +95,85 @@ std::vector<unsigned char> read_file(const std::string& dir, const std::string& 
                            " nor " + gz.string() + " exists; " + kInstallHint);
 }
 
-/// Checks an unsigned-byte IDX file of `rank` dimensions; returns them and
-/// the offset of the data.
-std::vector<std::int64_t> idx_dims(const std::vector<unsigned char>& bytes, std::size_t rank,
-                                   const std::string& path, std::size_t& data_offset) {
+}  // namespace
+
+IdxHeader parse_idx(const std::vector<unsigned char>& bytes, std::size_t rank,
+                    const std::string& name) {
   if (bytes.size() < 4 || bytes[0] != 0 || bytes[1] != 0 || bytes[2] != 0x08 ||
       bytes[3] != rank) {
-    throw std::runtime_error("'" + path + "' is not an IDX file of unsigned bytes with " +
+    throw std::runtime_error("'" + name + "' is not an IDX file of unsigned bytes with " +
                              std::to_string(rank) + " dimension" + (rank > 1 ? "s" : ""));
   }
-  data_offset = 4 + 4 * rank;
-  if (bytes.size() < data_offset) throw std::runtime_error("'" + path + "': truncated header");
-  std::vector<std::int64_t> dims;
-  std::int64_t count = 1;
+  IdxHeader header;
+  header.data_offset = 4 + 4 * rank;
+  if (bytes.size() < header.data_offset) throw std::runtime_error("'" + name + "': truncated header");
+  std::string shown;
   for (std::size_t d = 0; d < rank; ++d) {
     const std::size_t at = 4 + 4 * d;
     const std::int64_t dim = (std::int64_t{bytes[at]} << 24) | (std::int64_t{bytes[at + 1]} << 16) |
                              (std::int64_t{bytes[at + 2]} << 8) | std::int64_t{bytes[at + 3]};
-    dims.push_back(dim);
-    count *= dim;
+    header.dims.push_back(dim);
+    shown += (d > 0 ? " x " : "") + std::to_string(dim);
   }
-  if (static_cast<std::int64_t>(bytes.size() - data_offset) != count) {
-    throw std::runtime_error("'" + path + "': " + std::to_string(bytes.size() - data_offset) +
-                             " data bytes, the header says " + std::to_string(count));
+  // Each dim is below 2^32, so three of them can pass 2^63: the product is
+  // compared with the data present and never formed past it.
+  const std::uint64_t present = bytes.size() - header.data_offset;
+  std::uint64_t count = 1;
+  if (std::find(header.dims.begin(), header.dims.end(), 0) != header.dims.end()) count = 0;
+  for (std::int64_t dim : header.dims) {
+    if (count == 0) break;
+    const auto d = static_cast<std::uint64_t>(dim);
+    if (count > present / d) {
+      throw std::runtime_error("'" + name + "' has dims " + shown + ", more than the " +
+                               std::to_string(present) + " data bytes it holds");
+    }
+    count *= d;
   }
-  return dims;
+  if (count != present) {
+    throw std::runtime_error("'" + name + "': " + std::to_string(present) +
+                             " data bytes, the header says " + shown + " = " +
+                             std::to_string(count));
+  }
+  return header;
 }
 
-}  // namespace
-
-FashionMnist read_fashion_mnist_test(const std::string& dir) {
+FashionMnist parse_fashion_mnist(const std::vector<unsigned char>& images,
+                                 const std::string& images_file,
+                                 const std::vector<unsigned char>& labels,
+                                 const std::string& labels_file) {
   FashionMnist set;
-  const std::vector<unsigned char> images =
-      read_file(dir, "t10k-images-idx3-ubyte", set.images_file);
-  const std::vector<unsigned char> labels =
-      read_file(dir, "t10k-labels-idx1-ubyte", set.labels_file);
-  std::size_t image_offset = 0, label_offset = 0;
-  const std::vector<std::int64_t> image_dims = idx_dims(images, 3, set.images_file, image_offset);
-  const std::vector<std::int64_t> label_dims = idx_dims(labels, 1, set.labels_file, label_offset);
+  set.images_file = images_file;
+  set.labels_file = labels_file;
+  const IdxHeader image_header = parse_idx(images, 3, images_file);
+  const IdxHeader label_header = parse_idx(labels, 1, labels_file);
+  const std::vector<std::int64_t>& image_dims = image_header.dims;
+  const std::vector<std::int64_t>& label_dims = label_header.dims;
   if (image_dims[0] != label_dims[0]) {
-    throw std::runtime_error("'" + set.images_file + "' holds " + std::to_string(image_dims[0]) +
-                             " images, '" + set.labels_file + "' " +
-                             std::to_string(label_dims[0]) + " labels");
+    throw std::runtime_error("'" + images_file + "' holds " + std::to_string(image_dims[0]) +
+                             " images, '" + labels_file + "' " + std::to_string(label_dims[0]) +
+                             " labels");
   }
   set.count = image_dims[0];
   set.rows = image_dims[1];
   set.cols = image_dims[2];
-  set.pixels.assign(images.begin() + static_cast<std::ptrdiff_t>(image_offset), images.end());
-  set.labels.assign(labels.begin() + static_cast<std::ptrdiff_t>(label_offset), labels.end());
+  set.pixels.assign(images.begin() + static_cast<std::ptrdiff_t>(image_header.data_offset),
+                    images.end());
+  set.labels.assign(labels.begin() + static_cast<std::ptrdiff_t>(label_header.data_offset),
+                    labels.end());
   for (std::size_t i = 0; i < set.labels.size(); ++i) {
     if (set.labels[i] > 9) {
-      throw std::runtime_error("'" + set.labels_file + "': label " + std::to_string(set.labels[i]) +
+      throw std::runtime_error("'" + labels_file + "': label " + std::to_string(set.labels[i]) +
                                " of image " + std::to_string(i) + " is not a class 0..9");
     }
   }
   return set;
+}
+
+FashionMnist read_fashion_mnist_test(const std::string& dir) {
+  std::string images_file, labels_file;
+  const std::vector<unsigned char> images = read_file(dir, "t10k-images-idx3-ubyte", images_file);
+  const std::vector<unsigned char> labels = read_file(dir, "t10k-labels-idx1-ubyte", labels_file);
+  return parse_fashion_mnist(images, images_file, labels, labels_file);
 }
 
 }  // namespace cuxplain::cli

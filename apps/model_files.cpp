@@ -40,6 +40,9 @@ ResolvedFile resolve(const std::optional<std::string>& given, const char* option
                      const char* default_name) {
   if (given) {
     std::error_code error;
+    if (fs::is_directory(*given, error)) {
+      throw UsageError(std::string(option) + ": '" + *given + "' is a directory, not a file");
+    }
     if (!fs::is_regular_file(*given, error)) {
       throw UsageError(std::string(option) + ": no such file '" + *given + "'");
     }

@@ -20,7 +20,13 @@ class HostAllocator final : public Allocator {
  public:
   static constexpr std::size_t kAlignment = 64;
   void* allocate(std::size_t bytes, Stream) override {
-    return ::operator new(bytes, std::align_val_t{kAlignment});
+    // nothrow, then bad_alloc here: the same for callers, and under
+    // AddressSanitizer (allocator_may_return_null=1) a failed allocation comes
+    // back as null instead of ending the process, so that the sanitizer job
+    // runs the tests of allocation failures too.
+    void* ptr = ::operator new(bytes, std::align_val_t{kAlignment}, std::nothrow);
+    if (ptr == nullptr) throw std::bad_alloc();
+    return ptr;
   }
   void deallocate(void* ptr, std::size_t, Stream) noexcept override {
     ::operator delete(ptr, std::align_val_t{kAlignment});

@@ -130,6 +130,12 @@ void expect_window(const char* op, std::int64_t kernel_h, std::int64_t kernel_w,
   CUXPLAIN_EXPECTS(pad_top >= 0 && pad_left >= 0 && pad_bottom >= 0 && pad_right >= 0, op,
                    ": pads must be >= 0, got [", pad_top, ", ", pad_left, ", ", pad_bottom, ", ",
                    pad_right, "]");
+  // Bounded so that the padded extent in + pads - kernel cannot overflow.
+  CUXPLAIN_EXPECTS(std::max({kernel_h, kernel_w, stride_h, stride_w, pad_top, pad_left, pad_bottom,
+                             pad_right}) <= kMaxSize,
+                   op, ": kernel, strides and pads must be <= ", kMaxSize, ", got kernel ",
+                   kernel_h, " x ", kernel_w, ", strides ", stride_h, " x ", stride_w, ", pads [",
+                   pad_top, ", ", pad_left, ", ", pad_bottom, ", ", pad_right, "]");
 }
 
 Shape window_output(const char* op, const Shape& in, std::int64_t channels, std::int64_t kernel_h,
@@ -394,20 +400,30 @@ std::string pads_string(std::int64_t top, std::int64_t left, std::int64_t bottom
 }
 
 /// Folds y = scale x + shift per output channel into the layer's weights
-/// (rows of `channel_size` weights per channel) and bias.
-void fold_into(PendingLayer& pending, const NnNode& bn) {
+/// (rows of `channel_size` weights per channel) and bias. Returns false,
+/// changing nothing, when a folded value would not be a finite float
+/// (scale x w can overflow where (w x) scale does not): the batch norm then
+/// runs as its own per-channel affine op.
+bool fold_into(PendingLayer& pending, const NnNode& bn) {
   const std::int64_t channels = static_cast<std::int64_t>(pending.bias.size());
   const std::int64_t per_channel = static_cast<std::int64_t>(pending.weight.size()) / channels;
+  std::vector<float> weight(pending.weight.size()), bias(pending.bias.size());
   for (std::int64_t c = 0; c < channels; ++c) {
     const cuxplain::detail::ChannelAffine affine = cuxplain::detail::batch_norm_affine(
         bn.gamma[c], bn.beta[c], bn.mean[c], bn.var[c], bn.epsilon);
     for (std::int64_t k = 0; k < per_channel; ++k) {
-      float& w = pending.weight[c * per_channel + k];
-      w = cuxplain::detail::fold_weight(w, affine);
+      const std::size_t at = static_cast<std::size_t>(c * per_channel + k);
+      weight[at] = cuxplain::detail::fold_weight(pending.weight[at], affine);
+      if (!std::isfinite(weight[at])) return false;
     }
-    pending.bias[c] = cuxplain::detail::fold_bias(pending.bias[c], affine);
+    bias[static_cast<std::size_t>(c)] =
+        cuxplain::detail::fold_bias(pending.bias[static_cast<std::size_t>(c)], affine);
+    if (!std::isfinite(bias[static_cast<std::size_t>(c)])) return false;
   }
+  pending.weight.swap(weight);
+  pending.bias.swap(bias);
   pending.layer.description += " + batch_norm (folded)";
+  return true;
 }
 
 /// The network computing `output` from node `from` (the builder's input
@@ -526,10 +542,9 @@ std::shared_ptr<const NnNetworkState> build_network(const NnBuilderState& st,
       }
       case NodeKind::batch_norm: {
         const auto a = static_cast<std::size_t>(node.a);
-        if (foldable[a] && uses[a] == 1) {
+        if (foldable[a] && uses[a] == 1 && fold_into(pending[static_cast<std::size_t>(va - 1)], node)) {
           // The conv / dense layer writing value va feeds only this batch
-          // norm: fold it in, and the batch norm's value is that layer's.
-          fold_into(pending[static_cast<std::size_t>(va - 1)], node);
+          // norm: folded in, the batch norm's value is that layer's.
           value_of[i] = va;
           foldable[i] = true;
           break;
@@ -543,6 +558,11 @@ std::shared_ptr<const NnNetworkState> build_network(const NnBuilderState& st,
               node.gamma[c], node.beta[c], node.mean[c], node.var[c], node.epsilon);
           p.weight[c] = static_cast<float>(affine.scale);
           p.bias[c] = static_cast<float>(affine.shift);
+          // Every output of the channel would be infinite or NaN.
+          CUXPLAIN_EXPECTS(std::isfinite(p.weight[c]) && std::isfinite(p.bias[c]),
+                           "build: batch_norm node ", i, " channel ", c, ": y = ", affine.scale,
+                           " x + ", affine.shift, " (gamma / sqrt(var + epsilon), beta - mean x "
+                           "that) is not finite in float");
         }
         value_of[i] = next_value;
         break;

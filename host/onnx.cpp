@@ -4,17 +4,21 @@
 #include <cuxplain/core/error.hpp>
 #include <cuxplain/onnx.hpp>
 
-#include <fstream>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <limits>
+#include <memory>
 #include <sstream>
 
 #if CUXPLAIN_WITH_ONNX
 #include <onnx/onnx_pb.h>
 
 #include <algorithm>
-#include <cstring>
 #include <functional>
-#include <limits>
 #include <set>
+#include <type_traits>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -25,7 +29,8 @@ namespace cuxplain::nn {
 #if CUXPLAIN_WITH_ONNX
 namespace {
 
-/// A constant tensor (initializer or Constant node).
+/// A constant tensor (initializer or Constant node), its element count
+/// checked against its dims and its data.
 struct Constant {
   std::vector<std::int64_t> dims;
   std::vector<float> floats;
@@ -33,11 +38,37 @@ struct Constant {
   bool is_int = false;
 
   std::int64_t count() const {
-    std::int64_t n = 1;
-    for (std::int64_t d : dims) n *= d;
-    return n;
+    return static_cast<std::int64_t>(is_int ? ints.size() : floats.size());
   }
 };
+
+/// "[a, b, c]".
+std::string join(const std::vector<std::int64_t>& v) {
+  std::ostringstream out;
+  out << "[";
+  for (std::size_t i = 0; i < v.size(); ++i) out << (i ? ", " : "") << v[i];
+  out << "]";
+  return out.str();
+}
+
+/// The product of file-supplied dims, or an empty string replaced by what is
+/// wrong with them: a negative dimension, or more than 2^63 - 1 elements
+/// (the product is never formed past that, so it cannot wrap).
+std::string element_count(const std::vector<std::int64_t>& dims, std::int64_t& count) {
+  count = 1;
+  for (std::int64_t d : dims) {
+    if (d < 0) return "a negative dimension";
+  }
+  if (std::find(dims.begin(), dims.end(), 0) != dims.end()) {
+    count = 0;
+    return {};
+  }
+  for (std::int64_t d : dims) {
+    if (count > std::numeric_limits<std::int64_t>::max() / d) return "more than 2^63 - 1 elements";
+    count *= d;
+  }
+  return {};
+}
 
 /// A MatMul by a constant whose dense layer is not added yet, so that an Add
 /// of a constant right after it can become its bias.
@@ -56,7 +87,8 @@ class Reader {
     for (const auto& opset : model_.opset_import()) {
       if (opset.domain().empty() || opset.domain() == "ai.onnx") result_.opset = opset.version();
     }
-    for (const auto& tensor : graph.initializer()) constants_[tensor.name()] = parse(tensor, "initializer");
+    // Parsed when a node reads them, so that errors name the node.
+    for (const auto& tensor : graph.initializer()) initializers_[tensor.name()] = &tensor;
     read_input(graph);
     for (const auto& node : graph.node()) read_node(node);
     expect(graph.output_size() == 1, "the graph has ", graph.output_size(),
@@ -80,6 +112,8 @@ class Reader {
   }
 
  private:
+  using Attributes = std::unordered_map<std::string, const onnx::AttributeProto*>;
+
   template <class... Parts>
   void expect(bool cond, const Parts&... parts) const {
     if (!cond) CUXPLAIN_FAIL("ONNX model '", file_, "': ", parts...);
@@ -91,42 +125,72 @@ class Reader {
                   parts...);
   }
 
-  Constant parse(const onnx::TensorProto& tensor, const char* what) const {
+  /// Adds a layer with `add` (a NetworkBuilder call), naming the node in the
+  /// builder's errors (parameter counts, windows, shapes).
+  template <class Add>
+  NodeId layer(const onnx::NodeProto& node, Add&& add) const {
+    try {
+      return add();
+    } catch (const Error& error) {
+      std::string what = error.what();
+      const std::string prefix = "cuxplain: ";
+      if (what.compare(0, prefix.size(), prefix) == 0) what.erase(0, prefix.size());
+      fail_node(node, what);
+    }
+  }
+
+  /// Decodes a tensor for `node`, which reads it as `role`: every dimension
+  /// >= 0, their product without overflow, and exactly that many values.
+  Constant parse(const onnx::NodeProto& node, const onnx::TensorProto& tensor,
+                 const char* role) const {
     Constant c;
     c.dims.assign(tensor.dims().begin(), tensor.dims().end());
-    const std::int64_t count = c.count();
-    expect(tensor.data_location() != onnx::TensorProto::EXTERNAL, what, " '", tensor.name(),
-           "' is stored in an external file, which cuxplain does not read");
+    std::int64_t count = 0;
+    const std::string problem = element_count(c.dims, count);
+    if (!problem.empty()) {
+      fail_node(node, role, " '", tensor.name(), "' has dims ", join(c.dims), ": ", problem);
+    }
+    if (tensor.data_location() == onnx::TensorProto::EXTERNAL) {
+      fail_node(node, role, " '", tensor.name(), "' is stored in an external file, which cuxplain "
+                "does not read");
+    }
     const std::string& raw = tensor.raw_data();
+    const auto from_raw = [&](auto& values, const char* type) {
+      using Value = typename std::decay_t<decltype(values)>::value_type;
+      // Compared by division: count * sizeof could wrap.
+      if (raw.size() % sizeof(Value) != 0 ||
+          raw.size() / sizeof(Value) != static_cast<std::uint64_t>(count)) {
+        fail_node(node, role, " '", tensor.name(), "' has dims ", join(c.dims), " but holds ",
+                  raw.size(), " bytes for ", count, " ", type, " (truncated file?)");
+      }
+      values.resize(static_cast<std::size_t>(count));
+      if (count > 0) std::memcpy(values.data(), raw.data(), raw.size());
+    };
+    const auto from_field = [&](auto& values, const auto& field, const char* type) {
+      if (static_cast<std::int64_t>(field.size()) != count) {
+        fail_node(node, role, " '", tensor.name(), "' has dims ", join(c.dims), " but holds ",
+                  field.size(), " ", type, " for ", count, " (truncated file?)");
+      }
+      values.assign(field.begin(), field.end());
+    };
     if (tensor.data_type() == onnx::TensorProto::FLOAT) {
       if (!raw.empty()) {
-        expect(raw.size() == static_cast<std::size_t>(count) * sizeof(float), what, " '",
-               tensor.name(), "' holds ", raw.size(), " bytes for ", count,
-               " floats (truncated file?)");
-        c.floats.resize(static_cast<std::size_t>(count));
-        std::memcpy(c.floats.data(), raw.data(), raw.size());
+        from_raw(c.floats, "floats");
       } else {
-        expect(tensor.float_data_size() == count, what, " '", tensor.name(), "' holds ",
-               tensor.float_data_size(), " floats for ", count, " (truncated file?)");
-        c.floats.assign(tensor.float_data().begin(), tensor.float_data().end());
+        from_field(c.floats, tensor.float_data(), "floats");
       }
     } else if (tensor.data_type() == onnx::TensorProto::INT64) {
       c.is_int = true;
       if (!raw.empty()) {
-        expect(raw.size() == static_cast<std::size_t>(count) * sizeof(std::int64_t), what, " '",
-               tensor.name(), "' holds ", raw.size(), " bytes for ", count, " int64 values");
-        c.ints.resize(static_cast<std::size_t>(count));
-        std::memcpy(c.ints.data(), raw.data(), raw.size());
+        from_raw(c.ints, "int64 values");
       } else {
-        expect(tensor.int64_data_size() == count, what, " '", tensor.name(), "' holds ",
-               tensor.int64_data_size(), " int64 values for ", count);
-        c.ints.assign(tensor.int64_data().begin(), tensor.int64_data().end());
+        from_field(c.ints, tensor.int64_data(), "int64 values");
       }
     } else {
-      CUXPLAIN_FAIL("ONNX model '", file_, "': ", what, " '", tensor.name(), "' has data type ",
-                    onnx::TensorProto::DataType_Name(
-                        static_cast<onnx::TensorProto::DataType>(tensor.data_type())),
-                    "; cuxplain reads float32 weights (and int64 shapes)");
+      fail_node(node, role, " '", tensor.name(), "' has data type ",
+                onnx::TensorProto::DataType_Name(
+                    static_cast<onnx::TensorProto::DataType>(tensor.data_type())),
+                "; cuxplain reads float32 weights (and int64 shapes)");
     }
     return c;
   }
@@ -134,7 +198,7 @@ class Reader {
   void read_input(const onnx::GraphProto& graph) {
     const onnx::ValueInfoProto* input = nullptr;
     for (const auto& value : graph.input()) {
-      if (constants_.count(value.name()) != 0) continue;  // older exporters list initializers
+      if (initializers_.count(value.name()) != 0) continue;  // older exporters list initializers
       expect(input == nullptr, "the graph has more than one non-constant input ('",
              input == nullptr ? "" : input->name(), "', '", value.name(), "')");
       input = &value;
@@ -153,7 +217,12 @@ class Reader {
     expect(!sample.empty() && sample.size() <= 3, "input '", input->name(), "' has rank ",
            dims.size(), "; cuxplain reads N x F, N x C x L and N x C x H x W inputs");
     result_.input_name = input->name();
-    nodes_[input->name()] = result_.builder.input(shape_of(sample));
+    try {
+      nodes_[input->name()] = result_.builder.input(shape_of(sample));
+    } catch (const Error& error) {
+      CUXPLAIN_FAIL("ONNX model '", file_, "': input '", input->name(), "' of shape N x ",
+                    join(sample), ": ", error.what());
+    }
   }
 
   static Shape shape_of(const std::vector<std::int64_t>& sample) {
@@ -181,23 +250,65 @@ class Reader {
     return it->second;
   }
 
-  const Constant* constant(const std::string& name) const {
-    const auto it = constants_.find(name);
-    return it == constants_.end() ? nullptr : &it->second;
+  /// Checks that the node has min..max inputs before any is read (reading
+  /// past the end of protobuf's list aborts the process).
+  void expect_inputs(const onnx::NodeProto& node, int min, int max, const char* names) const {
+    if (node.input_size() >= min && node.input_size() <= max) return;
+    const std::string takes = min == max ? std::to_string(min)
+                              : max == min + 1 ? std::to_string(min) + " or " + std::to_string(max)
+                                               : std::to_string(min) + " to " + std::to_string(max);
+    fail_node(node, "has ", node.input_size(), " inputs; ", node.op_type(), " takes ", takes, " (",
+              names, ")");
   }
 
-  const Constant& required_constant(const onnx::NodeProto& node, int index, const char* role) const {
-    if (node.input_size() <= index || node.input(index).empty()) fail_node(node, "has no ", role);
-    const Constant* c = constant(node.input(index));
+  /// The name of required input `index` (expect_inputs checked it exists).
+  const std::string& input(const onnx::NodeProto& node, int index) const {
+    const std::string& name = node.input(index);
+    if (name.empty()) fail_node(node, "input ", index, " has no name");
+    return name;
+  }
+
+  /// The tensor computed from the network's input that `node` reads first.
+  NodeId data_input(const onnx::NodeProto& node) {
+    return node_for(input(node, 0), node.op_type() + " '" + node.name() + "'");
+  }
+
+  /// Whether optional input `index` is given.
+  static bool has_input(const onnx::NodeProto& node, int index) {
+    return node.input_size() > index && !node.input(index).empty();
+  }
+
+  /// The constant called `name`, parsed for `node` on first use; null when no
+  /// initializer or Constant node has that name.
+  const Constant* constant(const onnx::NodeProto& node, const std::string& name, const char* role) {
+    if (const auto it = constants_.find(name); it != constants_.end()) return &it->second;
+    const auto tensor = initializers_.find(name);
+    if (tensor == initializers_.end()) return nullptr;
+    return &constants_.emplace(name, parse(node, *tensor->second, role)).first->second;
+  }
+
+  const Constant& required_constant(const onnx::NodeProto& node, int index, const char* role) {
+    if (!has_input(node, index)) fail_node(node, "has no ", role);
+    const Constant* c = constant(node, node.input(index), role);
     if (c == nullptr) fail_node(node, role, " '", node.input(index), "' must be a constant initializer");
     if (c->is_int) fail_node(node, role, " '", node.input(index), "' must hold floats");
     return *c;
   }
 
+  /// Every dimension of a layer's weight >= 1 (a zero one is an empty layer).
+  void expect_nonempty(const onnx::NodeProto& node, const Constant& c, int index,
+                       const char* role) const {
+    for (std::int64_t d : c.dims) {
+      if (d < 1) {
+        fail_node(node, role, " '", node.input(index), "' has dims ", join(c.dims),
+                  ": every dimension must be >= 1");
+      }
+    }
+  }
+
   /// Attributes by name, refusing any the op does not list.
-  std::unordered_map<std::string, const onnx::AttributeProto*> attributes(
-      const onnx::NodeProto& node, const std::set<std::string>& known) const {
-    std::unordered_map<std::string, const onnx::AttributeProto*> out;
+  Attributes attributes(const onnx::NodeProto& node, const std::set<std::string>& known) const {
+    Attributes out;
     for (const auto& attribute : node.attribute()) {
       if (known.count(attribute.name()) == 0) {
         fail_node(node, "attribute '", attribute.name(), "' is not supported");
@@ -207,22 +318,35 @@ class Reader {
     return out;
   }
 
-  static std::int64_t int_attr(const std::unordered_map<std::string, const onnx::AttributeProto*>& a,
-                               const char* name, std::int64_t fallback) {
+  /// The attribute `name` when present, checked to be of `type` (a value of
+  /// another type would read as the field's default).
+  const onnx::AttributeProto* typed(const onnx::NodeProto& node, const Attributes& a,
+                                    const char* name, onnx::AttributeProto::AttributeType type) const {
     const auto it = a.find(name);
-    return it == a.end() ? fallback : it->second->i();
+    if (it == a.end()) return nullptr;
+    if (it->second->type() != type) {
+      fail_node(node, "attribute ", name, " has type ",
+                onnx::AttributeProto::AttributeType_Name(it->second->type()), ", expected ",
+                onnx::AttributeProto::AttributeType_Name(type));
+    }
+    return it->second;
   }
-  static float float_attr(const std::unordered_map<std::string, const onnx::AttributeProto*>& a,
-                          const char* name, float fallback) {
-    const auto it = a.find(name);
-    return it == a.end() ? fallback : it->second->f();
+
+  std::int64_t int_attr(const onnx::NodeProto& node, const Attributes& a, const char* name,
+                        std::int64_t fallback) const {
+    const auto* attribute = typed(node, a, name, onnx::AttributeProto::INT);
+    return attribute == nullptr ? fallback : attribute->i();
   }
-  static std::vector<std::int64_t> ints_attr(
-      const std::unordered_map<std::string, const onnx::AttributeProto*>& a, const char* name,
-      std::vector<std::int64_t> fallback) {
-    const auto it = a.find(name);
-    if (it == a.end()) return fallback;
-    return {it->second->ints().begin(), it->second->ints().end()};
+  float float_attr(const onnx::NodeProto& node, const Attributes& a, const char* name,
+                   float fallback) const {
+    const auto* attribute = typed(node, a, name, onnx::AttributeProto::FLOAT);
+    return attribute == nullptr ? fallback : attribute->f();
+  }
+  std::vector<std::int64_t> ints_attr(const onnx::NodeProto& node, const Attributes& a,
+                                      const char* name, std::vector<std::int64_t> fallback) const {
+    const auto* attribute = typed(node, a, name, onnx::AttributeProto::INTS);
+    if (attribute == nullptr) return fallback;
+    return {attribute->ints().begin(), attribute->ints().end()};
   }
 
   void expect_attr(const onnx::NodeProto& node, bool cond, const char* name,
@@ -230,19 +354,10 @@ class Reader {
     if (!cond) fail_node(node, "attribute ", name, " = ", value, " is not supported (", supported, ")");
   }
 
-  static std::string join(const std::vector<std::int64_t>& v) {
-    std::ostringstream out;
-    out << "[";
-    for (std::size_t i = 0; i < v.size(); ++i) out << (i ? ", " : "") << v[i];
-    out << "]";
-    return out.str();
-  }
-
-  void check_auto_pad(const onnx::NodeProto& node,
-                      const std::unordered_map<std::string, const onnx::AttributeProto*>& a) const {
-    const auto it = a.find("auto_pad");
-    if (it == a.end()) return;
-    const std::string& mode = it->second->s();
+  void check_auto_pad(const onnx::NodeProto& node, const Attributes& a) const {
+    const auto* attribute = typed(node, a, "auto_pad", onnx::AttributeProto::STRING);
+    if (attribute == nullptr) return;
+    const std::string& mode = attribute->s();
     expect_attr(node, mode == "NOTSET" || mode == "VALID", "auto_pad", mode,
                 "NOTSET or VALID; export with explicit pads");
   }
@@ -277,23 +392,31 @@ class Reader {
   }
 
   void conv(const onnx::NodeProto& node) {
+    expect_inputs(node, 2, 3, "X, W and an optional B");
     const auto a = attributes(node, {"kernel_shape", "strides", "pads", "dilations", "group", "auto_pad"});
     check_auto_pad(node, a);
-    const std::int64_t group = int_attr(a, "group", 1);
+    const std::int64_t group = int_attr(node, a, "group", 1);
     expect_attr(node, group == 1, "group", std::to_string(group), "groups = 1 only");
-    const auto dilations = ints_attr(a, "dilations", {1, 1});
+    const auto dilations = ints_attr(node, a, "dilations", {1, 1});
     expect_attr(node, dilations == std::vector<std::int64_t>{1, 1}, "dilations", join(dilations), "dilation 1 only");
+    const NodeId x = data_input(node);
     const Constant& weight = required_constant(node, 1, "weight");
     if (weight.dims.size() != 4) fail_node(node, "weight has rank ", weight.dims.size(), "; 2D convolutions only");
-    const auto kernel = ints_attr(a, "kernel_shape", {weight.dims[2], weight.dims[3]});
+    expect_nonempty(node, weight, 1, "weight");
+    const std::int64_t channels = result_.builder.shape(x).c;
+    if (weight.dims[1] != channels) {
+      fail_node(node, "weight '", node.input(1), "' has dims ", join(weight.dims),
+                " but the input has ", channels, channels == 1 ? " channel" : " channels");
+    }
+    const auto kernel = ints_attr(node, a, "kernel_shape", {weight.dims[2], weight.dims[3]});
     expect_attr(node, kernel == std::vector<std::int64_t>{weight.dims[2], weight.dims[3]},
                 "kernel_shape", join(kernel), "must match the weight");
-    const auto strides = ints_attr(a, "strides", {1, 1});
-    const auto pads = ints_attr(a, "pads", {0, 0, 0, 0});
+    const auto strides = ints_attr(node, a, "strides", {1, 1});
+    const auto pads = ints_attr(node, a, "pads", {0, 0, 0, 0});
     expect_attr(node, strides.size() == 2, "strides", join(strides), "two values");
     expect_attr(node, pads.size() == 4, "pads", join(pads), "four values");
     std::vector<float> bias;
-    if (node.input_size() > 2 && !node.input(2).empty()) bias = required_constant(node, 2, "bias").floats;
+    if (has_input(node, 2)) bias = required_constant(node, 2, "bias").floats;
     ConvParams params;
     params.stride_h = strides[0];
     params.stride_w = strides[1];
@@ -301,58 +424,80 @@ class Reader {
     params.pad_left = pads[1];
     params.pad_bottom = pads[2];
     params.pad_right = pads[3];
-    const NodeId x = node_for(node.input(0), "Conv '" + node.name() + "'");
-    set_output(node, result_.builder.conv(x, weight.dims[0], weight.dims[2], weight.dims[3],
-                                          weight.floats, std::move(bias), params));
+    set_output(node, layer(node, [&] {
+                 return result_.builder.conv(x, weight.dims[0], weight.dims[2], weight.dims[3],
+                                             weight.floats, std::move(bias), params);
+               }));
+  }
+
+  /// A [rows, cols] weight of a dense layer reading x: both >= 1, and its
+  /// inputs (`in`) x's size.
+  void expect_dense_weight(const onnx::NodeProto& node, const Constant& b, const char* role,
+                           NodeId x, std::int64_t in) const {
+    if (b.dims.size() != 2) fail_node(node, role, " '", node.input(1), "' has rank ", b.dims.size(), ", not 2");
+    expect_nonempty(node, b, 1, role);
+    const Shape shape = result_.builder.shape(x);
+    if (in != shape.size()) {
+      fail_node(node, role, " '", node.input(1), "' has dims ", join(b.dims), ": ", in,
+                " inputs, but the input has ", shape.size(), " features (", to_string(shape), ")");
+    }
   }
 
   void gemm(const onnx::NodeProto& node) {
+    expect_inputs(node, 2, 3, "A, B and an optional C");
     const auto a = attributes(node, {"alpha", "beta", "transA", "transB"});
-    const std::int64_t trans_a = int_attr(a, "transA", 0);
+    const std::int64_t trans_a = int_attr(node, a, "transA", 0);
     expect_attr(node, trans_a == 0, "transA", std::to_string(trans_a), "the activation is not transposed");
-    const bool trans_b = int_attr(a, "transB", 0) != 0;
-    const float alpha = float_attr(a, "alpha", 1.0f), beta = float_attr(a, "beta", 1.0f);
+    const bool trans_b = int_attr(node, a, "transB", 0) != 0;
+    const float alpha = float_attr(node, a, "alpha", 1.0f), beta = float_attr(node, a, "beta", 1.0f);
+    const NodeId x = data_input(node);
     const Constant& b = required_constant(node, 1, "weight B");
     if (b.dims.size() != 2) fail_node(node, "weight B has rank ", b.dims.size(), ", not 2");
     const std::int64_t out = trans_b ? b.dims[0] : b.dims[1];
     const std::int64_t in = trans_b ? b.dims[1] : b.dims[0];
+    expect_dense_weight(node, b, "weight B", x, in);
+    // out * in is the element count parse() checked against the data.
     std::vector<float> weight(static_cast<std::size_t>(out * in));
     for (std::int64_t o = 0; o < out; ++o)
       for (std::int64_t i = 0; i < in; ++i)
         weight[o * in + i] = alpha * (trans_b ? b.floats[o * in + i] : b.floats[i * out + o]);
     std::vector<float> bias;
-    if (node.input_size() > 2 && !node.input(2).empty()) {
+    if (has_input(node, 2)) {
       const Constant& c = required_constant(node, 2, "bias C");
       if (c.count() != out && c.count() != 1) fail_node(node, "bias C has ", c.count(), " values for ", out, " outputs");
       bias.resize(static_cast<std::size_t>(out));
       for (std::int64_t o = 0; o < out; ++o) bias[o] = beta * c.floats[c.count() == 1 ? 0 : o];
     }
-    const NodeId x = node_for(node.input(0), "Gemm '" + node.name() + "'");
-    set_output(node, result_.builder.dense(x, out, std::move(weight), std::move(bias)));
+    set_output(node, layer(node, [&] {
+                 return result_.builder.dense(x, out, std::move(weight), std::move(bias));
+               }));
   }
 
   void matmul(const onnx::NodeProto& node) {
+    expect_inputs(node, 2, 2, "A and B");
     attributes(node, {});
+    if (node.output_size() != 1) fail_node(node, "has ", node.output_size(), " outputs");
+    const NodeId x = data_input(node);
     const Constant& b = required_constant(node, 1, "right operand B");
     if (b.dims.size() != 2) fail_node(node, "B has rank ", b.dims.size(), ", not 2");
     const std::int64_t in = b.dims[0], out = b.dims[1];
+    expect_dense_weight(node, b, "right operand B", x, in);
     PendingDense dense;
-    dense.input = node_for(node.input(0), "MatMul '" + node.name() + "'");
+    dense.input = x;
     dense.out_features = out;
     dense.weight.resize(static_cast<std::size_t>(out * in));
     for (std::int64_t o = 0; o < out; ++o)
       for (std::int64_t i = 0; i < in; ++i) dense.weight[o * in + i] = b.floats[i * out + o];
-    if (node.output_size() != 1) fail_node(node, "has ", node.output_size(), " outputs");
     pending_[node.output(0)] = std::move(dense);
   }
 
   void add(const onnx::NodeProto& node) {
+    expect_inputs(node, 2, 2, "A and B");
     attributes(node, {});
-    if (node.input_size() != 2) fail_node(node, "has ", node.input_size(), " inputs, not 2");
     for (int side = 0; side < 2; ++side) {
-      const Constant* c = constant(node.input(side));
+      const Constant* c = constant(node, input(node, side), "bias");
       if (c == nullptr) continue;
-      const auto pending = pending_.find(node.input(1 - side));
+      const auto pending = pending_.find(input(node, 1 - side));
       if (pending == pending_.end()) {
         fail_node(node, "adds the constant '", node.input(side), "'; cuxplain supports a constant "
                   "Add only as the bias of the MatMul just before it");
@@ -365,31 +510,34 @@ class Reader {
       }
       std::vector<float> bias(static_cast<std::size_t>(dense.out_features));
       for (std::int64_t o = 0; o < dense.out_features; ++o) bias[o] = c->floats[c->count() == 1 ? 0 : o];
-      set_output(node, result_.builder.dense(dense.input, dense.out_features,
-                                             std::move(dense.weight), std::move(bias)));
+      set_output(node, layer(node, [&] {
+                   return result_.builder.dense(dense.input, dense.out_features,
+                                                std::move(dense.weight), std::move(bias));
+                 }));
       return;
     }
-    const NodeId lhs = node_for(node.input(0), "Add '" + node.name() + "'");
-    const NodeId rhs = node_for(node.input(1), "Add '" + node.name() + "'");
-    set_output(node, result_.builder.add(lhs, rhs));
+    const NodeId lhs = data_input(node);
+    const NodeId rhs = node_for(input(node, 1), "Add '" + node.name() + "'");
+    set_output(node, layer(node, [&] { return result_.builder.add(lhs, rhs); }));
   }
 
   void relu(const onnx::NodeProto& node) {
+    expect_inputs(node, 1, 1, "X");
     attributes(node, {});
-    set_output(node, result_.builder.relu(node_for(node.input(0), "Relu '" + node.name() + "'")));
+    const NodeId x = data_input(node);
+    set_output(node, layer(node, [&] { return result_.builder.relu(x); }));
   }
 
-  PoolParams pool_params(const onnx::NodeProto& node,
-                         const std::unordered_map<std::string, const onnx::AttributeProto*>& a) const {
+  PoolParams pool_params(const onnx::NodeProto& node, const Attributes& a) const {
     check_auto_pad(node, a);
-    const std::int64_t ceil_mode = int_attr(a, "ceil_mode", 0);
+    const std::int64_t ceil_mode = int_attr(node, a, "ceil_mode", 0);
     expect_attr(node, ceil_mode == 0, "ceil_mode", std::to_string(ceil_mode), "floor mode only");
-    const auto dilations = ints_attr(a, "dilations", {1, 1});
+    const auto dilations = ints_attr(node, a, "dilations", {1, 1});
     expect_attr(node, dilations == std::vector<std::int64_t>{1, 1}, "dilations", join(dilations), "dilation 1 only");
-    const auto kernel = ints_attr(a, "kernel_shape", {});
+    const auto kernel = ints_attr(node, a, "kernel_shape", {});
     expect_attr(node, kernel.size() == 2, "kernel_shape", join(kernel), "two values");
-    const auto strides = ints_attr(a, "strides", {1, 1});
-    const auto pads = ints_attr(a, "pads", {0, 0, 0, 0});
+    const auto strides = ints_attr(node, a, "strides", {1, 1});
+    const auto pads = ints_attr(node, a, "pads", {0, 0, 0, 0});
     expect_attr(node, strides.size() == 2, "strides", join(strides), "two values");
     expect_attr(node, pads.size() == 4, "pads", join(pads), "four values");
     PoolParams p;
@@ -405,43 +553,50 @@ class Reader {
   }
 
   void max_pool(const onnx::NodeProto& node) {
+    expect_inputs(node, 1, 1, "X");
     const auto a = attributes(node, {"kernel_shape", "strides", "pads", "auto_pad", "ceil_mode",
                                      "dilations", "storage_order"});
-    const std::int64_t order = int_attr(a, "storage_order", 0);
+    const std::int64_t order = int_attr(node, a, "storage_order", 0);
     expect_attr(node, order == 0, "storage_order", std::to_string(order), "row major only");
     const PoolParams p = pool_params(node, a);
-    set_output(node, result_.builder.max_pool(node_for(node.input(0), "MaxPool '" + node.name() + "'"), p));
+    const NodeId x = data_input(node);
+    set_output(node, layer(node, [&] { return result_.builder.max_pool(x, p); }));
   }
 
   void average_pool(const onnx::NodeProto& node) {
+    expect_inputs(node, 1, 1, "X");
     const auto a = attributes(node, {"kernel_shape", "strides", "pads", "auto_pad", "ceil_mode",
                                      "dilations", "count_include_pad"});
     PoolParams p = pool_params(node, a);
-    p.count_include_pad = int_attr(a, "count_include_pad", 0) != 0;
-    set_output(node, result_.builder.avg_pool(node_for(node.input(0), "AveragePool '" + node.name() + "'"), p));
+    p.count_include_pad = int_attr(node, a, "count_include_pad", 0) != 0;
+    const NodeId x = data_input(node);
+    set_output(node, layer(node, [&] { return result_.builder.avg_pool(x, p); }));
   }
 
   void global_average_pool(const onnx::NodeProto& node) {
+    expect_inputs(node, 1, 1, "X");
     attributes(node, {});
-    set_output(node, result_.builder.global_avg_pool(
-                         node_for(node.input(0), "GlobalAveragePool '" + node.name() + "'")));
+    const NodeId x = data_input(node);
+    set_output(node, layer(node, [&] { return result_.builder.global_avg_pool(x); }));
   }
 
   void flatten(const onnx::NodeProto& node) {
+    expect_inputs(node, 1, 1, "input");
     const auto a = attributes(node, {"axis"});
-    const std::int64_t axis = int_attr(a, "axis", 1);
+    const std::int64_t axis = int_attr(node, a, "axis", 1);
     expect_attr(node, axis == 1, "axis", std::to_string(axis), "axis 1 only: the batch stays first");
-    set_output(node, result_.builder.flatten(node_for(node.input(0), "Flatten '" + node.name() + "'")));
+    const NodeId x = data_input(node);
+    set_output(node, layer(node, [&] { return result_.builder.flatten(x); }));
   }
 
   void reshape(const onnx::NodeProto& node) {
+    expect_inputs(node, 2, 2, "data and shape");
     const auto a = attributes(node, {"allowzero"});
-    const std::int64_t allow_zero = int_attr(a, "allowzero", 0);
+    const std::int64_t allow_zero = int_attr(node, a, "allowzero", 0);
     expect_attr(node, allow_zero == 0, "allowzero", std::to_string(allow_zero), "0 only");
-    if (node.input_size() < 2) fail_node(node, "has no shape input");
-    const Constant* target = constant(node.input(1));
+    const Constant* target = constant(node, input(node, 1), "shape");
     if (target == nullptr || !target->is_int) fail_node(node, "shape '", node.input(1), "' must be a constant int64 tensor");
-    const NodeId x = node_for(node.input(0), "Reshape '" + node.name() + "'");
+    const NodeId x = data_input(node);
     const Shape in = result_.builder.shape(x);
     const std::vector<std::int64_t> in_dims{in.c, in.h, in.w};
     const std::vector<std::int64_t>& t = target->ints;
@@ -454,48 +609,69 @@ class Reader {
       if (sample[i] == -1) {
         if (infer >= 0) fail_node(node, "target shape ", join(t), " has two -1 dimensions");
         infer = static_cast<std::int64_t>(i);
+      } else if (sample[i] < 1) {
+        fail_node(node, "target shape ", join(t), ": dimension ", i + 1, " is ", sample[i],
+                  " (-1 infers it, 0 copies the input's)");
       } else {
+        // Checked before multiplying: the product of file-supplied dims could wrap.
+        if (known > std::numeric_limits<std::int64_t>::max() / sample[i]) {
+          fail_node(node, "target shape ", join(t), ": the product of its dimensions overflows");
+        }
         known *= sample[i];
       }
     }
-    if (infer >= 0) sample[static_cast<std::size_t>(infer)] = known > 0 ? in.size() / known : 0;
-    set_output(node, result_.builder.reshape(x, shape_of(sample)));
+    if (infer >= 0) {
+      if (in.size() % known != 0) {
+        fail_node(node, "target shape ", join(t), " cannot hold the input's ", in.size(),
+                  " elements (", to_string(in), ")");
+      }
+      sample[static_cast<std::size_t>(infer)] = in.size() / known;
+    }
+    set_output(node, layer(node, [&] { return result_.builder.reshape(x, shape_of(sample)); }));
   }
 
   void batch_norm(const onnx::NodeProto& node) {
+    expect_inputs(node, 5, 5, "X, scale, B, input_mean and input_var");
     const auto a = attributes(node, {"epsilon", "momentum", "training_mode", "spatial"});
-    const std::int64_t training = int_attr(a, "training_mode", 0);
+    const std::int64_t training = int_attr(node, a, "training_mode", 0);
     expect_attr(node, training == 0, "training_mode", std::to_string(training), "inference only");
-    const float epsilon = float_attr(a, "epsilon", 1e-5f);
-    const NodeId x = node_for(node.input(0), "BatchNormalization '" + node.name() + "'");
-    set_output(node, result_.builder.batch_norm(x, required_constant(node, 1, "scale").floats,
-                                                required_constant(node, 2, "bias").floats,
-                                                required_constant(node, 3, "mean").floats,
-                                                required_constant(node, 4, "variance").floats,
-                                                epsilon));
+    const float epsilon = float_attr(node, a, "epsilon", 1e-5f);
+    const NodeId x = data_input(node);
+    const Constant& scale = required_constant(node, 1, "scale");
+    const Constant& bias = required_constant(node, 2, "bias");
+    const Constant& mean = required_constant(node, 3, "mean");
+    const Constant& variance = required_constant(node, 4, "variance");
+    set_output(node, layer(node, [&] {
+                 return result_.builder.batch_norm(x, scale.floats, bias.floats, mean.floats,
+                                                   variance.floats, epsilon);
+               }));
   }
 
   void pass_through(const onnx::NodeProto& node) {
+    expect_inputs(node, 1, node.op_type() == "Dropout" ? 3 : 1,
+                  node.op_type() == "Dropout" ? "data, optional ratio and training_mode" : "input");
     attributes(node, {"seed", "ratio", "training_mode"});
-    if (node.input_size() > 2 && !node.input(2).empty()) {
-      const Constant* training = constant(node.input(2));
+    if (has_input(node, 2)) {
+      const Constant* training = constant(node, node.input(2), "training_mode");
       if (training == nullptr) fail_node(node, "training_mode must be a constant false");
     }
-    set_output(node, node_for(node.input(0), node.op_type() + " '" + node.name() + "'"));
+    set_output(node, data_input(node));
   }
 
   void constant_node(const onnx::NodeProto& node) {
+    expect_inputs(node, 0, 0, "none");
     const auto a = attributes(node, {"value"});
-    const auto it = a.find("value");
-    if (it == a.end()) fail_node(node, "only the 'value' form of Constant is supported");
+    const auto* value = typed(node, a, "value", onnx::AttributeProto::TENSOR);
+    if (value == nullptr) fail_node(node, "only the 'value' form of Constant is supported");
     if (node.output_size() != 1) fail_node(node, "has ", node.output_size(), " outputs");
-    constants_[node.output(0)] = parse(it->second->t(), "Constant");
+    constants_.insert_or_assign(node.output(0), parse(node, value->t(), "value"));
   }
 
   const onnx::ModelProto& model_;
   std::string file_;
   OnnxModel result_;
   std::unordered_map<std::string, NodeId> nodes_;
+  std::unordered_map<std::string, const onnx::TensorProto*> initializers_;
   std::unordered_map<std::string, Constant> constants_;
   std::unordered_map<std::string, PendingDense> pending_;
 };
@@ -529,11 +705,36 @@ bool onnx_available() { return false; }
 #endif
 
 OnnxModel read_onnx(const std::string& path) {
-  std::ifstream file(path, std::ios::binary);
-  CUXPLAIN_EXPECTS(file.good(), "cannot open ONNX model '", path, "'");
-  std::ostringstream bytes;
-  bytes << file.rdbuf();
-  const std::string data = bytes.str();
+  namespace fs = std::filesystem;
+  std::error_code error;
+  const fs::file_status status = fs::status(path, error);
+  CUXPLAIN_EXPECTS(!fs::is_directory(status), "ONNX model '", path, "' is a directory, not a file");
+  // The size first: a file protobuf cannot parse is refused before it is read.
+  constexpr std::uintmax_t kMaxBytes = static_cast<std::uintmax_t>(std::numeric_limits<int>::max());
+  std::uintmax_t size = 0;
+  if (fs::is_regular_file(status)) {
+    size = fs::file_size(path, error);
+    CUXPLAIN_EXPECTS(!error, "cannot read the size of ONNX model '", path, "': ", error.message());
+    CUXPLAIN_EXPECTS(size <= kMaxBytes, "ONNX model '", path, "' is ", size, " bytes, larger than "
+                     "the 2 GiB (", kMaxBytes, " bytes) protobuf can parse");
+  }
+  errno = 0;
+  const std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"),
+                                                             &std::fclose);
+  CUXPLAIN_EXPECTS(file != nullptr, "cannot open ONNX model '", path, "': ",
+                   errno != 0 ? std::strerror(errno) : "unknown error");
+  // Read in chunks: the size of a pipe or device is not known beforehand.
+  std::string data;
+  data.reserve(static_cast<std::size_t>(size));
+  char chunk[1 << 16];
+  std::size_t got = 0;
+  while ((got = std::fread(chunk, 1, sizeof chunk, file.get())) > 0) {
+    data.append(chunk, got);
+    CUXPLAIN_EXPECTS(data.size() <= kMaxBytes, "ONNX model '", path, "' is larger than the 2 GiB (",
+                     kMaxBytes, " bytes) protobuf can parse");
+  }
+  CUXPLAIN_EXPECTS(!std::ferror(file.get()), "cannot read ONNX model '", path, "': ",
+                   std::strerror(errno));
   return read_onnx(data.data(), data.size(), path);
 }
 

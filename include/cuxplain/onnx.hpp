@@ -40,8 +40,12 @@ struct OnnxModel {
 /// GlobalAveragePool, Flatten, Reshape, BatchNormalization, Add, and the
 /// inference no-ops Identity and Dropout. Weights must be float initializers
 /// (or Constant nodes). Throws cuxplain::Error naming the file, the node and
-/// the op or attribute for anything else, and for unreadable or truncated
-/// files.
+/// the op or attribute for anything else, and for malformed files: a
+/// directory, an unreadable or truncated file, one larger than the 2 GiB
+/// protobuf parses (checked before it is read), a node without the inputs
+/// its op needs, an attribute of the wrong type, a constant whose dims are
+/// negative, overflow 64 bits or disagree with the data it holds, or a
+/// weight whose dims do not fit the layer's input.
 OnnxModel read_onnx(const std::string& path);
 
 /// The same from a serialized model in memory; `name` appears in errors.

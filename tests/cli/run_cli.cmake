@@ -18,6 +18,12 @@ execute_process(COMMAND "${PROGRAM}" ${arguments}
                 ERROR_VARIABLE err)
 list(JOIN arguments " " shown)
 message("$ cuxplain ${shown}\n--- stdout\n${out}--- stderr\n${err}--- exit ${status}")
+# A crash is never an expected ending: a signal reads as its name
+# ("Segmentation fault", "Child aborted"), a status >= 128 as a shell's
+# report of one.
+if(NOT status MATCHES "^[0-9]+$" OR status GREATER_EQUAL 128)
+  message(FATAL_ERROR "the program crashed: ${status}")
+endif()
 if(NOT status STREQUAL "${EXPECT_EXIT}")
   message(FATAL_ERROR "exit status ${status}, expected ${EXPECT_EXIT}")
 endif()

@@ -21,7 +21,7 @@
 #include "common/test_utils.hpp"
 
 #if CUXPLAIN_WITH_ONNX
-#include <onnx/onnx_pb.h>
+#include "common/onnx_models.hpp"
 #endif
 
 namespace cuxplain {
@@ -87,42 +87,10 @@ TEST(Onnx, MissingTruncatedAndEmptyFilesAreErrors) {
 
 #if CUXPLAIN_WITH_ONNX
 
-/// A model: input x (N x channels x side x side), the caller adds nodes.
-onnx::ModelProto model_with_input(std::int64_t channels, std::int64_t side) {
-  onnx::ModelProto model;
-  model.set_ir_version(8);
-  model.add_opset_import()->set_version(17);
-  auto* input = model.mutable_graph()->add_input();
-  input->set_name("x");
-  auto* type = input->mutable_type()->mutable_tensor_type();
-  type->set_elem_type(onnx::TensorProto::FLOAT);
-  type->mutable_shape()->add_dim()->set_dim_param("N");
-  for (std::int64_t d : {channels, side, side}) type->mutable_shape()->add_dim()->set_dim_value(d);
-  return model;
-}
-
-void add_initializer(onnx::ModelProto& model, const std::string& name,
-                     const std::vector<std::int64_t>& dims, const std::vector<float>& values) {
-  auto* t = model.mutable_graph()->add_initializer();
-  t->set_name(name);
-  t->set_data_type(onnx::TensorProto::FLOAT);
-  for (std::int64_t d : dims) t->add_dims(d);
-  for (float v : values) t->add_float_data(v);
-}
-
-onnx::NodeProto* add_node(onnx::ModelProto& model, const std::string& op, const std::string& name,
-                          const std::vector<std::string>& inputs, const std::string& output) {
-  auto* node = model.mutable_graph()->add_node();
-  node->set_op_type(op);
-  node->set_name(name);
-  for (const auto& in : inputs) node->add_input(in);
-  node->add_output(output);
-  return node;
-}
-
-void set_output(onnx::ModelProto& model, const std::string& name) {
-  model.mutable_graph()->add_output()->set_name(name);
-}
+using test::onnx_models::add_initializer;
+using test::onnx_models::add_node;
+using test::onnx_models::model_with_input;
+using test::onnx_models::set_output;
 
 nn::OnnxModel read(const onnx::ModelProto& model) {
   const std::string bytes = model.SerializeAsString();
