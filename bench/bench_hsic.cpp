@@ -11,7 +11,7 @@
 #include <cuxplain/cuxplain.hpp>
 
 #include "bench_common.hpp"
-#include "kernels/host/gemm.hpp"
+#include "kernels/cpu/backend.hpp"
 
 #if CUXPLAIN_WITH_CUDA
 #include "baselines/hsic_literal.hpp"
@@ -67,6 +67,7 @@ void BM_HsicScoresHost(benchmark::State& state) {
 void BM_HsicLiteralHost(benchmark::State& state) {
   const Problem p = make_problem(state.range(0), state.range(1), state.range(2) != 0);
   const std::int64_t n = p.n;
+  const Context ctx = Context::host();
   std::vector<float> h(static_cast<std::size_t>(n * n)), k(h.size()), hk(h.size()), kc(h.size());
   for (std::int64_t i = 0; i < n; ++i)
     for (std::int64_t j = 0; j < n; ++j) h[i * n + j] = (i == j) - 1.0f / n;
@@ -78,8 +79,8 @@ void BM_HsicLiteralHost(benchmark::State& state) {
           const float diff = p.masks[a * p.d + cell] - p.masks[b * p.d + cell];
           k[a * n + b] = p.binary ? 0.5f - diff * diff : std::exp(-diff * diff * 2.0f);
         }
-      kernels::host::sgemm(false, false, n, n, n, 1.0f, h.data(), n, k.data(), n, 0.0f, hk.data(), n);
-      kernels::host::sgemm(false, false, n, n, n, 1.0f, hk.data(), n, h.data(), n, 0.0f, kc.data(), n);
+      kernels::cpu::gemm(ctx, false, false, n, n, n, 1.0f, h.data(), n, k.data(), n, 0.0f, hk.data(), n);
+      kernels::cpu::gemm(ctx, false, false, n, n, n, 1.0f, hk.data(), n, h.data(), n, 0.0f, kc.data(), n);
       double sum = 0.0;
       for (std::int64_t e = 0; e < n * n; ++e) sum += kc[e] * p.centered_gram[e];
       scores[cell] = static_cast<float>(sum / n);

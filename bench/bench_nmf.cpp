@@ -32,7 +32,7 @@
 #include <cuxplain/nmf.hpp>
 
 #include "bench_common.hpp"
-#include "kernels/host/gemm.hpp"
+#include "kernels/cpu/backend.hpp"
 
 namespace {
 
@@ -81,7 +81,7 @@ const Problem& planted(std::int64_t n, std::int64_t p, std::int64_t r) {
   pr.n = n, pr.p = p, pr.r = r;
   const std::vector<float> u = planted_factor(n * r, 1, 2), w = planted_factor(r * p, 3, 4);
   std::vector<float> clean(static_cast<std::size_t>(n * p));
-  kernels::host::sgemm(false, false, n, p, r, 1.0f, u.data(), r, w.data(), p, 0.0f, clean.data(), p);
+  kernels::cpu::gemm(Context::host(), false, false, n, p, r, 1.0f, u.data(), r, w.data(), p, 0.0f, clean.data(), p);
   double clean_sq = 0.0;
   for (float v : clean) clean_sq += static_cast<double>(v) * v;
   const double sigma = kNoise * std::sqrt(clean_sq / static_cast<double>(n * p));

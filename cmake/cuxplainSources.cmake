@@ -1,7 +1,8 @@
-# Library sources. Each op family adds one file per backend under kernels/ and
-# its public entry under host/; globbing keeps this list from drifting.
+# Library sources, globbed so that this list cannot drift: the host API layer
+# (host/<layer>/*.cpp), the CPU backend (kernels/cpu) and, with CUDA, the CUDA
+# backend (kernels/cuda).
 file(GLOB CUXPLAIN_HOST_SOURCES CONFIGURE_DEPENDS
-  ${CMAKE_CURRENT_SOURCE_DIR}/host/*.cpp
-  ${CMAKE_CURRENT_SOURCE_DIR}/kernels/host/*.cpp)
+  ${CMAKE_CURRENT_SOURCE_DIR}/host/*/*.cpp
+  ${CMAKE_CURRENT_SOURCE_DIR}/kernels/cpu/*.cpp)
 file(GLOB CUXPLAIN_CUDA_SOURCES CONFIGURE_DEPENDS
   ${CMAKE_CURRENT_SOURCE_DIR}/kernels/cuda/*.cu)

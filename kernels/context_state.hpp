@@ -1,5 +1,5 @@
 #pragma once
-// What a Context holds. Internal: host/context.cpp builds it, and backend code
+// What a Context holds. Internal: host/core/context.cpp builds it, and backend code
 // that needs per-context resources (the cuBLAS handle) reads it.
 #include <memory>
 #include <mutex>
@@ -13,6 +13,8 @@ struct ContextState {
   Stream stream = nullptr;
   int device = -1;
   std::shared_ptr<Allocator> allocator;
+  /// Device properties, read once when the Context is made (CUDA only).
+  int multiprocessors = 1;
 
   /// Created on first use by the CUDA backend (a cublasHandle_t), destroyed
   /// with the last copy of the Context.

@@ -1,7 +1,8 @@
 #pragma once
 // CRAFT's data movement: crops resized to the input size, spatial means,
 // batched transposes between channel-major and location-major activations,
-// and activations rebuilt from perturbed concept coefficients.
+// and perturbed concept coefficients (whose activations (U o m) W are a
+// GEMM, the contract's).
 #include <cstdint>
 
 #include <cuxplain/core/context.hpp>
@@ -24,14 +25,11 @@
   /* X (rows * locations x rank) = U (locations x rank) o masks[b], row-major per row b. */    \
   void perturb_coefficients(const Context& ctx, const float* U, const float* masks,            \
                             std::int64_t rows, std::int64_t locations, std::int64_t rank,      \
-                            float* X);                                                         \
-  /* Y (n x channels) = X (n x rank) W (rank x channels): through (cu)BLAS. */                 \
-  void apply_bank(const Context& ctx, const float* X, std::int64_t n, std::int64_t rank,       \
-                  const float* W, std::int64_t channels, float* Y);
+                            float* X);
 
-namespace cuxplain::kernels::host {
+namespace cuxplain::kernels::cpu {
 CUXPLAIN_CRAFT_KERNELS
-}  // namespace cuxplain::kernels::host
+}  // namespace cuxplain::kernels::cpu
 
 namespace cuxplain::kernels::cuda {
 CUXPLAIN_CRAFT_KERNELS

@@ -11,9 +11,9 @@
                     std::int64_t outputs, std::int64_t target, float* overlaps);             \
   void eva_scores(const Context& ctx, const float* overlaps, std::int64_t cells, float* scores);
 
-namespace cuxplain::kernels::host {
+namespace cuxplain::kernels::cpu {
 CUXPLAIN_DECLARE_EVA_OPS
-}  // namespace cuxplain::kernels::host
+}  // namespace cuxplain::kernels::cpu
 
 namespace cuxplain::kernels::cuda {
 CUXPLAIN_DECLARE_EVA_OPS

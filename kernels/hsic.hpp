@@ -19,9 +19,9 @@
                          std::int64_t d, HsicKernel kernel, const float* centered_gram,       \
                          float* interactions);
 
-namespace cuxplain::kernels::host {
+namespace cuxplain::kernels::cpu {
 CUXPLAIN_DECLARE_HSIC_OPS
-}  // namespace cuxplain::kernels::host
+}  // namespace cuxplain::kernels::cpu
 
 namespace cuxplain::kernels::cuda {
 CUXPLAIN_DECLARE_HSIC_OPS

@@ -1,17 +1,13 @@
 #pragma once
 // NMF building blocks, one declaration per backend (see include/cuxplain/nmf.hpp;
-// host/nmf.cpp and host/nmf_init.cpp drive them). All pointers are on ctx's
-// device; `partials` is scratch of kNmfTerms * kNmfReduceBlocks doubles.
+// host/nmf/nmf.cpp and host/nmf/init.cpp drive them). All pointers are on ctx's
+// device; GEMMs are the contract's (kernels/backend.hpp). `partials` is scratch of kNmfTerms * kNmfReduceBlocks doubles.
 #include <cstdint>
 
 #include <cuxplain/core/context.hpp>
 #include <cuxplain/detail/nmf.hpp>
 
 #define CUXPLAIN_DECLARE_NMF_OPS                                                                \
-  /* Row-major C (m x n) = alpha op(A) op(B) + beta C (cuBLAS / CBLAS). */                      \
-  void nmf_gemm(const Context& ctx, bool transpose_a, bool transpose_b, std::int64_t m,          \
-                std::int64_t n, std::int64_t k, float alpha, const float* a, std::int64_t lda,   \
-                const float* b, std::int64_t ldb, float beta, float* c, std::int64_t ldc);       \
   /* Sum, sum of squares and first invalid index of x (count entries) into *scan. */            \
   void nmf_scan(const Context& ctx, const float* x, std::int64_t count, double* partials,        \
                 detail::NmfScan* scan);                                                          \
@@ -53,9 +49,9 @@
                         bool components_are_rows, const detail::NndsvdComponent* components,     \
                         float fill, float* out);
 
-namespace cuxplain::kernels::host {
+namespace cuxplain::kernels::cpu {
 CUXPLAIN_DECLARE_NMF_OPS
-}  // namespace cuxplain::kernels::host
+}  // namespace cuxplain::kernels::cpu
 
 namespace cuxplain::kernels::cuda {
 CUXPLAIN_DECLARE_NMF_OPS

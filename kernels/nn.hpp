@@ -58,9 +58,9 @@
   std::int64_t nn_first_inverted(const Context& ctx, const float* l, const float* u,          \
                                  std::int64_t count);
 
-namespace cuxplain::kernels::host {
+namespace cuxplain::kernels::cpu {
 CUXPLAIN_DECLARE_NN_OPS
-}  // namespace cuxplain::kernels::host
+}  // namespace cuxplain::kernels::cpu
 
 namespace cuxplain::kernels::cuda {
 CUXPLAIN_DECLARE_NN_OPS

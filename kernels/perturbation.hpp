@@ -1,6 +1,6 @@
 #pragma once
 // Backend implementations of cuxplain::box_blur and cuxplain::perturb. The
-// public entries (host/perturbation.cpp) validate the arguments first; these
+// public entries (host/explain/perturbation.cpp) validate the arguments first; these
 // assume them valid.
 #include <cstdint>
 
@@ -8,11 +8,11 @@
 #include <cuxplain/core/views.hpp>
 #include <cuxplain/perturbation.hpp>
 
-namespace cuxplain::kernels::host {
+namespace cuxplain::kernels::cpu {
 void box_blur(const Context& ctx, ConstImageView images, std::int64_t blur_size, ImageView out);
 void perturb(const Context& ctx, ConstImageView image, const float* masks, std::int64_t num_masks,
              const PerturbationParams& params, const float* blurred, void* out, DType out_type);
-}  // namespace cuxplain::kernels::host
+}  // namespace cuxplain::kernels::cpu
 
 namespace cuxplain::kernels::cuda {
 void box_blur(const Context& ctx, ConstImageView images, std::int64_t blur_size, ImageView out);

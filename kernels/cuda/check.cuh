@@ -19,15 +19,3 @@
 
 /// Checks the launch that precedes it (configuration errors and sticky faults).
 #define CUXPLAIN_CHECK_LAUNCH() CUXPLAIN_CUDA_TRY(cudaGetLastError())
-
-namespace cuxplain::kernels::cuda {
-
-/// Blocks of `threads` threads covering `count` items, capped so that the grid
-/// stays legal; kernels use grid-stride loops over 64-bit indices.
-inline unsigned int grid_for(std::int64_t count, int threads) {
-  const std::int64_t blocks = (count + threads - 1) / threads;
-  const std::int64_t cap = 65535LL * 32;
-  return static_cast<unsigned int>(blocks < 1 ? 1 : (blocks > cap ? cap : blocks));
-}
-
-}  // namespace cuxplain::kernels::cuda

@@ -4,8 +4,7 @@
 // evaluations) rather than tabulated: crops are a small part of a CRAFT run
 // next to the model's own work.
 #include "../craft.hpp"
-#include "blas.cuh"
-#include "check.cuh"
+#include "backend.cuh"
 
 #include <cuxplain/detail/craft.hpp>
 
@@ -81,7 +80,7 @@ void crop_resize(const Context& ctx, ConstImageView images, bool tensorflow, std
                  std::int64_t stride, std::int64_t cols, std::int64_t per_image, std::int64_t first,
                  const std::int64_t* ids, std::int64_t count, float* crops) {
   const std::int64_t total = count * images.image_size();
-  crop_resize_kernel<<<grid_for(total, kThreads), kThreads, 0, ctx.stream()>>>(
+  crop_resize_kernel<<<blocks_for(total, kThreads), kThreads, 0, ctx.stream()>>>(
       images.data, images.c, images.h, images.w, images.layout == Layout::nhwc, tensorflow, patch,
       stride, cols, per_image, first, ids, count, crops);
   CUXPLAIN_CHECK_LAUNCH();
@@ -89,14 +88,14 @@ void crop_resize(const Context& ctx, ConstImageView images, bool tensorflow, std
 
 void plane_means(const Context& ctx, const float* planes, std::int64_t count,
                  std::int64_t plane_size, float* means) {
-  plane_means_kernel<<<grid_for(count, kThreads), kThreads, 0, ctx.stream()>>>(planes, count,
+  plane_means_kernel<<<blocks_for(count, kThreads), kThreads, 0, ctx.stream()>>>(planes, count,
                                                                                plane_size, means);
   CUXPLAIN_CHECK_LAUNCH();
 }
 
 void batched_transpose(const Context& ctx, const float* in, std::int64_t batch, std::int64_t rows,
                        std::int64_t cols, float* out) {
-  batched_transpose_kernel<<<grid_for(batch * rows * cols, kThreads), kThreads, 0,
+  batched_transpose_kernel<<<blocks_for(batch * rows * cols, kThreads), kThreads, 0,
                              ctx.stream()>>>(in, batch, rows, cols, out);
   CUXPLAIN_CHECK_LAUNCH();
 }
@@ -104,20 +103,9 @@ void batched_transpose(const Context& ctx, const float* in, std::int64_t batch, 
 void perturb_coefficients(const Context& ctx, const float* U, const float* masks,
                           std::int64_t rows, std::int64_t locations, std::int64_t rank, float* X) {
   const std::int64_t count = rows * locations * rank;
-  perturb_coefficients_kernel<<<grid_for(count, kThreads), kThreads, 0, ctx.stream()>>>(
+  perturb_coefficients_kernel<<<blocks_for(count, kThreads), kThreads, 0, ctx.stream()>>>(
       U, masks, count, locations, rank, X);
   CUXPLAIN_CHECK_LAUNCH();
-}
-
-void apply_bank(const Context& ctx, const float* X, std::int64_t n, std::int64_t rank,
-                const float* W, std::int64_t channels, float* Y) {
-  // Row-major Y = X W is column-major Y^T = W^T X^T: cuBLAS sees W as a
-  // channels x rank matrix and X as rank x n, both untransposed.
-  const float one = 1.0f, zero = 0.0f;
-  CUXPLAIN_CUBLAS_TRY(cublasSgemm(cublas_handle(ctx), CUBLAS_OP_N, CUBLAS_OP_N,
-                                  static_cast<int>(channels), static_cast<int>(n),
-                                  static_cast<int>(rank), &one, W, static_cast<int>(channels), X,
-                                  static_cast<int>(rank), &zero, Y, static_cast<int>(channels)));
 }
 
 }  // namespace cuxplain::kernels::cuda

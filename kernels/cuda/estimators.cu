@@ -13,7 +13,7 @@
 // per-thread strides, fixed chunking), so results are bitwise identical run
 // to run. All sums are in double (see include/cuxplain/detail/estimators.hpp).
 #include "../estimators.hpp"
-#include "check.cuh"
+#include "backend.cuh"
 
 #include <cub/block/block_reduce.cuh>
 #include <cub/warp/warp_reduce.cuh>
@@ -185,7 +185,7 @@ void estimate(const Context& ctx, const Terms& terms, const float* y_a, std::int
   CUXPLAIN_CHECK_LAUNCH();
 
   if (nb_design <= kWarpMaxPoints) {
-    cells_by_warp_kernel<<<grid_for(d, kWarpsPerBlock), kThreads, 0, stream>>>(terms, nb_design, d,
+    cells_by_warp_kernel<<<blocks_for(d, kWarpsPerBlock), kThreads, 0, stream>>>(terms, nb_design, d,
                                                                                stats.data(), out);
     CUXPLAIN_CHECK_LAUNCH();
     return;
@@ -195,11 +195,11 @@ void estimate(const Context& ctx, const Terms& terms, const float* y_a, std::int
   const std::int64_t chunks = (nb_design + kPointsPerBlock - 1) / kPointsPerBlock;
   const std::int64_t chunk_points = (nb_design + chunks - 1) / chunks;
   Buffer<Sums> partials(ctx, chunks > 1 ? d * chunks : 0);
-  cells_by_block_kernel<<<grid_for(d * chunks, 1), kThreads, 0, stream>>>(
+  cells_by_block_kernel<<<blocks_for(d * chunks, 1), kThreads, 0, stream>>>(
       terms, nb_design, d, chunks, chunk_points, stats.data(), out, partials.data());
   CUXPLAIN_CHECK_LAUNCH();
   if (chunks > 1) {
-    combine_chunks_kernel<<<grid_for(d, kThreads), kThreads, 0, stream>>>(
+    combine_chunks_kernel<<<blocks_for(d, kThreads), kThreads, 0, stream>>>(
         terms, partials.data(), nb_design, d, chunks, stats.data(), out);
     CUXPLAIN_CHECK_LAUNCH();
   }

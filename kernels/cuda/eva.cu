@@ -1,5 +1,5 @@
 #include "../eva.hpp"
-#include "check.cuh"
+#include "backend.cuh"
 
 #include <cuxplain/detail/eva.hpp>
 
@@ -37,7 +37,7 @@ __global__ void scores_kernel(const float* overlaps, std::int64_t cells, float* 
 void eva_ball(const Context& ctx, const float* image, std::int64_t count, float epsilon,
               bool clamp, float clamp_min, float clamp_max, float* lower, float* upper) {
   if (count <= 0) return;
-  ball_kernel<<<grid_for(count, kThreads), kThreads, 0, ctx.stream()>>>(
+  ball_kernel<<<blocks_for(count, kThreads), kThreads, 0, ctx.stream()>>>(
       image, count, epsilon, clamp, clamp_min, clamp_max, lower, upper);
   CUXPLAIN_CHECK_LAUNCH();
 }
@@ -45,14 +45,14 @@ void eva_ball(const Context& ctx, const float* image, std::int64_t count, float 
 void eva_overlaps(const Context& ctx, const float* margins, std::int64_t rows,
                   std::int64_t outputs, std::int64_t target, float* overlaps) {
   if (rows <= 0) return;
-  overlaps_kernel<<<grid_for(rows, kThreads), kThreads, 0, ctx.stream()>>>(margins, rows, outputs,
+  overlaps_kernel<<<blocks_for(rows, kThreads), kThreads, 0, ctx.stream()>>>(margins, rows, outputs,
                                                                           target, overlaps);
   CUXPLAIN_CHECK_LAUNCH();
 }
 
 void eva_scores(const Context& ctx, const float* overlaps, std::int64_t cells, float* scores) {
   if (cells <= 0) return;
-  scores_kernel<<<grid_for(cells, kThreads), kThreads, 0, ctx.stream()>>>(overlaps, cells, scores);
+  scores_kernel<<<blocks_for(cells, kThreads), kThreads, 0, ctx.stream()>>>(overlaps, cells, scores);
   CUXPLAIN_CHECK_LAUNCH();
 }
 

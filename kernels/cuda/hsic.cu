@@ -1,8 +1,7 @@
-// HSIC estimator on CUDA: the same math as kernels/host/hsic.cpp
+// HSIC estimator on CUDA: the same math as kernels/cpu/hsic.cpp
 // (include/cuxplain/detail/hsic.hpp); GEMMs through the Context's cuBLAS handle.
 #include "../hsic.hpp"
-#include "blas.cuh"
-#include "check.cuh"
+#include "backend.cuh"
 
 #include <cub/block/block_reduce.cuh>
 
@@ -167,7 +166,7 @@ __global__ void finish_interactions_kernel(const double* total, std::int64_t d, 
 
 void binarize_masks(const Context& ctx, float* masks, std::int64_t count) {
   if (count <= 0) return;
-  binarize_kernel<<<grid_for(count, 256), 256, 0, ctx.stream()>>>(masks, count);
+  binarize_kernel<<<blocks_for(count, 256), 256, 0, ctx.stream()>>>(masks, count);
   CUXPLAIN_CHECK_LAUNCH();
 }
 
@@ -182,7 +181,7 @@ void hsic_centered_gram(const Context& ctx, const float* y, std::int64_t nb_desi
   CUXPLAIN_CHECK_LAUNCH();
   mean_kernel<<<1, kReduceThreads, 0, ctx.stream()>>>(row_mean.data(), n, grand.data());
   CUXPLAIN_CHECK_LAUNCH();
-  centered_gram_kernel<<<grid_for(n * n, 256), 256, 0, ctx.stream()>>>(
+  centered_gram_kernel<<<blocks_for(n * n, 256), 256, 0, ctx.stream()>>>(
       y, n, inv_width, row_mean.data(), grand.data(), centered_gram);
   CUXPLAIN_CHECK_LAUNCH();
 }
@@ -192,14 +191,7 @@ void hsic_scores_binary(const Context& ctx, const float* masks, std::int64_t nb_
                         float* scores) {
   const std::int64_t n = nb_design;
   Buffer<float> product(ctx, n * d);
-  // Row-major P (N x d) = Lc U is column-major P^T = U^T Lc^T, and Lc is symmetric:
-  // cuBLAS sees U as a d x N column-major matrix with leading dimension d.
-  const float one = 1.0f, zero = 0.0f;
-  CUXPLAIN_CUBLAS_TRY(cublasSgemm(cublas_handle(ctx), CUBLAS_OP_N, CUBLAS_OP_N,
-                                  static_cast<int>(d), static_cast<int>(n), static_cast<int>(n),
-                                  &one, masks, static_cast<int>(d), centered_gram,
-                                  static_cast<int>(n), &zero, product.data(),
-                                  static_cast<int>(d)));
+  gemm(ctx, false, false, n, d, n, 1.0f, centered_gram, n, masks, d, 0.0f, product.data(), d);
   const double scale = detail::hsic_binary_coefficient(kernel) / static_cast<double>(n);
   masked_column_sums_kernel<<<static_cast<unsigned>(d), kReduceThreads, 0, ctx.stream()>>>(
       masks, product.data(), n, d, scale, scores);
@@ -219,7 +211,7 @@ void hsic_scores_continuous(const Context& ctx, const float* masks, std::int64_t
   hsic_continuous_kernel<<<grid, kTileRows * kTileDims, 0, ctx.stream()>>>(
       masks, centered_gram, n, d, kernel, partial.data());
   CUXPLAIN_CHECK_LAUNCH();
-  reduce_partials_kernel<<<grid_for(d, 128), 128, 0, ctx.stream()>>>(partial.data(), row_tiles,
+  reduce_partials_kernel<<<blocks_for(d, 128), 128, 0, ctx.stream()>>>(partial.data(), row_tiles,
                                                                       d, n, scores);
   CUXPLAIN_CHECK_LAUNCH();
 }
@@ -234,24 +226,18 @@ void hsic_interactions(const Context& ctx, const float* masks, std::int64_t nb_d
   Buffer<float> chunk_sum(ctx, d * d);
   Buffer<double> total(ctx, d * d);
   CUXPLAIN_CUDA_TRY(cudaMemsetAsync(total.data(), 0, total.bytes(), ctx.stream()));
-  const float one = 1.0f, zero = 0.0f;
   for (std::int64_t a0 = 0; a0 < n; a0 += chunk) {
     const std::int64_t rows = std::min(chunk, n - a0) * n;
-    interaction_panels_kernel<<<grid_for(rows * d, 256), 256, 0, ctx.stream()>>>(
+    interaction_panels_kernel<<<blocks_for(rows * d, 256), 256, 0, ctx.stream()>>>(
         masks, centered_gram, n, d, kernel, a0, rows, kernel_panel.data(), weighted_panel.data());
     CUXPLAIN_CHECK_LAUNCH();
-    // The row-major rows x d panels are column-major d x rows matrices Kc, Wc;
-    // Wc Kc^T (d x d) is the transpose of S = K^T W, which is symmetric.
-    CUXPLAIN_CUBLAS_TRY(cublasSgemm(cublas_handle(ctx), CUBLAS_OP_N, CUBLAS_OP_T,
-                                    static_cast<int>(d), static_cast<int>(d),
-                                    static_cast<int>(rows), &one, weighted_panel.data(),
-                                    static_cast<int>(d), kernel_panel.data(), static_cast<int>(d),
-                                    &zero, chunk_sum.data(), static_cast<int>(d)));
-    accumulate_kernel<<<grid_for(d * d, 256), 256, 0, ctx.stream()>>>(chunk_sum.data(), d * d,
+    gemm(ctx, true, false, d, d, rows, 1.0f, kernel_panel.data(), d, weighted_panel.data(), d,
+         0.0f, chunk_sum.data(), d);
+    accumulate_kernel<<<blocks_for(d * d, 256), 256, 0, ctx.stream()>>>(chunk_sum.data(), d * d,
                                                                      total.data());
     CUXPLAIN_CHECK_LAUNCH();
   }
-  finish_interactions_kernel<<<grid_for(d * d, 256), 256, 0, ctx.stream()>>>(total.data(), d, n,
+  finish_interactions_kernel<<<blocks_for(d * d, 256), 256, 0, ctx.stream()>>>(total.data(), d, n,
                                                                             interactions);
   CUXPLAIN_CHECK_LAUNCH();
 }

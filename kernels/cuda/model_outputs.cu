@@ -1,5 +1,5 @@
 #include "../model_outputs.hpp"
-#include "check.cuh"
+#include "backend.cuh"
 
 #include <cuxplain/detail/model_outputs.hpp>
 
@@ -24,7 +24,7 @@ void select_target_outputs(const Context& ctx, const float* outputs, std::int64_
                            int* nonfinite_rows) {
   if (rows <= 0) return;
   constexpr int kThreads = 256;
-  select_target_outputs_kernel<<<grid_for(rows, kThreads), kThreads, 0, ctx.stream()>>>(
+  select_target_outputs_kernel<<<blocks_for(rows, kThreads), kThreads, 0, ctx.stream()>>>(
       outputs, rows, num_outputs, target, selected, nonfinite_rows);
   CUXPLAIN_CHECK_LAUNCH();
 }

@@ -1,10 +1,9 @@
-// NMF building blocks on CUDA: the same math as kernels/host/nmf.cpp
+// NMF building blocks on CUDA: the same math as kernels/cpu/nmf.cpp
 // (include/cuxplain/detail/nmf.hpp); GEMMs through the Context's cuBLAS
 // handle, fused elementwise updates with their reductions, CUB block sums.
 // Every launch is on ctx.stream(); nothing here synchronizes.
 #include "../nmf.hpp"
-#include "blas.cuh"
-#include "check.cuh"
+#include "backend.cuh"
 
 #include <cub/block/block_reduce.cuh>
 
@@ -210,19 +209,6 @@ unsigned reduce_grid(std::int64_t count) {
 
 }  // namespace
 
-void nmf_gemm(const Context& ctx, bool transpose_a, bool transpose_b, std::int64_t m,
-              std::int64_t n, std::int64_t k, float alpha, const float* a, std::int64_t lda,
-              const float* b, std::int64_t ldb, float beta, float* c, std::int64_t ldc) {
-  if (m <= 0 || n <= 0) return;
-  // Row-major C = op(A) op(B) is column-major C^T = op(B)^T op(A)^T, and a
-  // row-major matrix is its transpose in column-major order.
-  CUXPLAIN_CUBLAS_TRY(cublasSgemm(cublas_handle(ctx), transpose_b ? CUBLAS_OP_T : CUBLAS_OP_N,
-                                  transpose_a ? CUBLAS_OP_T : CUBLAS_OP_N, static_cast<int>(n),
-                                  static_cast<int>(m), static_cast<int>(k), &alpha, b,
-                                  static_cast<int>(ldb), a, static_cast<int>(lda), &beta, c,
-                                  static_cast<int>(ldc)));
-}
-
 void nmf_scan(const Context& ctx, const float* x, std::int64_t count, double* partials,
               detail::NmfScan* scan) {
   // first_invalid starts at 0x7f7f7f7f7f7f7f7f, above any index; atomicMin lowers it.
@@ -238,7 +224,7 @@ void nmf_scan(const Context& ctx, const float* x, std::int64_t count, double* pa
 void nmf_fill_random(const Context& ctx, float* x, std::int64_t count, std::uint64_t key,
                      float scale, bool absolute) {
   if (count <= 0) return;
-  fill_random_kernel<<<grid_for(count, kThreads), kThreads, 0, ctx.stream()>>>(x, count, key,
+  fill_random_kernel<<<blocks_for(count, kThreads), kThreads, 0, ctx.stream()>>>(x, count, key,
                                                                               scale, absolute);
   CUXPLAIN_CHECK_LAUNCH();
 }
@@ -247,7 +233,7 @@ void nmf_update(const Context& ctx, float* x, const float* numerator, const floa
                 std::int64_t count, float l1, float l2, double* partials, double* terms) {
   const unsigned blocks = reduce_grid(count);
   if (terms == nullptr) {
-    update_kernel<false><<<grid_for(count, kThreads), kThreads, 0, ctx.stream()>>>(
+    update_kernel<false><<<blocks_for(count, kThreads), kThreads, 0, ctx.stream()>>>(
         x, numerator, denominator, count, l1, l2, nullptr);
     CUXPLAIN_CHECK_LAUNCH();
     return;
@@ -305,7 +291,7 @@ void nmf_column_part_norms(const Context& ctx, const float* x, std::int64_t rows
 void nmf_nndsvd_apply(const Context& ctx, const float* x, std::int64_t rows, std::int64_t cols,
                       bool components_are_rows, const detail::NndsvdComponent* components,
                       float fill, float* out) {
-  nndsvd_apply_kernel<<<grid_for(rows * cols, kThreads), kThreads, 0, ctx.stream()>>>(
+  nndsvd_apply_kernel<<<blocks_for(rows * cols, kThreads), kThreads, 0, ctx.stream()>>>(
       x, rows, cols, components_are_rows, components, fill, out);
   CUXPLAIN_CHECK_LAUNCH();
 }

@@ -1,11 +1,10 @@
-// Network stack on CUDA: the same math as kernels/host/nn.cpp
+// Network stack on CUDA: the same math as kernels/cpu/nn.cpp
 // (include/cuxplain/detail/nn.hpp). Convolutions and dense layers run as
 // im2col + cuBLAS SGEMM (the Context's handle) per chunk of samples, with a
 // fused bias / relu / interval epilogue; sound mode uses a tiled kernel of
 // directed-rounding fmas instead of cuBLAS. Every launch is on ctx.stream().
 #include "../nn.hpp"
-#include "blas.cuh"
-#include "check.cuh"
+#include "backend.cuh"
 
 #include <cuxplain/core/buffer.hpp>
 #include <cuxplain/core/memory.hpp>
@@ -314,25 +313,16 @@ __global__ void first_inverted_kernel(const float* l, const float* u, std::int64
 
 #undef CUXPLAIN_GRID_STRIDE
 
-/// Row-major C (m x n) = A (m x k) * B (k x n), leading dimensions n, k, n,
-/// through cuBLAS's column-major view C^T = B^T A^T.
+/// Row-major C (m x n) = A (m x k) * B (k x n), leading dimensions k, n, n.
 void gemm_nn(const Context& ctx, std::int64_t m, std::int64_t n, std::int64_t k, const float* a,
              const float* b, float* c) {
-  const float one = 1.0f, zero = 0.0f;
-  CUXPLAIN_CUBLAS_TRY(cublasSgemm(cublas_handle(ctx), CUBLAS_OP_N, CUBLAS_OP_N,
-                                  static_cast<int>(n), static_cast<int>(m), static_cast<int>(k),
-                                  &one, b, static_cast<int>(n), a, static_cast<int>(k), &zero, c,
-                                  static_cast<int>(n)));
+  gemm(ctx, false, false, m, n, k, 1.0f, a, k, b, n, 0.0f, c, n);
 }
 
 /// Row-major Y (rows x outputs) = X (rows x inputs) * W^T, W outputs x inputs.
 void gemm_xwt(const Context& ctx, std::int64_t rows, std::int64_t outputs, std::int64_t inputs,
               const float* x, const float* w, float* y) {
-  const float one = 1.0f, zero = 0.0f;
-  CUXPLAIN_CUBLAS_TRY(cublasSgemm(cublas_handle(ctx), CUBLAS_OP_T, CUBLAS_OP_N,
-                                  static_cast<int>(outputs), static_cast<int>(rows),
-                                  static_cast<int>(inputs), &one, w, static_cast<int>(inputs), x,
-                                  static_cast<int>(inputs), &zero, y, static_cast<int>(outputs)));
+  gemm(ctx, false, true, rows, outputs, inputs, 1.0f, x, inputs, w, inputs, 0.0f, y, outputs);
 }
 
 }  // namespace
@@ -346,11 +336,11 @@ void nn_conv_forward(const Context& ctx, const ConvGeometry& g, const float* wei
   for (std::int64_t s0 = 0; s0 < n; s0 += chunk) {
     const std::int64_t samples = std::min(chunk, n - s0);
     const std::int64_t width = samples * plane;
-    im2col_kernel<<<grid_for(k_count * width, kThreads), kThreads, 0, ctx.stream()>>>(
+    im2col_kernel<<<blocks_for(k_count * width, kThreads), kThreads, 0, ctx.stream()>>>(
         g, x + s0 * g.in_size(), samples, cols.data());
     CUXPLAIN_CHECK_LAUNCH();
     gemm_nn(ctx, out_c, width, k_count, weight, cols.data(), panel.data());
-    conv_epilogue_kernel<<<grid_for(samples * g.out_size(), kThreads), kThreads, 0,
+    conv_epilogue_kernel<<<blocks_for(samples * g.out_size(), kThreads), kThreads, 0,
                            ctx.stream()>>>(panel.data(), bias, relu, out_c, plane, samples,
                                            y + s0 * g.out_size());
     CUXPLAIN_CHECK_LAUNCH();
@@ -369,13 +359,13 @@ void nn_conv_bounds(const Context& ctx, const ConvGeometry& g, const float* weig
   for (std::int64_t s0 = 0; s0 < n; s0 += chunk) {
     const std::int64_t samples = std::min(chunk, n - s0);
     const std::int64_t width = samples * plane;
-    im2col_bounds_kernel<<<grid_for(k_count * width, kThreads), kThreads, 0, ctx.stream()>>>(
+    im2col_bounds_kernel<<<blocks_for(k_count * width, kThreads), kThreads, 0, ctx.stream()>>>(
         g, l + s0 * g.in_size(), u + s0 * g.in_size(), samples, centre_cols.data(),
         radius_cols.data());
     CUXPLAIN_CHECK_LAUNCH();
     gemm_nn(ctx, out_c, width, k_count, weight, centre_cols.data(), centre_panel.data());
     gemm_nn(ctx, out_c, width, k_count, abs_weight, radius_cols.data(), radius_panel.data());
-    conv_bounds_epilogue_kernel<<<grid_for(samples * g.out_size(), kThreads), kThreads, 0,
+    conv_bounds_epilogue_kernel<<<blocks_for(samples * g.out_size(), kThreads), kThreads, 0,
                                   ctx.stream()>>>(centre_panel.data(), radius_panel.data(), bias,
                                                   relu, out_c, plane, samples,
                                                   lo + s0 * g.out_size(), hi + s0 * g.out_size());
@@ -407,7 +397,7 @@ void nn_dense_forward(const Context& ctx, std::int64_t inputs, std::int64_t outp
     const std::int64_t rows = std::min(chunk, n - r0);
     gemm_xwt(ctx, rows, outputs, inputs, x + r0 * inputs, weight, y + r0 * outputs);
   }
-  bias_kernel<<<grid_for(n * outputs, kThreads), kThreads, 0, ctx.stream()>>>(y, bias, relu, n,
+  bias_kernel<<<blocks_for(n * outputs, kThreads), kThreads, 0, ctx.stream()>>>(y, bias, relu, n,
                                                                               outputs);
   CUXPLAIN_CHECK_LAUNCH();
 }
@@ -420,13 +410,13 @@ void nn_dense_bounds(const Context& ctx, std::int64_t inputs, std::int64_t outpu
   Buffer<float> radius(ctx, chunk * inputs);
   for (std::int64_t r0 = 0; r0 < n; r0 += chunk) {
     const std::int64_t rows = std::min(chunk, n - r0);
-    centre_radius_kernel<<<grid_for(rows * inputs, kThreads), kThreads, 0, ctx.stream()>>>(
+    centre_radius_kernel<<<blocks_for(rows * inputs, kThreads), kThreads, 0, ctx.stream()>>>(
         l + r0 * inputs, u + r0 * inputs, rows * inputs, centre.data(), radius.data());
     CUXPLAIN_CHECK_LAUNCH();
     gemm_xwt(ctx, rows, outputs, inputs, centre.data(), weight, lo + r0 * outputs);
     gemm_xwt(ctx, rows, outputs, inputs, radius.data(), abs_weight, hi + r0 * outputs);
   }
-  dense_bounds_epilogue_kernel<<<grid_for(n * outputs, kThreads), kThreads, 0, ctx.stream()>>>(
+  dense_bounds_epilogue_kernel<<<blocks_for(n * outputs, kThreads), kThreads, 0, ctx.stream()>>>(
       lo, hi, bias, relu, n, outputs);
   CUXPLAIN_CHECK_LAUNCH();
 }
@@ -435,7 +425,7 @@ void nn_channel_affine(const Context& ctx, std::int64_t channels, std::int64_t p
                        const float* scale, const float* shift, bool relu, const float* x,
                        std::int64_t n, float* y) {
   const std::int64_t count = n * channels * plane;
-  channel_affine_kernel<<<grid_for(count, kThreads), kThreads, 0, ctx.stream()>>>(
+  channel_affine_kernel<<<blocks_for(count, kThreads), kThreads, 0, ctx.stream()>>>(
       scale, shift, relu, channels, plane, x, count, y);
   CUXPLAIN_CHECK_LAUNCH();
 }
@@ -447,32 +437,32 @@ void nn_channel_affine_bounds(const Context& ctx, std::int64_t channels, std::in
   const std::int64_t count = n * channels * plane;
   if (sound) {
     channel_affine_bounds_kernel<Rounding::down, Rounding::up>
-        <<<grid_for(count, kThreads), kThreads, 0, ctx.stream()>>>(scale, shift, relu, channels,
+        <<<blocks_for(count, kThreads), kThreads, 0, ctx.stream()>>>(scale, shift, relu, channels,
                                                                     plane, l, u, count, lo, hi);
   } else {
     channel_affine_bounds_kernel<Rounding::nearest, Rounding::nearest>
-        <<<grid_for(count, kThreads), kThreads, 0, ctx.stream()>>>(scale, shift, relu, channels,
+        <<<blocks_for(count, kThreads), kThreads, 0, ctx.stream()>>>(scale, shift, relu, channels,
                                                                     plane, l, u, count, lo, hi);
   }
   CUXPLAIN_CHECK_LAUNCH();
 }
 
 void nn_relu(const Context& ctx, const float* x, std::int64_t count, float* y) {
-  relu_kernel<<<grid_for(count, kThreads), kThreads, 0, ctx.stream()>>>(x, count, y);
+  relu_kernel<<<blocks_for(count, kThreads), kThreads, 0, ctx.stream()>>>(x, count, y);
   CUXPLAIN_CHECK_LAUNCH();
 }
 
 void nn_max_pool(const Context& ctx, const PoolGeometry& g, const float* x, std::int64_t n,
                  float* y) {
   const std::int64_t count = n * g.out_size();
-  max_pool_kernel<<<grid_for(count, kThreads), kThreads, 0, ctx.stream()>>>(g, x, count, y);
+  max_pool_kernel<<<blocks_for(count, kThreads), kThreads, 0, ctx.stream()>>>(g, x, count, y);
   CUXPLAIN_CHECK_LAUNCH();
 }
 
 void nn_avg_pool(const Context& ctx, const PoolGeometry& g, Rounding rounding, const float* x,
                  std::int64_t n, float* y) {
   const std::int64_t count = n * g.out_size();
-  const unsigned blocks = grid_for(count, kThreads);
+  const unsigned blocks = blocks_for(count, kThreads);
   switch (rounding) {
     case Rounding::down:
       avg_pool_kernel<Rounding::down><<<blocks, kThreads, 0, ctx.stream()>>>(g, x, count, y);
@@ -490,7 +480,7 @@ void nn_avg_pool(const Context& ctx, const PoolGeometry& g, Rounding rounding, c
 void nn_global_avg_pool(const Context& ctx, std::int64_t channels, std::int64_t plane,
                         Rounding rounding, const float* x, std::int64_t n, float* y) {
   const std::int64_t planes = n * channels;
-  const unsigned blocks = grid_for(planes, kThreads);
+  const unsigned blocks = blocks_for(planes, kThreads);
   switch (rounding) {
     case Rounding::down:
       global_avg_pool_kernel<Rounding::down>
@@ -510,7 +500,7 @@ void nn_global_avg_pool(const Context& ctx, std::int64_t channels, std::int64_t 
 
 void nn_add(const Context& ctx, const float* a, const float* b, std::int64_t count, bool relu,
             Rounding rounding, float* y) {
-  const unsigned blocks = grid_for(count, kThreads);
+  const unsigned blocks = blocks_for(count, kThreads);
   switch (rounding) {
     case Rounding::down:
       add_kernel<Rounding::down><<<blocks, kThreads, 0, ctx.stream()>>>(a, b, count, relu, y);
@@ -545,7 +535,7 @@ void nn_margins_folded(const Context& ctx, std::int64_t inputs, std::int64_t out
 void nn_margins_from_bounds(const Context& ctx, std::int64_t outputs, bool sound, const float* lo,
                             const float* hi, std::int64_t n, const int* targets,
                             float* margins) {
-  const unsigned blocks = grid_for(n * outputs, kThreads);
+  const unsigned blocks = blocks_for(n * outputs, kThreads);
   if (sound) {
     margins_from_bounds_kernel<true>
         <<<blocks, kThreads, 0, ctx.stream()>>>(outputs, lo, hi, n, targets, margins);
@@ -560,11 +550,11 @@ std::int64_t nn_first_inverted(const Context& ctx, const float* l, const float* 
                                std::int64_t count) {
   Buffer<unsigned long long> first(ctx, 1);
   CUXPLAIN_CUDA_TRY(cudaMemsetAsync(first.data(), 0xFF, first.bytes(), ctx.stream()));
-  first_inverted_kernel<<<grid_for(count, kThreads), kThreads, 0, ctx.stream()>>>(l, u, count,
+  first_inverted_kernel<<<blocks_for(count, kThreads), kThreads, 0, ctx.stream()>>>(l, u, count,
                                                                                   first.data());
   CUXPLAIN_CHECK_LAUNCH();
   unsigned long long host = 0;
-  copy_to_host(ctx, &host, first.data(), sizeof host);  // waits for the stream
+  cuda::copy_to_host(ctx, &host, first.data(), sizeof host);  // waits for the stream
   return host == ~0ULL ? -1 : static_cast<std::int64_t>(host);
 }
 

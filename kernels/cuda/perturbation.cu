@@ -9,7 +9,7 @@
 // either layout. The grid's y dimension splits the masks so that the device is
 // full even when the image alone is not enough work.
 #include "../perturbation.hpp"
-#include "check.cuh"
+#include "backend.cuh"
 
 #include <algorithm>
 #include <cstdint>
@@ -17,6 +17,8 @@
 
 #include <cuxplain/core/buffer.hpp>
 #include <cuxplain/detail/perturbation.hpp>
+
+#include "../context_state.hpp"
 
 namespace cuxplain::kernels::cuda {
 namespace {
@@ -103,20 +105,14 @@ __global__ void __launch_bounds__(kThreads)
   }
 }
 
-int multiprocessor_count(const Context& ctx) {
-  int count = 0;
-  CUXPLAIN_CUDA_TRY(cudaDeviceGetAttribute(&count, cudaDevAttrMultiProcessorCount, ctx.device()));
-  return count > 0 ? count : 1;
-}
-
 template <class Index, bool Bilinear, bool Amplitude, class Store>
 void launch_perturb(const Context& ctx, const float* image, const float* masks,
                     const float* blurred, void* out, const PerturbArgs<Index>& args) {
-  const unsigned int blocks_x = grid_for(args.shape.image_size, kThreads);
+  const unsigned int blocks_x = blocks_for(args.shape.image_size, kThreads);
   // About four waves of fully occupied multiprocessors; the rest of the work
   // is each thread looping over more masks (reusing its per-pixel setup).
   const std::int64_t target_blocks =
-      static_cast<std::int64_t>(multiprocessor_count(ctx)) * (2048 / kThreads) * 4;
+      static_cast<std::int64_t>(cuxplain::detail::state_of(ctx).multiprocessors) * (2048 / kThreads) * 4;
   std::int64_t blocks_y = (target_blocks + blocks_x - 1) / blocks_x;
   blocks_y = std::min(blocks_y, std::min(args.num_masks, kMaxGridY));
   blocks_y = std::max<std::int64_t>(blocks_y, 1);
@@ -238,7 +234,7 @@ void launch_box_blur(const Context& ctx, ConstImageView images, std::int64_t blu
 
   // `out` may alias `images`: pass 2 only reads the temporary.
   Buffer<float> sums(ctx, images.size());
-  const dim3 grid(grid_for(images.image_size(), kThreads),
+  const dim3 grid(blocks_for(images.image_size(), kThreads),
                   static_cast<unsigned int>(std::min(images.n, kMaxGridY)));
   box_row_sums_kernel<Index><<<grid, kThreads, 0, ctx.stream()>>>(images.data, sums.data(), args);
   CUXPLAIN_CHECK_LAUNCH();

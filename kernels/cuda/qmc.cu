@@ -4,7 +4,7 @@
 // into a bit-major temporary (a small kernel, no host copies), then evaluates
 // each value directly from its point index.
 #include "../qmc.hpp"
-#include "check.cuh"
+#include "backend.cuh"
 
 #include <cuxplain/core/buffer.hpp>
 #include <cuxplain/detail/qmc.hpp>
@@ -90,10 +90,10 @@ void sobol(const Context& ctx, std::int64_t n, std::int64_t dims, float* out, st
   const int bits = detail::sobol_bits_needed(skip + n);
   Buffer<std::uint32_t> directions(ctx, bits * dims);
   constexpr int kDirectionThreads = 128;
-  sobol_directions_kernel<<<grid_for(dims, kDirectionThreads), kDirectionThreads, 0,
+  sobol_directions_kernel<<<blocks_for(dims, kDirectionThreads), kDirectionThreads, 0,
                             ctx.stream()>>>(dims, bits, directions.data());
   CUXPLAIN_CHECK_LAUNCH();
-  const unsigned int blocks = grid_for(n * dims, kThreads);
+  const unsigned int blocks = blocks_for(n * dims, kThreads);
   if (scrambled) {
     sobol_points_kernel<true><<<blocks, kThreads, 0, ctx.stream()>>>(directions.data(), n, dims,
                                                                       skip, seed, out);
@@ -109,7 +109,7 @@ void sobol(const Context& ctx, std::int64_t n, std::int64_t dims, float* out, st
 
 void generate_samples(const Context& ctx, Sampler sampler, std::int64_t n, std::int64_t dims,
                       float* out, std::int64_t skip, std::uint64_t seed) {
-  const unsigned int blocks = grid_for(n * dims, kThreads);
+  const unsigned int blocks = blocks_for(n * dims, kThreads);
   switch (sampler) {
     case Sampler::sobol: return sobol(ctx, n, dims, out, skip, false, seed);
     case Sampler::sobol_owen: return sobol(ctx, n, dims, out, skip, true, seed);

@@ -19,22 +19,24 @@ class StreamOrderedAllocator final : public Allocator {
   }
 };
 
-__global__ void fill_kernel(float* dst, std::int64_t count, float value) {
-  for (std::int64_t i = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x;
-       i < count; i += static_cast<std::int64_t>(gridDim.x) * blockDim.x) {
-    dst[i] = value;
-  }
-}
-
 }  // namespace
 
 bool device_available() {
+  static const bool available = [] {
+    int count = 0;
+    if (cudaGetDeviceCount(&count) != cudaSuccess) {
+      (void)cudaGetLastError();  // clear the error so later calls start clean
+      return false;
+    }
+    return count > 0;
+  }();
+  return available;
+}
+
+int multiprocessor_count(int device) {
   int count = 0;
-  if (cudaGetDeviceCount(&count) != cudaSuccess) {
-    (void)cudaGetLastError();  // clear the error so later calls start clean
-    return false;
-  }
-  return count > 0;
+  CUXPLAIN_CUDA_TRY(cudaDeviceGetAttribute(&count, cudaDevAttrMultiProcessorCount, device));
+  return count > 0 ? count : 1;
 }
 
 int current_device() {
@@ -66,33 +68,6 @@ MemoryKind memory_kind(const void* ptr) {
     case cudaMemoryTypeManaged: return MemoryKind::managed;
     default: return MemoryKind::host;
   }
-}
-
-void copy_host_to_device(Stream stream, void* dst, const void* src, std::size_t bytes) {
-  if (bytes == 0) return;
-  CUXPLAIN_CUDA_TRY(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, stream));
-}
-
-void copy_device_to_host(Stream stream, void* dst, const void* src, std::size_t bytes) {
-  if (bytes == 0) return;
-  CUXPLAIN_CUDA_TRY(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, stream));
-  CUXPLAIN_CUDA_TRY(cudaStreamSynchronize(stream));
-}
-
-void copy_device_to_device(Stream stream, void* dst, const void* src, std::size_t bytes) {
-  if (bytes == 0) return;
-  CUXPLAIN_CUDA_TRY(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, stream));
-}
-
-void fill(Stream stream, float* dst, std::int64_t count, float value) {
-  if (count <= 0) return;
-  fill_kernel<<<grid_for(count, 256), 256, 0, stream>>>(dst, count, value);
-  CUXPLAIN_CHECK_LAUNCH();
-}
-
-void zero(Stream stream, void* dst, std::size_t bytes) {
-  if (bytes == 0) return;
-  CUXPLAIN_CUDA_TRY(cudaMemsetAsync(dst, 0, bytes, stream));
 }
 
 void synchronize(Stream stream) { CUXPLAIN_CUDA_TRY(cudaStreamSynchronize(stream)); }

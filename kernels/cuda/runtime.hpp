@@ -1,5 +1,6 @@
 #pragma once
-// CUDA runtime services for host/ code, declared without CUDA headers so that
+// CUDA runtime services for host/ code (copies and fills are the backend
+// contract's, kernels/backend.hpp), declared without CUDA headers so that
 // g++-compiled orchestration can call them. Defined in runtime.cu; only built
 // when CUXPLAIN_WITH_CUDA is on.
 #include <cstddef>
@@ -10,10 +11,13 @@
 
 namespace cuxplain::kernels::cuda {
 
-/// True when the CUDA runtime finds at least one usable device.
+/// True when the CUDA runtime finds at least one usable device (asked once
+/// per process: the answer does not change while it runs).
 bool device_available();
 /// The calling thread's current device; throws cuxplain::Error when none.
 int current_device();
+/// The multiprocessors of `device` (at least 1).
+int multiprocessor_count(int device);
 /// Stream-ordered cudaMallocAsync / cudaFreeAsync allocator.
 std::shared_ptr<Allocator> make_stream_ordered_allocator();
 
@@ -21,11 +25,6 @@ std::shared_ptr<Allocator> make_stream_ordered_allocator();
 enum class MemoryKind { host, device, managed };
 MemoryKind memory_kind(const void* ptr);
 
-void copy_host_to_device(Stream stream, void* dst, const void* src, std::size_t bytes);
-void copy_device_to_host(Stream stream, void* dst, const void* src, std::size_t bytes);
-void copy_device_to_device(Stream stream, void* dst, const void* src, std::size_t bytes);
-void fill(Stream stream, float* dst, std::int64_t count, float value);
-void zero(Stream stream, void* dst, std::size_t bytes);
 void synchronize(Stream stream);
 
 }  // namespace cuxplain::kernels::cuda

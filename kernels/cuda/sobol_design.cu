@@ -2,7 +2,7 @@
 // reading its value straight from the sequence (rows are contiguous, so
 // neighbouring threads write neighbouring floats).
 #include "../sobol_design.hpp"
-#include "check.cuh"
+#include "backend.cuh"
 
 #include <cuxplain/detail/sobol_design.hpp>
 
@@ -28,7 +28,7 @@ void sobol_design_masks(const Context& ctx, const float* sequence, std::int64_t 
                         std::int64_t d, bool with_b, std::int64_t row_begin, std::int64_t rows,
                         float* masks) {
   constexpr int kThreads = 256;
-  sobol_design_kernel<<<grid_for(rows * d, kThreads), kThreads, 0, ctx.stream()>>>(
+  sobol_design_kernel<<<blocks_for(rows * d, kThreads), kThreads, 0, ctx.stream()>>>(
       sequence, nb_design, d, with_b, row_begin, rows, masks);
   CUXPLAIN_CHECK_LAUNCH();
 }

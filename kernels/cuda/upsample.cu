@@ -4,7 +4,7 @@
 // once), then each element reads its two entries and its 16 cells, which
 // stay in L1 (grids are a few hundred floats).
 #include "../upsample.hpp"
-#include "check.cuh"
+#include "backend.cuh"
 
 #include <cuxplain/core/buffer.hpp>
 #include <cuxplain/detail/upsample.hpp>
@@ -74,10 +74,10 @@ void upsample_bicubic(const Context& ctx, const float* cells, std::int64_t n, st
   const Stream stream = ctx.stream();
   const std::int64_t count = n * h * w * channels;
   Buffer<detail::CubicTaps> taps(ctx, h + w);
-  cubic_taps_kernel<TensorFlow><<<grid_for(h + w, kThreads), kThreads, 0, stream>>>(
+  cubic_taps_kernel<TensorFlow><<<blocks_for(h + w, kThreads), kThreads, 0, stream>>>(
       grid_h, grid_w, h, w, taps.data());
   CUXPLAIN_CHECK_LAUNCH();
-  upsample_bicubic_kernel<TensorFlow><<<grid_for(count, kThreads), kThreads, 0, stream>>>(
+  upsample_bicubic_kernel<TensorFlow><<<blocks_for(count, kThreads), kThreads, 0, stream>>>(
       cells, n, grid_h, grid_w, h, w, channels, taps.data(), out);
   CUXPLAIN_CHECK_LAUNCH();
 }
@@ -104,7 +104,7 @@ void upsample(const Context& ctx, const float* cells, std::int64_t n, std::int64
   const Stream stream = ctx.stream();
   const std::int64_t count = n * h * w * channels;
   if (method == Interpolation::nearest) {
-    upsample_nearest_kernel<<<grid_for(count, kThreads), kThreads, 0, stream>>>(
+    upsample_nearest_kernel<<<blocks_for(count, kThreads), kThreads, 0, stream>>>(
         cells, n, grid_h, grid_w, h, w, channels, out);
     CUXPLAIN_CHECK_LAUNCH();
     return;

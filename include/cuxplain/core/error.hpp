@@ -23,7 +23,7 @@ std::string concat(const Parts&... parts) {
   return out.str();
 }
 
-/// Strips the build machine's directories so messages show "host/sobol.cpp:42".
+/// Strips the build machine's directories so messages show "explain/sobol.cpp:42".
 constexpr const char* short_path(const char* path) {
   const char* last = path;
   const char* before_last = path;

@@ -52,19 +52,23 @@ constexpr ConvGeometry dense_geometry(std::int64_t inputs, std::int64_t outputs)
 }
 
 /// im2col: the input element (offset within one sample, c-major) that row
-/// k = (c, ky, kx) and output position p = (oy, ox) of the column matrix read,
+/// k = (c, ky, kx) and output position (oy, ox) of the column matrix read,
 /// or -1 where the kernel covers padding (which reads as 0).
-CUXPLAIN_HD std::int64_t im2col_source(const ConvGeometry& g, std::int64_t k, std::int64_t p) {
+CUXPLAIN_HD std::int64_t im2col_source(const ConvGeometry& g, std::int64_t k, std::int64_t oy,
+                                       std::int64_t ox) {
   const std::int64_t kx = k % g.kernel_w;
   const std::int64_t rest = k / g.kernel_w;
   const std::int64_t ky = rest % g.kernel_h;
   const std::int64_t c = rest / g.kernel_h;
-  const std::int64_t ox = p % g.out_w;
-  const std::int64_t oy = p / g.out_w;
   const std::int64_t iy = oy * g.stride_h - g.pad_top + ky;
   const std::int64_t ix = ox * g.stride_w - g.pad_left + kx;
   if (iy < 0 || iy >= g.in_h || ix < 0 || ix >= g.in_w) return -1;
   return (c * g.in_h + iy) * g.in_w + ix;
+}
+
+/// The same for output position p = oy * out_w + ox.
+CUXPLAIN_HD std::int64_t im2col_source(const ConvGeometry& g, std::int64_t k, std::int64_t p) {
+  return im2col_source(g, k, p / g.out_w, p % g.out_w);
 }
 
 /// Floats per im2col column matrix (and per GEMM output panel) that one

@@ -1,0 +1,93 @@
+// HSIC attribution: N perturbed copies per image through the model, then the
+// HSIC estimator between each cell's mask and the target output.
+#include <cuxplain/core/buffer.hpp>
+#include <cuxplain/core/error.hpp>
+#include <cuxplain/core/memory.hpp>
+#include <cuxplain/hsic.hpp>
+#include <cuxplain/perturbation.hpp>
+#include <cuxplain/qmc.hpp>
+
+#include "design_runner.hpp"
+#include "../core/validate.hpp"
+
+namespace cuxplain {
+namespace {
+
+void validate(const Context& ctx, const Model& model, ConstImageView images,
+              HostSpan<const int> targets, const float* scores, const HsicOptions& options,
+              const float* interactions) {
+  detail::validate_explainer(ctx, model, images, targets, scores, options, "hsic_attribution");
+  CUXPLAIN_EXPECTS(options.nb_design >= 2, "hsic_attribution: options.nb_design must be >= 2, got ",
+                   options.nb_design);
+  // The centred N x N Gram matrix must be addressable with 32-bit GEMM sizes.
+  CUXPLAIN_EXPECTS(options.nb_design <= kHsicMaxDesign, "hsic_attribution: options.nb_design ",
+                   options.nb_design, " is larger than ", kHsicMaxDesign,
+                   " (the N x N output Gram matrix would pass 2^31 entries)");
+  if (options.interactions) {
+    detail::expect_on_device(ctx, interactions,
+                             "hsic_attribution: interactions (options.interactions is set)");
+  }
+}
+
+}  // namespace
+
+void hsic_attribution(const Context& ctx, const Model& model, ConstImageView images,
+                      HostSpan<const int> targets, float* scores, const HsicOptions& options,
+                      float* interactions) {
+  validate(ctx, model, images, targets, scores, options, interactions);
+
+  const PerturbationParams params = detail::perturbation_params(options, /*per_channel=*/false);
+  const std::int64_t nb_design = options.nb_design;
+  const std::int64_t cells = mask_cells(params, images.c);
+
+  const char* caller = "hsic_attribution";
+
+  // The same N masks serve every image (as in xplique).
+  Buffer<float> masks(ctx, nb_design * cells,
+                      detail::concat("the masks of ", caller, " (options.nb_design = ", nb_design,
+                                     " x ", cells, " cells)"));
+  Buffer<float> centered_gram(ctx, nb_design * nb_design,
+                              detail::concat("the centred output Gram matrix of ", caller, " "
+                                             "(options.nb_design^2 = ", nb_design * nb_design,
+                                             " entries)"));
+  Buffer<float> outputs(ctx, nb_design, "the outputs on the design of hsic_attribution");
+  hsic_design(ctx, options.sampler, nb_design, cells, options.binary, masks.data(), options.skip,
+              options.seed);
+
+  detail::PerturbationStream stream(ctx, model, images, params, options.blur_size,
+                                    options.batch_size, nb_design, caller);
+  // Staged so that a failure on a later image leaves the caller's arrays untouched.
+  Buffer<float> staged_scores(ctx, images.n * cells, "the staged scores of hsic_attribution");
+  Buffer<float> staged_interactions(
+      ctx, options.interactions ? detail::checked_product(images.n, cells * cells, caller) : 0,
+      detail::concat("the staged interactions of ", caller, " (n x d^2 with d = ", cells, ")"));
+
+  for (std::int64_t image = 0; image < images.n; ++image) {
+    stream.run_image(image, targets[static_cast<std::size_t>(image)], nb_design,
+                     [&](std::int64_t row_begin, std::int64_t, float*) {
+                       return static_cast<const float*>(masks.data() + row_begin * cells);
+                     },
+                     outputs.data());
+    float width = 0.0f;
+    try {
+      width = hsic_output_width(ctx, outputs.data(), nb_design, options.output_width);
+    } catch (const Error& e) {
+      CUXPLAIN_FAIL("hsic_attribution: image ", image, " (targets[", image, "] = ",
+                    targets[static_cast<std::size_t>(image)], "): ", e.what());
+    }
+    hsic_centered_gram(ctx, outputs.data(), nb_design, width, centered_gram.data());
+    hsic_scores(ctx, masks.data(), nb_design, cells, options.input_kernel, options.binary,
+                centered_gram.data(), staged_scores.data() + image * cells);
+    if (options.interactions) {
+      hsic_interactions(ctx, masks.data(), nb_design, cells, options.input_kernel,
+                        centered_gram.data(), staged_interactions.data() + image * cells * cells);
+    }
+  }
+
+  copy_on_device(ctx, scores, staged_scores.data(), staged_scores.bytes());
+  if (options.interactions) {
+    copy_on_device(ctx, interactions, staged_interactions.data(), staged_interactions.bytes());
+  }
+}
+
+}  // namespace cuxplain

@@ -1,0 +1,90 @@
+// The CPU backend's GEMM, sums, fills and copies (kernels/backend.hpp).
+#include "backend.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <limits>
+
+#include <cuxplain/core/error.hpp>
+
+#if CUXPLAIN_HAVE_CBLAS
+#include <cblas.h>
+#endif
+
+namespace cuxplain::kernels {
+
+void check_gemm_sizes(std::int64_t m, std::int64_t n, std::int64_t k, std::int64_t lda,
+                              std::int64_t ldb, std::int64_t ldc) {
+  constexpr std::int64_t kMax = std::numeric_limits<int>::max();
+  CUXPLAIN_EXPECTS(m <= kMax && n <= kMax && k <= kMax && lda <= kMax && ldb <= kMax &&
+                       ldc <= kMax,
+                   "gemm: sizes m = ", m, ", n = ", n, ", k = ", k, ", lda = ", lda, ", ldb = ",
+                   ldb, ", ldc = ", ldc, " must fit the int arguments of BLAS (< 2^31)");
+}
+
+namespace cpu {
+
+void gemm(const Context&, bool transpose_a, bool transpose_b, std::int64_t m, std::int64_t n,
+          std::int64_t k, float alpha, const float* a, std::int64_t lda, const float* b,
+          std::int64_t ldb, float beta, float* c, std::int64_t ldc) {
+  if (m <= 0 || n <= 0) return;
+  check_gemm_sizes(m, n, k, lda, ldb, ldc);
+#if CUXPLAIN_HAVE_CBLAS
+  cblas_sgemm(CblasRowMajor, transpose_a ? CblasTrans : CblasNoTrans,
+              transpose_b ? CblasTrans : CblasNoTrans, static_cast<int>(m), static_cast<int>(n),
+              static_cast<int>(k), alpha, a, static_cast<int>(lda), b, static_cast<int>(ldb), beta,
+              c, static_cast<int>(ldc));
+#else
+  // Blocked i-p-j loops: the inner loop streams rows of B and C.
+  const auto at = [&](std::int64_t i, std::int64_t p) {
+    return transpose_a ? a[p * lda + i] : a[i * lda + p];
+  };
+  const auto bt = [&](std::int64_t p, std::int64_t j) {
+    return transpose_b ? b[j * ldb + p] : b[p * ldb + j];
+  };
+  constexpr std::int64_t kBlock = 64;
+#pragma omp parallel for schedule(static)
+  for (std::int64_t i = 0; i < m; ++i) {
+    float* row = c + i * ldc;
+    for (std::int64_t j = 0; j < n; ++j) row[j] = beta == 0.0f ? 0.0f : beta * row[j];
+    for (std::int64_t p0 = 0; p0 < k; p0 += kBlock) {
+      const std::int64_t p1 = std::min(k, p0 + kBlock);
+      for (std::int64_t p = p0; p < p1; ++p) {
+        const float scaled = alpha * at(i, p);
+        for (std::int64_t j = 0; j < n; ++j) row[j] += scaled * bt(p, j);
+      }
+    }
+  }
+#endif
+}
+
+void segmented_sum(const Context& ctx, const float* values, std::int64_t segments,
+                   std::int64_t size, double* sums) {
+  segmented_sum(
+      ctx, segments, size,
+      [values, size](std::int64_t s, std::int64_t i) -> double { return values[s * size + i]; },
+      sums);
+}
+
+void fill(const Context&, float* dst, std::int64_t count, float value) {
+  if (count > 0) std::fill(dst, dst + count, value);
+}
+
+void zero(const Context&, void* dst, std::size_t bytes) {
+  if (bytes > 0) std::memset(dst, 0, bytes);
+}
+
+void copy_to_device(const Context&, void* dst, const void* src, std::size_t bytes) {
+  if (bytes > 0) std::memcpy(dst, src, bytes);
+}
+
+void copy_to_host(const Context&, void* dst, const void* src, std::size_t bytes) {
+  if (bytes > 0) std::memcpy(dst, src, bytes);
+}
+
+void copy_on_device(const Context&, void* dst, const void* src, std::size_t bytes) {
+  if (bytes > 0) std::memmove(dst, src, bytes);
+}
+
+}  // namespace cpu
+}  // namespace cuxplain::kernels
