@@ -2,7 +2,9 @@
 // CRAFT's data movement: crops resized to the input size, spatial means,
 // batched transposes between channel-major and location-major activations,
 // and perturbed concept coefficients (whose activations (U o m) W are a
-// GEMM, the contract's).
+// GEMM, the contract's). Declared for both backends; written once in
+// kernels/craft.inl but for the transpose, which each backend walks its own
+// way.
 #include <cstdint>
 
 #include <cuxplain/core/context.hpp>

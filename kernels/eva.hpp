@@ -1,5 +1,6 @@
 #pragma once
-// EVA's elementwise steps, one declaration per backend.
+// EVA's elementwise steps, declared for both backends; written once in
+// kernels/eva.inl.
 #include <cstdint>
 
 #include <cuxplain/core/context.hpp>

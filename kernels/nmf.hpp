@@ -1,5 +1,6 @@
 #pragma once
-// NMF building blocks, one declaration per backend (see include/cuxplain/nmf.hpp;
+// NMF building blocks, one declaration per backend: the elementwise ops are
+// written once in kernels/nmf.inl, the reductions per backend (see include/cuxplain/nmf.hpp;
 // host/nmf/nmf.cpp and host/nmf/init.cpp drive them). All pointers are on ctx's
 // device; GEMMs are the contract's (kernels/backend.hpp). `partials` is scratch of kNmfTerms * kNmfReduceBlocks doubles.
 #include <cstdint>
@@ -14,10 +15,13 @@
   /* x[i] = nmf_random_value(key, i, scale, absolute). */                                        \
   void nmf_fill_random(const Context& ctx, float* x, std::int64_t count, std::uint64_t key,      \
                        float scale, bool absolute);                                              \
-  /* x = nmf_update_value(x, numerator, denominator, l1, l2) elementwise; when terms is not     \
-     null, terms = the kNmfTerms sums of the new x against numerator. */                         \
+  /* x = nmf_update_value(x, numerator, denominator, l1, l2) elementwise. */                      \
   void nmf_update(const Context& ctx, float* x, const float* numerator, const float* denominator, \
-                  std::int64_t count, float l1, float l2, double* partials, double* terms);      \
+                  std::int64_t count, float l1, float l2);                                        \
+  /* The same update, and terms = the kNmfTerms sums of the new x against numerator. */          \
+  void nmf_update_terms(const Context& ctx, float* x, const float* numerator,                     \
+                        const float* denominator, std::int64_t count, float l1, float l2,         \
+                        double* partials, double* terms);                                         \
   /* One coordinate-descent sweep over `rows` independent rows: row i is nmf_cd_row of         \
      x + i * row_stride and cross + i * row_stride (entries at stride stride), with the r x r    \
      gram. partials[b] = the violation of block/chunk b of detail::nmf_cd_blocks(rows). Skipped \

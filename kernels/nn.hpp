@@ -1,33 +1,46 @@
 #pragma once
-// Network stack ops (see include/cuxplain/nn.hpp), one declaration per
-// backend. Shapes are per sample; every pointer is on ctx's device; n >= 1.
-// The math is include/cuxplain/detail/nn.hpp; the backends walk it.
+// Network stack ops (see include/cuxplain/nn.hpp), declared for both
+// backends: written once in kernels/nn.inl but for the sound affine bounds,
+// the folded margins and the box check, which each backend walks its own way.
+// host/nn runs convolutions and dense layers from these (im2col, the
+// contract's GEMM, an epilogue) in chunks of the batch. Shapes are per
+// sample; every pointer is on ctx's device; n >= 1. The math is
+// include/cuxplain/detail/nn.hpp.
 #include <cstdint>
 
 #include <cuxplain/core/context.hpp>
 #include <cuxplain/detail/nn.hpp>
 
 #define CUXPLAIN_DECLARE_NN_OPS                                                                \
-  /* Convolution (and dense, as a 1 x 1 ConvGeometry) by im2col + GEMM. */                    \
-  void nn_conv_forward(const Context& ctx, const detail::ConvGeometry& g, const float* weight,  \
-                       const float* bias, bool relu, const float* x, std::int64_t n,            \
-                       float* y);                                                               \
-  /* Plain-mode bounds: centre and radius columns, W mu and |W| r GEMMs. */                     \
-  void nn_conv_bounds(const Context& ctx, const detail::ConvGeometry& g, const float* weight,   \
-                      const float* abs_weight, const float* bias, bool relu, const float* l,   \
-                      const float* u, std::int64_t n, float* lo, float* hi);                   \
+  /* Column matrix cols[k][s * plane + p] of `samples` samples starting at x. */               \
+  void nn_im2col(const Context& ctx, const detail::ConvGeometry& g, const float* x,           \
+                 std::int64_t samples, float* cols);                                           \
+  /* Centre and radius column matrices of the boxes [l, u]. */                                 \
+  void nn_im2col_bounds(const Context& ctx, const detail::ConvGeometry& g, const float* l,    \
+                        const float* u, std::int64_t samples, float* centre_cols,             \
+                        float* radius_cols);                                                   \
+  /* y[s][o][p] = act(panel[o][s * plane + p] + bias[o]) (NCHW from the GEMM panel). */        \
+  void nn_conv_epilogue(const Context& ctx, const float* panel, const float* bias, bool relu, \
+                        std::int64_t out_c, std::int64_t plane, std::int64_t samples,         \
+                        float* y);                                                             \
+  /* The interval epilogue (detail::affine_interval) of the centre and radius panels. */      \
+  void nn_conv_bounds_epilogue(const Context& ctx, const float* centre_panel,                 \
+                               const float* radius_panel, const float* bias, bool relu,       \
+                               std::int64_t out_c, std::int64_t plane, std::int64_t samples,  \
+                               float* lo, float* hi);                                          \
+  /* y[r][o] = act(y[r][o] + bias[o]) in place (rows x outputs). */                           \
+  void nn_bias(const Context& ctx, float* y, const float* bias, bool relu, std::int64_t rows, \
+               std::int64_t outputs);                                                          \
+  void nn_centre_radius(const Context& ctx, const float* l, const float* u, std::int64_t count, \
+                        float* centre, float* radius);                                         \
+  /* lo = W mu, hi = |W| r in; the output box out (rows x outputs, in place). */               \
+  void nn_bounds_epilogue(const Context& ctx, float* lo, float* hi, const float* bias,         \
+                          bool relu, std::int64_t rows, std::int64_t outputs);                 \
   /* Sound-mode bounds of a conv or dense layer: directed fmas, no BLAS. */                     \
   void nn_affine_bounds_sound(const Context& ctx, const detail::ConvGeometry& g,               \
                               const float* weight, const float* bias, bool relu,               \
                               const float* l, const float* u, std::int64_t n, float* lo,       \
                               float* hi);                                                      \
-  void nn_dense_forward(const Context& ctx, std::int64_t inputs, std::int64_t outputs,         \
-                        const float* weight, const float* bias, bool relu, const float* x,     \
-                        std::int64_t n, float* y);                                              \
-  void nn_dense_bounds(const Context& ctx, std::int64_t inputs, std::int64_t outputs,          \
-                       const float* weight, const float* abs_weight, const float* bias,        \
-                       bool relu, const float* l, const float* u, std::int64_t n, float* lo,   \
-                       float* hi);                                                             \
   /* y = scale[c] x + shift[c] per channel of `plane` elements. */                              \
   void nn_channel_affine(const Context& ctx, std::int64_t channels, std::int64_t plane,        \
                          const float* scale, const float* shift, bool relu, const float* x,    \

@@ -1,18 +1,22 @@
 #pragma once
-// Rows of the stacked Sobol design, one implementation per backend (arguments
-// already validated by host/explain/sobol_design.cpp).
+// Rows of the stacked Sobol design, declared for both backends; written once
+// in kernels/sobol_design.inl. Arguments are validated by the public entry
+// (host/explain/sobol_design.cpp) or by the explainer that calls it.
 #include <cstdint>
 
 #include <cuxplain/core/context.hpp>
 
+#define CUXPLAIN_DECLARE_SOBOL_DESIGN_OPS                                                       \
+  void sobol_design_masks(const Context& ctx, const float* sequence, std::int64_t nb_design, \
+                          std::int64_t d, bool with_b, std::int64_t row_begin,               \
+                          std::int64_t rows, float* masks);
+
 namespace cuxplain::kernels::cpu {
-void sobol_design_masks(const Context& ctx, const float* sequence, std::int64_t nb_design,
-                        std::int64_t d, bool with_b, std::int64_t row_begin, std::int64_t rows,
-                        float* masks);
+CUXPLAIN_DECLARE_SOBOL_DESIGN_OPS
 }  // namespace cuxplain::kernels::cpu
 
 namespace cuxplain::kernels::cuda {
-void sobol_design_masks(const Context& ctx, const float* sequence, std::int64_t nb_design,
-                        std::int64_t d, bool with_b, std::int64_t row_begin, std::int64_t rows,
-                        float* masks);
+CUXPLAIN_DECLARE_SOBOL_DESIGN_OPS
 }  // namespace cuxplain::kernels::cuda
+
+#undef CUXPLAIN_DECLARE_SOBOL_DESIGN_OPS

@@ -20,8 +20,10 @@
 
 #include "../../kernels/craft.hpp"
 #include "../../kernels/dispatch.hpp"
-#include "design_runner.hpp"
+#include "../../kernels/upsample.hpp"
 #include "../core/validate.hpp"
+#include "../nmf/internal.hpp"
+#include "design_runner.hpp"
 
 namespace cuxplain::craft {
 namespace {
@@ -54,14 +56,16 @@ void validate_bank(const Context& ctx, const SplitModel& model, const float* W, 
   CUXPLAIN_EXPECTS(rank >= 1 && rank <= model.channels, caller,
                    ": rank must be in [1, model.channels] = [1, ", model.channels, "], got ",
                    rank);
+  // Once per call: the loops express activations in W without checking it again.
+  detail::nmf_check_matrix(ctx, W, rank, model.channels, caller, "W (the concept bank)");
 }
 
 /// Runs g on `batch` into `activations` (poisoned first), with the
 /// callback's exceptions turned into an Error that says which rows failed.
 void run_g(const Context& ctx, const SplitModel& model, ConstImageView batch, float* activations,
            const char* caller, const char* what, std::int64_t first) {
-  fill(ctx, activations, batch.n * model.activation_size(),
-       std::numeric_limits<float>::quiet_NaN());
+  CUXPLAIN_DISPATCH(ctx, fill, activations, batch.n * model.activation_size(),
+                    std::numeric_limits<float>::quiet_NaN());
   detail::invoke_callback(
       detail::concat(caller, ": model.g"),
       [&] { return detail::concat("on ", what, " ", first, "..", first + batch.n - 1); },
@@ -143,8 +147,9 @@ void transform_images(const Context& ctx, const SplitModel& model, const float* 
   // alpha_W times the number of features (see CraftOptions::alpha_w).
   transform_options.l2_u += options.alpha_w * static_cast<float>(model.channels);
   try {
-    nmf::transform(ctx, locations_by_channel, count * locations, model.channels, W,
-                   transform_options, U);
+    // W was checked once by the public entry (validate_bank).
+    detail::nmf_transform(ctx, locations_by_channel, count * locations, model.channels, W,
+                          transform_options, U, "nmf::transform");
   } catch (const Error& e) {
     CUXPLAIN_FAIL(caller, ": the activations of model.g on images ", first, "..",
                   first + count - 1, " (one row per image and location) cannot be expressed in "
@@ -187,13 +192,7 @@ SplitModel split_model(const Context& ctx, const nn::Network& g, const nn::Netwo
                      batch.layout == Layout::nhwc ? " (NHWC)" : "");
     g.forward(ctx, batch.data, batch.n, activations);
   };
-  bool has_h = true;
-  try {
-    (void)h.input_shape();
-  } catch (const Error&) {
-    has_h = false;  // a default-constructed h: fit and concept_maps only
-  }
-  if (has_h) {
+  if (!h.empty()) {  // a default-constructed h: fit and concept_maps only
     CUXPLAIN_EXPECTS(h.input_shape() == shape, "craft::split_model: h reads ",
                      nn::to_string(h.input_shape()), " but g writes ", nn::to_string(shape));
     CUXPLAIN_EXPECTS(g.backend() == h.backend() && g.device() == h.device(),
@@ -324,9 +323,10 @@ void concept_maps(const Context& ctx, const SplitModel& model, const float* W, s
   Buffer<float> staged(ctx, images.n * per_image);
   for_each_coefficient_batch(ctx, model, W, rank, images, options, caller,
                              [&](std::int64_t first, std::int64_t count, const float* batch) {
-                               upsample(ctx, batch, count * rank, model.height, model.width,
-                                        images.h, images.w, staged.data() + first * per_image,
-                                        options.map_interpolation);
+                               CUXPLAIN_DISPATCH(ctx, upsample, batch, count * rank,
+                                                 model.height, model.width, images.h, images.w,
+                                                 staged.data() + first * per_image,
+                                                 options.map_interpolation, 1);
                              });
   copy_on_device(ctx, maps, staged.data(), staged.bytes());
 }
@@ -354,19 +354,12 @@ void concept_importance(const Context& ctx, const SplitModel& model, const float
 
   const std::int64_t locations = model.height * model.width;
   const std::int64_t nb_design = options.nb_design;
-  const std::int64_t design_rows = detail::checked_product(
-      nb_design, rank + 1,
-      detail::concat("the design rows of ", caller, ", options.nb_design x (rank + 1)"));
-  const std::int64_t h_batch = std::min(options.batch_size, design_rows);
   const std::int64_t g_batch = std::min(options.batch_size, images.n);
 
-  // One 2r-dimensional sequence serves every image: A and B are its halves.
-  Buffer<float> sequence(ctx, nb_design * 2 * rank,
-                         detail::concat("the design sequence of ", caller,
-                                        " (options.nb_design = ", nb_design, " points x ",
-                                        2 * rank, " dimensions)"));
-  generate_samples(ctx, options.sampler, nb_design, 2 * rank, sequence.data(), options.skip,
-                   options.seed);
+  // Sobol indices in concept space: the design masks the concepts.
+  const detail::SobolDesign design(ctx, options.sampler, nb_design, rank, false, options.skip,
+                                   options.seed, caller, "rank");
+  const std::int64_t h_batch = detail::batch_rows(options.batch_size, design.rows());
   TransformBuffers buffers(ctx, model, rank, g_batch);
   CUXPLAIN_EXPECTS(h_batch * locations <= std::numeric_limits<int>::max(), caller,
                    ": options.batch_size ", options.batch_size, " times ", locations,
@@ -375,12 +368,14 @@ void concept_importance(const Context& ctx, const SplitModel& model, const float
   Buffer<float> perturbed(ctx, h_batch * locations * rank);  // (U o m), location-major
   Buffer<float> by_location(ctx, h_batch * model.activation_size());
   Buffer<float> decoded(ctx, h_batch * model.activation_size());
-  detail::TargetOutputs outputs(ctx, model.num_outputs, h_batch);
+  detail::DesignRunner runner(
+      ctx, model.num_outputs, h_batch,
+      {detail::concat(caller, ": model.h"), "perturbed concept activations", "n x num_outputs"},
+      "the model outputs of a batch");
   Buffer<float> outputs_on_design(
-      ctx, design_rows,
+      ctx, design.rows(),
       detail::concat("the outputs on one image's design of ", caller, " (options.nb_design = ",
                      nb_design, " x (rank + 1) rows)"));
-  const std::string h_name = detail::concat(caller, ": model.h");
   Buffer<float> scores(ctx, images.n * rank);
 
   for (std::int64_t first = 0; first < images.n; first += g_batch) {
@@ -390,36 +385,23 @@ void concept_importance(const Context& ctx, const SplitModel& model, const float
                      buffers.U.data(), caller);
     for (std::int64_t image = first; image < first + count; ++image) {
       const float* U = buffers.U.data() + (image - first) * locations * rank;
-      const int target = targets[static_cast<std::size_t>(image)];
-      outputs.reset();
-      for (std::int64_t row_begin = 0; row_begin < design_rows; row_begin += h_batch) {
-        const std::int64_t rows = std::min(h_batch, design_rows - row_begin);
-        sobol_design_masks(ctx, sequence.data(), nb_design, rank, false, row_begin, rows,
-                           masks.data());
-        // Activations (U o m) W of every row, then channel-major as h reads them.
-        CUXPLAIN_DISPATCH(ctx, perturb_coefficients, U, masks.data(), rows, locations, rank,
-                          perturbed.data());
-        CUXPLAIN_DISPATCH(ctx, gemm, false, false, rows * locations, model.channels, rank, 1.0f,
-                          perturbed.data(), rank, W, model.channels, 0.0f, by_location.data(),
-                          model.channels);
-        CUXPLAIN_DISPATCH(ctx, batched_transpose, by_location.data(), rows, locations,
-                          model.channels, decoded.data());
-        float* h_outputs = outputs.poisoned(rows);
-        detail::invoke_callback(
-            h_name,
-            [&] { return detail::concat("on image ", image, " (design rows ", row_begin, "..",
-                                        row_begin + rows - 1, ")"); },
-            [&] { model.h(decoded.data(), rows, h_outputs); });
-        outputs.select(rows, target, outputs_on_design.data() + row_begin);
-      }
-      const int nonfinite = outputs.nonfinite_rows();
-      CUXPLAIN_EXPECTS(nonfinite == 0, caller, ": model.h wrote a non-finite (NaN/Inf) or no "
-                       "output for targets[", image, "] = ", target, " in ", nonfinite, " of ",
-                       design_rows, " perturbed concept activations of image ", image,
-                       "; the callback must write n x num_outputs finite floats");
-      const float* y_a = outputs_on_design.data();
-      sobol_total_order(ctx, options.estimator, y_a, y_a + nb_design, nb_design, rank,
-                        scores.data() + image * rank);
+      runner.run(
+          image, targets[static_cast<std::size_t>(image)], design.rows(),
+          [&](std::int64_t row_begin, std::int64_t rows) {
+            design.masks(row_begin, rows, masks.data());
+            // Activations (U o m) W of every row, then channel-major as h reads them.
+            CUXPLAIN_DISPATCH(ctx, perturb_coefficients, U, masks.data(), rows, locations, rank,
+                              perturbed.data());
+            CUXPLAIN_DISPATCH(ctx, gemm, false, false, rows * locations, model.channels, rank,
+                              1.0f, perturbed.data(), rank, W, model.channels, 0.0f,
+                              by_location.data(), model.channels);
+            CUXPLAIN_DISPATCH(ctx, batched_transpose, by_location.data(), rows, locations,
+                              model.channels, decoded.data());
+          },
+          [&](std::int64_t rows, float* outputs) { model.h(decoded.data(), rows, outputs); },
+          outputs_on_design.data());
+      design.estimate(outputs_on_design.data(), options.estimator, scores.data() + image * rank,
+                      nullptr);
     }
   }
 

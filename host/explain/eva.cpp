@@ -10,10 +10,11 @@
 #include <cmath>
 #include <vector>
 
-#include "../../kernels/eva.hpp"
 #include "../../kernels/dispatch.hpp"
-#include "design_runner.hpp"
+#include "../../kernels/eva.hpp"
+#include "../../kernels/perturbation.hpp"
 #include "../core/validate.hpp"
+#include "../nn/execute.hpp"
 
 namespace cuxplain {
 namespace {
@@ -23,6 +24,9 @@ void validate(const Context& ctx, const nn::Network& network, ConstImageView ima
   const char* caller = "eva_attribution";
   CUXPLAIN_EXPECTS(network.backend() == ctx.backend(), caller,
                    ": the network was built for the other backend; build it with this context");
+  CUXPLAIN_EXPECTS(network.device() == ctx.device(), caller,
+                   ": the network's weights are on CUDA device ", network.device(),
+                   " but ctx is on device ", ctx.device());
   CUXPLAIN_EXPECTS(images.n >= 1, caller, ": images.n must be >= 1 (empty batch), got ", images.n);
   CUXPLAIN_EXPECTS(images.layout == Layout::nchw, caller,
                    ": images must be NCHW, the layout networks read");
@@ -31,16 +35,11 @@ void validate(const Context& ctx, const nn::Network& network, ConstImageView ima
                    ": images are ", images.c, " x ", images.h, " x ", images.w,
                    " but the network reads ", nn::to_string(in));
   detail::expect_on_device(ctx, images.data, "images.data");
-  detail::validate_scores(ctx, scores, caller);
+  detail::expect_on_device(ctx, scores, detail::concat(caller, ": scores").c_str());
   const std::int64_t outputs = network.output_shape().size();
   CUXPLAIN_EXPECTS(outputs >= 2, caller, ": the network has ", outputs,
                    " output; EVA compares the target with other classes");
-  CUXPLAIN_EXPECTS(targets.size() == static_cast<std::size_t>(images.n), caller, ": targets has ",
-                   targets.size(), " entries for ", images.n, " images");
-  for (std::size_t i = 0; i < targets.size(); ++i) {
-    CUXPLAIN_EXPECTS(targets[i] >= 0 && targets[i] < outputs, caller, ": targets[", i, "] = ",
-                     targets[i], " is outside [0, ", outputs, ")");
-  }
+  detail::validate_targets(targets, images.n, outputs, caller);
   detail::validate_grid(images, options.grid_size, caller);
   CUXPLAIN_EXPECTS(std::isfinite(options.epsilon) && options.epsilon >= 0.0f, caller,
                    ": options.epsilon must be finite and >= 0, got ", options.epsilon);
@@ -75,7 +74,7 @@ void eva_attribution(const Context& ctx, const nn::Network& network, ConstImageV
   std::vector<float> one_hot(static_cast<std::size_t>(boxes * cells), 0.0f);
   for (std::int64_t u = 0; u < cells; ++u) one_hot[static_cast<std::size_t>((1 + u) * cells + u)] = 1.0f;
   Buffer<float> masks(ctx, boxes * cells);
-  copy_to_device(ctx, masks.data(), one_hot.data(), masks.bytes());
+  CUXPLAIN_DISPATCH(ctx, copy_to_device, masks.data(), one_hot.data(), masks.bytes());
   PerturbationParams params;
   params.kind = Perturbation::blurring;
   params.interpolation = options.cell_mapping;
@@ -85,31 +84,35 @@ void eva_attribution(const Context& ctx, const nn::Network& network, ConstImageV
   Buffer<float> box_lower(ctx, batch * image_size), box_upper(ctx, batch * image_size);
   Buffer<float> margins(ctx, batch * outputs);
   Buffer<float> overlaps(ctx, boxes);
+  Buffer<int> batch_targets(ctx, batch);
   Buffer<float> staged(ctx, images.n * cells);  // `scores` untouched if a later image fails
-  nn::BoundsOptions bounds;
-  bounds.sound = options.sound;
-  bounds.check_boxes = false;  // the boxes are built here, ordered by construction
+  // Validated above: the loop runs the network's walk without its checks (the
+  // boxes are built here, ordered by construction).
+  const detail::NnNetworkState& net = *detail::network_state(network);
 
   for (std::int64_t image = 0; image < images.n; ++image) {
     const ConstImageView source = images.image(image);
     CUXPLAIN_DISPATCH(ctx, eva_ball, source.data, image_size, options.epsilon, options.clamp,
                       options.clamp_min, options.clamp_max, ball_lower.data(), ball_upper.data());
     const int target = targets[static_cast<std::size_t>(image)];
-    const std::vector<int> batch_targets(static_cast<std::size_t>(batch), target);
+    const std::vector<int> target_row(static_cast<std::size_t>(batch), target);
+    CUXPLAIN_DISPATCH(ctx, copy_to_device, batch_targets.data(), target_row.data(),
+                      batch_targets.bytes());
     for (std::int64_t first = 0; first < boxes; first += batch) {
       const std::int64_t rows = std::min(batch, boxes - first);
       const float* batch_masks = masks.data() + first * cells;
-      perturb(ctx, source, batch_masks, rows, params, ball_lower.data(), box_lower.data());
-      perturb(ctx, source, batch_masks, rows, params, ball_upper.data(), box_upper.data());
-      network.margin_upper_bounds(ctx, box_lower.data(), box_upper.data(), rows,
-                                  HostSpan<const int>(batch_targets.data(), static_cast<std::size_t>(rows)),
-                                  margins.data(), bounds);
+      CUXPLAIN_DISPATCH(ctx, perturb, source, batch_masks, rows, params, ball_lower.data(),
+                        box_lower.data(), DType::f32);
+      CUXPLAIN_DISPATCH(ctx, perturb, source, batch_masks, rows, params, ball_upper.data(),
+                        box_upper.data(), DType::f32);
+      detail::network_margins(net, ctx, box_lower.data(), box_upper.data(), rows,
+                              batch_targets.data(), margins.data(), options.sound);
       CUXPLAIN_DISPATCH(ctx, eva_overlaps, margins.data(), rows, outputs, target,
                         overlaps.data() + first);
     }
     CUXPLAIN_DISPATCH(ctx, eva_scores, overlaps.data(), cells, staged.data() + image * cells);
   }
-  copy_on_device(ctx, scores, staged.data(), staged.bytes());
+  CUXPLAIN_DISPATCH(ctx, copy_on_device, scores, staged.data(), staged.bytes());
 }
 
 }  // namespace cuxplain

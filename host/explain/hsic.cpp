@@ -4,11 +4,11 @@
 #include <cuxplain/core/error.hpp>
 #include <cuxplain/core/memory.hpp>
 #include <cuxplain/hsic.hpp>
-#include <cuxplain/perturbation.hpp>
-#include <cuxplain/qmc.hpp>
 
+#include "../../kernels/dispatch.hpp"
+#include "../../kernels/hsic.hpp"
 #include "design_runner.hpp"
-#include "../core/validate.hpp"
+#include "internal.hpp"
 
 namespace cuxplain {
 namespace {
@@ -23,6 +23,15 @@ void validate(const Context& ctx, const Model& model, ConstImageView images,
   CUXPLAIN_EXPECTS(options.nb_design <= kHsicMaxDesign, "hsic_attribution: options.nb_design ",
                    options.nb_design, " is larger than ", kHsicMaxDesign,
                    " (the N x N output Gram matrix would pass 2^31 entries)");
+  CUXPLAIN_EXPECTS(options.input_kernel == HsicKernel::binary ||
+                       options.input_kernel == HsicKernel::rbf ||
+                       options.input_kernel == HsicKernel::sobolev,
+                   "hsic_attribution: options.input_kernel has an unknown value ",
+                   static_cast<int>(options.input_kernel));
+  CUXPLAIN_EXPECTS(options.output_width == Bandwidth::median_output ||
+                       options.output_width == Bandwidth::median_distance,
+                   "hsic_attribution: options.output_width has an unknown value ",
+                   static_cast<int>(options.output_width));
   if (options.interactions) {
     detail::expect_on_device(ctx, interactions,
                              "hsic_attribution: interactions (options.interactions is set)");
@@ -35,12 +44,10 @@ void hsic_attribution(const Context& ctx, const Model& model, ConstImageView ima
                       HostSpan<const int> targets, float* scores, const HsicOptions& options,
                       float* interactions) {
   validate(ctx, model, images, targets, scores, options, interactions);
-
+  const char* caller = "hsic_attribution";
   const PerturbationParams params = detail::perturbation_params(options, /*per_channel=*/false);
   const std::int64_t nb_design = options.nb_design;
   const std::int64_t cells = mask_cells(params, images.c);
-
-  const char* caller = "hsic_attribution";
 
   // The same N masks serve every image (as in xplique).
   Buffer<float> masks(ctx, nb_design * cells,
@@ -51,42 +58,55 @@ void hsic_attribution(const Context& ctx, const Model& model, ConstImageView ima
                                              "(options.nb_design^2 = ", nb_design * nb_design,
                                              " entries)"));
   Buffer<float> outputs(ctx, nb_design, "the outputs on the design of hsic_attribution");
+  // Once per call: the public entry checks the sampler's limits.
   hsic_design(ctx, options.sampler, nb_design, cells, options.binary, masks.data(), options.skip,
               options.seed);
 
-  detail::PerturbationStream stream(ctx, model, images, params, options.blur_size,
-                                    options.batch_size, nb_design, caller);
+  detail::PerturbedImages perturbed(ctx, images, params, options.blur_size, options.batch_size,
+                                    nb_design, caller);
+  detail::DesignRunner runner(
+      ctx, model.num_outputs, perturbed.batch_rows(),
+      {"model.forward", "perturbed copies", "batch.n x num_outputs"},
+      detail::concat("the model outputs of a batch of ", caller, " (", perturbed.batch_rows(),
+                     " rows x model.num_outputs = ", model.num_outputs, "; ",
+                     detail::batch_rows_origin(options.batch_size, nb_design), ")"));
   // Staged so that a failure on a later image leaves the caller's arrays untouched.
   Buffer<float> staged_scores(ctx, images.n * cells, "the staged scores of hsic_attribution");
   Buffer<float> staged_interactions(
       ctx, options.interactions ? detail::checked_product(images.n, cells * cells, caller) : 0,
       detail::concat("the staged interactions of ", caller, " (n x d^2 with d = ", cells, ")"));
 
+  ConstImageView batch;
   for (std::int64_t image = 0; image < images.n; ++image) {
-    stream.run_image(image, targets[static_cast<std::size_t>(image)], nb_design,
-                     [&](std::int64_t row_begin, std::int64_t, float*) {
-                       return static_cast<const float*>(masks.data() + row_begin * cells);
-                     },
-                     outputs.data());
+    perturbed.start(image);
+    runner.run(
+        image, targets[static_cast<std::size_t>(image)], nb_design,
+        [&](std::int64_t row_begin, std::int64_t rows) {
+          batch = perturbed.perturb(masks.data() + row_begin * cells, rows);
+        },
+        [&](std::int64_t, float* out) { model.forward(batch, out); }, outputs.data());
     float width = 0.0f;
     try {
-      width = hsic_output_width(ctx, outputs.data(), nb_design, options.output_width);
+      width = detail::hsic_output_width(ctx, outputs.data(), nb_design, options.output_width);
     } catch (const Error& e) {
       CUXPLAIN_FAIL("hsic_attribution: image ", image, " (targets[", image, "] = ",
                     targets[static_cast<std::size_t>(image)], "): ", e.what());
     }
-    hsic_centered_gram(ctx, outputs.data(), nb_design, width, centered_gram.data());
-    hsic_scores(ctx, masks.data(), nb_design, cells, options.input_kernel, options.binary,
-                centered_gram.data(), staged_scores.data() + image * cells);
+    CUXPLAIN_DISPATCH(ctx, hsic_centered_gram, outputs.data(), nb_design, width,
+                      centered_gram.data());
+    detail::hsic_scores(ctx, masks.data(), nb_design, cells, options.input_kernel, options.binary,
+                        centered_gram.data(), staged_scores.data() + image * cells);
     if (options.interactions) {
-      hsic_interactions(ctx, masks.data(), nb_design, cells, options.input_kernel,
-                        centered_gram.data(), staged_interactions.data() + image * cells * cells);
+      detail::hsic_interactions(ctx, masks.data(), nb_design, cells, options.input_kernel,
+                                centered_gram.data(),
+                                staged_interactions.data() + image * cells * cells);
     }
   }
 
-  copy_on_device(ctx, scores, staged_scores.data(), staged_scores.bytes());
+  CUXPLAIN_DISPATCH(ctx, copy_on_device, scores, staged_scores.data(), staged_scores.bytes());
   if (options.interactions) {
-    copy_on_device(ctx, interactions, staged_interactions.data(), staged_interactions.bytes());
+    CUXPLAIN_DISPATCH(ctx, copy_on_device, interactions, staged_interactions.data(),
+                      staged_interactions.bytes());
   }
 }
 

@@ -1,7 +1,9 @@
 // Public HSIC estimator ops: argument checks, the output kernel width (host
 // code for both backends) and dispatch.
+#include <cuxplain/core/buffer.hpp>
 #include <cuxplain/core/error.hpp>
 #include <cuxplain/core/memory.hpp>
+#include <cuxplain/detail/hsic.hpp>
 #include <cuxplain/hsic.hpp>
 #include <cuxplain/qmc.hpp>
 
@@ -14,6 +16,7 @@
 #include "../../kernels/hsic.hpp"
 #include "../../kernels/dispatch.hpp"
 #include "../core/validate.hpp"
+#include "internal.hpp"
 
 namespace cuxplain {
 namespace {
@@ -121,6 +124,11 @@ float hsic_output_width(const Context& ctx, const float* y, std::int64_t nb_desi
                    "hsic_output_width: bandwidth has an unknown value ",
                    static_cast<int>(bandwidth));
   detail::expect_on_device(ctx, y, "hsic_output_width: y");
+  return detail::hsic_output_width(ctx, y, nb_design, bandwidth);
+}
+
+float detail::hsic_output_width(const Context& ctx, const float* y, std::int64_t nb_design,
+                                Bandwidth bandwidth) {
   std::vector<float> sorted = to_host(ctx, y, nb_design);
   for (std::size_t j = 0; j < sorted.size(); ++j) {
     CUXPLAIN_EXPECTS(std::isfinite(sorted[j]), "hsic_output_width: y[", j, "] = ", sorted[j],
@@ -165,6 +173,12 @@ void hsic_scores(const Context& ctx, const float* masks, std::int64_t nb_design,
   detail::expect_on_device(ctx, masks, "hsic_scores: masks");
   detail::expect_on_device(ctx, centered_gram, "hsic_scores: centered_gram");
   detail::expect_on_device(ctx, scores, "hsic_scores: scores");
+  detail::hsic_scores(ctx, masks, nb_design, d, kernel, binary_masks, centered_gram, scores);
+}
+
+void detail::hsic_scores(const Context& ctx, const float* masks, std::int64_t nb_design,
+                         std::int64_t d, HsicKernel kernel, bool binary_masks,
+                         const float* centered_gram, float* scores) {
   if (binary_masks) {
     CUXPLAIN_DISPATCH(ctx, hsic_scores_binary, masks, nb_design, d, kernel, centered_gram, scores);
   } else {
@@ -181,8 +195,31 @@ void hsic_interactions(const Context& ctx, const float* masks, std::int64_t nb_d
   detail::expect_on_device(ctx, masks, "hsic_interactions: masks");
   detail::expect_on_device(ctx, centered_gram, "hsic_interactions: centered_gram");
   detail::expect_on_device(ctx, interactions, "hsic_interactions: interactions");
-  CUXPLAIN_DISPATCH(ctx, hsic_interactions, masks, nb_design, d, kernel, centered_gram,
-                    interactions);
+  detail::hsic_interactions(ctx, masks, nb_design, d, kernel, centered_gram, interactions);
+}
+
+void detail::hsic_interactions(const Context& ctx, const float* masks, std::int64_t nb_design,
+                               std::int64_t d, HsicKernel kernel, const float* centered_gram,
+                               float* interactions) {
+  // S = sum over pairs (a, b) of Lc_ab k_ab k_ab^T with k_ab[i] = k(x_ai, x_bi):
+  // K^T diag(Lc) K over the N^2 pairs, as GEMMs over chunks of rows a,
+  // accumulated in double.
+  const std::int64_t n = nb_design;
+  const std::int64_t chunk = detail::interaction_chunk_rows(n, d);
+  Buffer<float> kernel_panel(ctx, chunk * n * d, "the kernel panel of hsic_interactions");
+  Buffer<float> weighted_panel(ctx, chunk * n * d, "the weighted panel of hsic_interactions");
+  Buffer<float> chunk_sum(ctx, d * d, "a chunk's sums of hsic_interactions");
+  Buffer<double> total(ctx, d * d, "the sums of hsic_interactions");
+  CUXPLAIN_DISPATCH(ctx, zero, total.data(), total.bytes());
+  for (std::int64_t a0 = 0; a0 < n; a0 += chunk) {
+    const std::int64_t rows = std::min(chunk, n - a0) * n;
+    CUXPLAIN_DISPATCH(ctx, hsic_interaction_panels, masks, n, d, kernel, centered_gram, a0, rows,
+                      kernel_panel.data(), weighted_panel.data());
+    CUXPLAIN_DISPATCH(ctx, gemm, true, false, d, d, rows, 1.0f, kernel_panel.data(), d,
+                      weighted_panel.data(), d, 0.0f, chunk_sum.data(), d);
+    CUXPLAIN_DISPATCH(ctx, hsic_accumulate, chunk_sum.data(), d * d, total.data());
+  }
+  CUXPLAIN_DISPATCH(ctx, hsic_finish_interactions, total.data(), d, n, interactions);
 }
 
 }  // namespace cuxplain

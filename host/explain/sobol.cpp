@@ -3,14 +3,11 @@
 #include <cuxplain/core/buffer.hpp>
 #include <cuxplain/core/error.hpp>
 #include <cuxplain/core/memory.hpp>
-#include <cuxplain/estimators.hpp>
-#include <cuxplain/perturbation.hpp>
 #include <cuxplain/qmc.hpp>
 #include <cuxplain/sobol.hpp>
-#include <cuxplain/sobol_design.hpp>
 
+#include "../../kernels/dispatch.hpp"
 #include "design_runner.hpp"
-#include "../core/validate.hpp"
 
 namespace cuxplain {
 namespace {
@@ -41,57 +38,50 @@ void sobol_attribution(const Context& ctx, const Model& model, ConstImageView im
                        HostSpan<const int> targets, float* scores, const SobolOptions& options,
                        float* first_order_scores) {
   validate(ctx, model, images, targets, scores, options, first_order_scores);
-
+  const char* caller = "sobol_attribution";
   const PerturbationParams params = detail::perturbation_params(options, options.per_channel);
-
   const std::int64_t nb_design = options.nb_design;
   const std::int64_t cells = mask_cells(params, images.c);
   const bool with_b = options.first_order;
-  const char* caller = "sobol_attribution";
-  const std::int64_t design_rows =
-      detail::checked_product(nb_design, cells + (with_b ? 2 : 1),
-                              "the design rows of sobol_attribution, options.nb_design x (d + 1)");
 
-  // One 2d-dimensional sequence serves every image: A and B are its halves.
-  Buffer<float> sequence(
-      ctx, detail::checked_product(nb_design, 2 * cells, "the design sequence of sobol_attribution"),
-      detail::concat("the design sequence of ", caller, " (options.nb_design = ", nb_design,
-                     " points x ", 2 * cells, " dimensions)"));
+  const detail::SobolDesign design(ctx, options.sampler, nb_design, cells, with_b, options.skip,
+                                   options.seed, caller, "d");
   Buffer<float> outputs_on_design(
-      ctx, design_rows,
-      detail::concat("the model outputs on one image's design of ", caller, " (options.nb_design = ",
-                     nb_design, " x (", cells, with_b ? " + 2" : " + 1", ") rows)"));
-  generate_samples(ctx, options.sampler, nb_design, 2 * cells, sequence.data(), options.skip,
-                   options.seed);
-
-  detail::PerturbationStream stream(ctx, model, images, params, options.blur_size,
-                                    options.batch_size, design_rows, caller);
+      ctx, design.rows(),
+      detail::concat("the model outputs on one image's design of ", caller,
+                     " (options.nb_design = ", nb_design, " x (", cells,
+                     with_b ? " + 2" : " + 1", ") rows)"));
+  detail::PerturbedImages perturbed(ctx, images, params, options.blur_size, options.batch_size,
+                                    design.rows(), caller);
+  detail::DesignRunner runner(
+      ctx, model.num_outputs, perturbed.batch_rows(),
+      {"model.forward", "perturbed copies", "batch.n x num_outputs"},
+      detail::concat("the model outputs of a batch of ", caller, " (", perturbed.batch_rows(),
+                     " rows x model.num_outputs = ", model.num_outputs, "; ",
+                     detail::batch_rows_origin(options.batch_size, design.rows()), ")"));
   // Results go to a staging buffer first so that `scores` is untouched when
   // a later image fails.
   Buffer<float> total(ctx, images.n * cells, "the staged scores of sobol_attribution");
   Buffer<float> first(ctx, with_b ? images.n * cells : 0,
                       "the staged first-order scores of sobol_attribution");
 
+  ConstImageView batch;
   for (std::int64_t image = 0; image < images.n; ++image) {
-    stream.run_image(image, targets[static_cast<std::size_t>(image)], design_rows,
-                     [&](std::int64_t row_begin, std::int64_t rows, float* scratch) {
-                       sobol_design_masks(ctx, sequence.data(), nb_design, cells, with_b,
-                                          row_begin, rows, scratch);
-                       return static_cast<const float*>(scratch);
-                     },
-                     outputs_on_design.data());
-    const float* y_a = outputs_on_design.data();
-    const float* y_b = with_b ? y_a + nb_design : nullptr;
-    const float* y_c = y_a + nb_design * (with_b ? 2 : 1);
-    sobol_total_order(ctx, options.estimator, y_a, y_c, nb_design, cells,
-                      total.data() + image * cells);
-    if (with_b) {
-      sobol_first_order(ctx, y_a, y_b, y_c, nb_design, cells, first.data() + image * cells);
-    }
+    perturbed.start(image);
+    runner.run(
+        image, targets[static_cast<std::size_t>(image)], design.rows(),
+        [&](std::int64_t row_begin, std::int64_t rows) {
+          design.masks(row_begin, rows, perturbed.mask_scratch());
+          batch = perturbed.perturb(perturbed.mask_scratch(), rows);
+        },
+        [&](std::int64_t, float* outputs) { model.forward(batch, outputs); },
+        outputs_on_design.data());
+    design.estimate(outputs_on_design.data(), options.estimator, total.data() + image * cells,
+                    with_b ? first.data() + image * cells : nullptr);
   }
 
-  copy_on_device(ctx, scores, total.data(), total.bytes());
-  if (with_b) copy_on_device(ctx, first_order_scores, first.data(), first.bytes());
+  CUXPLAIN_DISPATCH(ctx, copy_on_device, scores, total.data(), total.bytes());
+  if (with_b) CUXPLAIN_DISPATCH(ctx, copy_on_device, first_order_scores, first.data(), first.bytes());
 }
 
 }  // namespace cuxplain

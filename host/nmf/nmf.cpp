@@ -16,6 +16,7 @@
 #include "../../kernels/nmf.hpp"
 #include "../../kernels/dispatch.hpp"
 #include "init.hpp"
+#include "internal.hpp"
 #include "../core/validate.hpp"
 
 namespace cuxplain::nmf {
@@ -127,6 +128,18 @@ detail::NmfScan scan_matrix(const Context& ctx, const float* x, std::int64_t row
   return scan;
 }
 
+/// A multiplicative update of x; with `terms`, also the sums the objective
+/// needs (one fused pass).
+void update(const Context& ctx, float* x, const float* numerator, const float* denominator,
+            std::int64_t count, float l1, float l2, Buffer<double>& partials, double* terms) {
+  if (terms == nullptr) {
+    CUXPLAIN_DISPATCH(ctx, nmf_update, x, numerator, denominator, count, l1, l2);
+  } else {
+    CUXPLAIN_DISPATCH(ctx, nmf_update_terms, x, numerator, denominator, count, l1, l2,
+                      partials.data(), terms);
+  }
+}
+
 detail::NmfPenalties penalties_of(const Options& options, bool with_w) {
   detail::NmfPenalties penalties;
   penalties.l1_u = options.l1_u;
@@ -168,7 +181,7 @@ class LossSlots {
   }
 
  private:
-  const Context& ctx_;
+  Context ctx_;  // a handle: copies share the state
   bool history_;
   Buffer<double> slots_;
 };
@@ -223,7 +236,7 @@ class CdVerdict {
   }
 
  private:
-  const Context& ctx_;
+  Context ctx_;  // a handle: copies share the state
   std::int64_t every_, max_iter_;
   Buffer<detail::NmfCdState> state_;
 };
@@ -409,15 +422,15 @@ Result fit(const Context& ctx, const float* A, std::int64_t n, std::int64_t p,
     // U <- U o (A W^T) / (U G_W + l1 + l2 U)
     CUXPLAIN_DISPATCH(ctx, gemm, false, false, n, r, r, 1.0f, U, r, gram_w.data(), r, 0.0f,
                       den_u.data(), r);
-    CUXPLAIN_DISPATCH(ctx, nmf_update, U, num_u.data(), den_u.data(), n * r, options.l1_u,
-                      options.l2_u, partials.data(), loss ? terms_u.data() : nullptr);
+    update(ctx, U, num_u.data(), den_u.data(), n * r, options.l1_u, options.l2_u, partials,
+           loss ? terms_u.data() : nullptr);
     // W <- W o (U^T A) / (G_U W + l1 + l2 W)
     gram_of_u();
     CUXPLAIN_DISPATCH(ctx, gemm, true, false, r, p, n, 1.0f, U, r, A, p, 0.0f, num_w.data(), p);
     CUXPLAIN_DISPATCH(ctx, gemm, false, false, r, p, r, 1.0f, gram_u.data(), r, W, p, 0.0f,
                       den_w.data(), p);
-    CUXPLAIN_DISPATCH(ctx, nmf_update, W, num_w.data(), den_w.data(), r * p, options.l1_w,
-                      options.l2_w, partials.data(), loss ? terms_w.data() : nullptr);
+    update(ctx, W, num_w.data(), den_w.data(), r * p, options.l1_w, options.l2_w, partials,
+           loss ? terms_w.data() : nullptr);
     gram_of_w();  // the next iteration's, and the loss's <G_U, G_W>
     if (!loss) continue;
     // <A, U W> = <U^T A, W> with the new W: the W update's term 0.
@@ -437,6 +450,12 @@ Result fit(const Context& ctx, const float* A, std::int64_t n, std::int64_t p,
   return result;
 }
 
+namespace {
+Result transform_checked_w(const Context& ctx, const float* A, std::int64_t n, std::int64_t p,
+                           const float* W, const Options& options, float* U, const char* caller,
+                           bool check_w);
+}  // namespace
+
 Result transform(const Context& ctx, const float* A, std::int64_t n, std::int64_t p,
                  const float* W, const Options& options, float* U) {
   const char* caller = "nmf::transform";
@@ -447,10 +466,20 @@ Result transform(const Context& ctx, const float* A, std::int64_t n, std::int64_
   const std::int64_t r = options.rank;
   expect_disjoint(A, n * p, U, n * r, caller, "A", "U");
   expect_disjoint(W, r * p, U, n * r, caller, "W", "U");
+  return transform_checked_w(ctx, A, n, p, W, options, U, caller, /*check_w=*/true);
+}
 
+namespace {
+
+/// transform after its argument checks: A's pass (and W's when check_w),
+/// U's start, the solver.
+Result transform_checked_w(const Context& ctx, const float* A, std::int64_t n, std::int64_t p,
+                           const float* W, const Options& options, float* U, const char* caller,
+                           bool check_w) {
+  const std::int64_t r = options.rank;
   Buffer<double> partials(ctx, kNmfTerms * kNmfReduceBlocks);
   const detail::NmfScan scan = scan_matrix(ctx, A, n, p, partials, caller, "A");
-  scan_matrix(ctx, W, r, p, partials, caller, "W");
+  if (check_w) scan_matrix(ctx, W, r, p, partials, caller, "W");
   const double norm_a2 = scan.sum_squares;
   if (options.init == Init::custom) {
     scan_matrix(ctx, U, n, r, partials, caller, "U (the starting point of Init::custom)");
@@ -495,8 +524,8 @@ Result transform(const Context& ctx, const float* A, std::int64_t n, std::int64_
     const bool loss = test || options.loss_history || it == options.max_iter;
     CUXPLAIN_DISPATCH(ctx, gemm, false, false, n, r, r, 1.0f, U, r, gram_w.data(), r, 0.0f,
                       den_u.data(), r);
-    CUXPLAIN_DISPATCH(ctx, nmf_update, U, num_u.data(), den_u.data(), n * r, options.l1_u,
-                      options.l2_u, partials.data(), loss ? terms_u.data() : nullptr);
+    update(ctx, U, num_u.data(), den_u.data(), n * r, options.l1_u, options.l2_u, partials,
+           loss ? terms_u.data() : nullptr);
     if (!loss) continue;
     objective(it);
     if (test) {
@@ -512,6 +541,8 @@ Result transform(const Context& ctx, const float* A, std::int64_t n, std::int64_
   slots.finish(result.iterations, norm_a2, result);
   return result;
 }
+
+}  // namespace
 
 void initialize(const Context& ctx, const float* A, std::int64_t n, std::int64_t p,
                 const Options& options, float* U, float* W) {
@@ -533,3 +564,19 @@ void initialize(const Context& ctx, const float* A, std::int64_t n, std::int64_t
 }
 
 }  // namespace cuxplain::nmf
+
+namespace cuxplain::detail {
+
+void nmf_check_matrix(const Context& ctx, const float* x, std::int64_t rows,
+                      std::int64_t cols, const char* caller, const char* name) {
+  Buffer<double> partials(ctx, kNmfTerms * kNmfReduceBlocks);
+  nmf::scan_matrix(ctx, x, rows, cols, partials, caller, name);
+}
+
+nmf::Result nmf_transform(const Context& ctx, const float* A, std::int64_t n, std::int64_t p,
+                          const float* W, const nmf::Options& options, float* U,
+                          const char* caller) {
+  return nmf::transform_checked_w(ctx, A, n, p, W, options, U, caller, /*check_w=*/false);
+}
+
+}  // namespace cuxplain::detail

@@ -24,9 +24,15 @@
 #include "core/context.hpp"
 #include "core/views.hpp"
 
+namespace cuxplain::nn {
+class Network;
+}  // namespace cuxplain::nn
+
 namespace cuxplain::detail {
 struct NnBuilderState;
 struct NnNetworkState;
+/// The state behind a Network, for the library's own code (null when empty).
+const NnNetworkState* network_state(const nn::Network& network);
 }  // namespace cuxplain::detail
 
 namespace cuxplain::nn {
@@ -210,6 +216,9 @@ class Network {
  public:
   Network();
 
+  /// True for a default-constructed Network (every other call then throws).
+  bool empty() const;
+
   Shape input_shape() const;
   Shape output_shape() const;
   Backend backend() const;
@@ -253,6 +262,8 @@ class Network {
 
  private:
   friend class NetworkBuilder;
+  friend const cuxplain::detail::NnNetworkState* cuxplain::detail::network_state(
+      const Network& network);
   explicit Network(std::shared_ptr<const cuxplain::detail::NnNetworkState> state);
   std::shared_ptr<const cuxplain::detail::NnNetworkState> state_;
 };

@@ -1,12 +1,14 @@
-// NMF building blocks on the host: the same math as kernels/cuda/nmf.cu
-// (include/cuxplain/detail/nmf.hpp), walked with loops.
-#include "../nmf.hpp"
+// The CPU backend of kernels/nmf.inl, and NMF's reductions on the CPU: the
+// same math as kernels/cuda/nmf.cu (include/cuxplain/detail/nmf.hpp), summed
+// in fixed chunks (detail::nmf_reduce_blocks) so that the sums do not depend
+// on the number of threads.
+#include "backend.hpp"
+
+#include "../nmf.inl"
 
 #include <algorithm>
 #include <cmath>
 #include <vector>
-
-#include "backend.hpp"
 
 namespace cuxplain::kernels::cpu {
 namespace {
@@ -62,25 +64,9 @@ void nmf_scan(const Context&, const float* x, std::int64_t count, double* partia
   *scan = result;
 }
 
-void nmf_fill_random(const Context&, float* x, std::int64_t count, std::uint64_t key, float scale,
-                     bool absolute) {
-#pragma omp parallel for schedule(static)
-  for (std::int64_t i = 0; i < count; ++i) {
-    x[i] = detail::nmf_random_value(key, static_cast<std::uint64_t>(i), scale, absolute);
-  }
-}
-
-// The per-iteration passes (update, terms) are O((n + p) r), against the
-// GEMMs' O(n p r), and run on one thread: an OpenMP team spinning between
-// them competes with OpenBLAS's threads for the cores (3x slower on 2 cores).
-void nmf_update(const Context&, float* x, const float* numerator, const float* denominator,
-                std::int64_t count, float l1, float l2, double* partials, double* terms) {
-  if (terms == nullptr) {
-    for (std::int64_t i = 0; i < count; ++i) {
-      x[i] = detail::nmf_update_value(x[i], numerator[i], denominator[i], l1, l2);
-    }
-    return;
-  }
+// The fused update runs on one thread, as the elementwise one (nmf.inl).
+void nmf_update_terms(const Context&, float* x, const float* numerator, const float* denominator,
+                      std::int64_t count, float l1, float l2, double* partials, double* terms) {
   const std::int64_t chunks = detail::nmf_reduce_blocks(count);
   for (std::int64_t c = 0; c < chunks; ++c) {
     const Chunk range = chunk_of(c, chunks, count);
@@ -204,18 +190,6 @@ void nmf_column_part_norms(const Context&, const float* x, std::int64_t rows, st
     }
     norms[2 * j] = positive;
     norms[2 * j + 1] = negative;
-  }
-}
-
-void nmf_nndsvd_apply(const Context&, const float* x, std::int64_t rows, std::int64_t cols,
-                      bool components_are_rows, const detail::NndsvdComponent* components,
-                      float fill, float* out) {
-#pragma omp parallel for schedule(static)
-  for (std::int64_t i = 0; i < rows; ++i) {
-    for (std::int64_t j = 0; j < cols; ++j) {
-      const std::int64_t e = i * cols + j;
-      out[e] = detail::nndsvd_value(x[e], components[components_are_rows ? i : j], fill);
-    }
   }
 }
 

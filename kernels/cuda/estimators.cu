@@ -24,7 +24,7 @@
 namespace cuxplain::kernels::cuda {
 namespace {
 
-constexpr int kThreads = 256;
+constexpr int kThreads = kBlockThreads;
 constexpr int kWarpSize = 32;
 constexpr int kWarpsPerBlock = kThreads / kWarpSize;
 // Cells of at most this many points are reduced by one warp each.
@@ -165,8 +165,7 @@ __global__ void __launch_bounds__(kThreads)
                           float* out) {
   using Sums = typename Terms::Sums;
   const detail::OutputStats stats = *stats_in;
-  for (std::int64_t cell = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x;
-       cell < d; cell += static_cast<std::int64_t>(gridDim.x) * blockDim.x) {
+  for (const std::int64_t cell : grid_stride(d)) {
     Sums sums{};
     for (std::int64_t chunk = 0; chunk < chunks; ++chunk)
       sums = sums + partials[cell * chunks + chunk];
@@ -178,16 +177,12 @@ template <class Terms>
 void estimate(const Context& ctx, const Terms& terms, const float* y_a, std::int64_t nb_design,
               std::int64_t d, float* out) {
   using Sums = typename Terms::Sums;
-  const Stream stream = ctx.stream();
-
   Buffer<detail::OutputStats> stats(ctx, 1);
-  output_stats_kernel<<<1, kThreads, 0, stream>>>(y_a, nb_design, stats.data());
-  CUXPLAIN_CHECK_LAUNCH();
+  launch(ctx, 1, kThreads, output_stats_kernel, y_a, nb_design, stats.data());
 
   if (nb_design <= kWarpMaxPoints) {
-    cells_by_warp_kernel<<<blocks_for(d, kWarpsPerBlock), kThreads, 0, stream>>>(terms, nb_design, d,
-                                                                               stats.data(), out);
-    CUXPLAIN_CHECK_LAUNCH();
+    launch(ctx, blocks_for(d, kWarpsPerBlock), kThreads, cells_by_warp_kernel<Terms>, terms,
+           nb_design, d, stats.data(), out);
     return;
   }
 
@@ -195,13 +190,11 @@ void estimate(const Context& ctx, const Terms& terms, const float* y_a, std::int
   const std::int64_t chunks = (nb_design + kPointsPerBlock - 1) / kPointsPerBlock;
   const std::int64_t chunk_points = (nb_design + chunks - 1) / chunks;
   Buffer<Sums> partials(ctx, chunks > 1 ? d * chunks : 0);
-  cells_by_block_kernel<<<blocks_for(d * chunks, 1), kThreads, 0, stream>>>(
-      terms, nb_design, d, chunks, chunk_points, stats.data(), out, partials.data());
-  CUXPLAIN_CHECK_LAUNCH();
+  launch(ctx, blocks_for(d * chunks, 1), kThreads, cells_by_block_kernel<Terms>, terms, nb_design,
+         d, chunks, chunk_points, stats.data(), out, partials.data());
   if (chunks > 1) {
-    combine_chunks_kernel<<<blocks_for(d, kThreads), kThreads, 0, stream>>>(
-        terms, partials.data(), nb_design, d, chunks, stats.data(), out);
-    CUXPLAIN_CHECK_LAUNCH();
+    launch(ctx, blocks_for(d), kThreads, combine_chunks_kernel<Terms>, terms, partials.data(),
+           nb_design, d, chunks, stats.data(), out);
   }
 }
 

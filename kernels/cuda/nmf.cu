@@ -1,23 +1,18 @@
-// NMF building blocks on CUDA: the same math as kernels/cpu/nmf.cpp
-// (include/cuxplain/detail/nmf.hpp); GEMMs through the Context's cuBLAS
-// handle, fused elementwise updates with their reductions, CUB block sums.
-// Every launch is on ctx.stream(); nothing here synchronizes.
-#include "../nmf.hpp"
+// The CUDA backend of kernels/nmf.inl, and NMF's reductions on CUDA: the
+// same math as kernels/cpu/nmf.cpp (include/cuxplain/detail/nmf.hpp), fused
+// elementwise updates with their reductions, CUB block sums. Every launch is
+// on ctx.stream(); nothing here synchronizes.
 #include "backend.cuh"
+
+#include "../nmf.inl"
 
 #include <cub/block/block_reduce.cuh>
 
 namespace cuxplain::kernels::cuda {
 namespace {
 
-constexpr int kThreads = 256;
+constexpr int kThreads = kBlockThreads;
 using BlockSum = cub::BlockReduce<double, kThreads>;
-
-__device__ std::int64_t first_index() {
-  return blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x;
-}
-
-__device__ std::int64_t grid_stride() { return static_cast<std::int64_t>(gridDim.x) * blockDim.x; }
 
 /// Block sums of three per-thread values, written by thread 0 to out[0..2].
 __device__ void block_sum3(double a, double b, double c, double* out) {
@@ -37,7 +32,7 @@ __device__ void block_sum3(double a, double b, double c, double* out) {
 __global__ void scan_kernel(const float* x, std::int64_t count, double* partials,
                             detail::NmfScan* scan) {
   double sum = 0.0, squares = 0.0;
-  for (std::int64_t i = first_index(); i < count; i += grid_stride()) {
+  for (const std::int64_t i : grid_stride(count)) {
     const float v = x[i];
     if (!detail::nmf_valid_entry(v)) {
       // A thread's indices increase: its first invalid entry is its smallest.
@@ -73,30 +68,20 @@ __global__ void scan_finish_kernel(const double* partials, std::int64_t blocks, 
   }
 }
 
-__global__ void fill_random_kernel(float* x, std::int64_t count, std::uint64_t key, float scale,
-                                   bool absolute) {
-  for (std::int64_t i = first_index(); i < count; i += grid_stride()) {
-    x[i] = detail::nmf_random_value(key, static_cast<std::uint64_t>(i), scale, absolute);
-  }
-}
-
-/// The fused multiplicative update of one factor; with kTerms each block
-/// also sums N o x', x' and x'^2 into partials[3 * block + 0..2].
-template <bool kTerms>
-__global__ void update_kernel(float* x, const float* numerator, const float* denominator,
-                              std::int64_t count, float l1, float l2, double* partials) {
+/// The fused multiplicative update of one factor; each block also sums
+/// N o x', x' and x'^2 into partials[3 * block + 0..2].
+__global__ void update_terms_kernel(float* x, const float* numerator, const float* denominator,
+                                    std::int64_t count, float l1, float l2, double* partials) {
   double cross = 0.0, sum = 0.0, squares = 0.0;
-  for (std::int64_t i = first_index(); i < count; i += grid_stride()) {
+  for (const std::int64_t i : grid_stride(count)) {
     const float num = numerator[i];
     const float v = detail::nmf_update_value(x[i], num, denominator[i], l1, l2);
     x[i] = v;
-    if (kTerms) {
-      cross += static_cast<double>(num) * v;
-      sum += v;
-      squares += static_cast<double>(v) * v;
-    }
+    cross += static_cast<double>(num) * v;
+    sum += v;
+    squares += static_cast<double>(v) * v;
   }
-  if (kTerms) block_sum3(cross, sum, squares, partials + blockIdx.x * detail::kNmfTerms);
+  block_sum3(cross, sum, squares, partials + blockIdx.x * detail::kNmfTerms);
 }
 
 /// One thread per row (grid-stride), components in order within the row:
@@ -113,7 +98,7 @@ __global__ void __launch_bounds__(detail::kNmfCdThreads)
     return;
   }
   double violation = 0.0;
-  for (std::int64_t i = first_index(); i < rows; i += grid_stride()) {
+  for (const std::int64_t i : grid_stride(rows)) {
     violation += detail::nmf_cd_row(x + i * row_stride, stride, cross + i * row_stride, gram, r,
                                     l1, l2);
   }
@@ -139,7 +124,7 @@ __global__ void cd_stop_kernel(const double* partials_a, std::int64_t count_a,
 __global__ void terms_kernel(const float* x, const float* other, std::int64_t count,
                              double* partials) {
   double cross = 0.0, sum = 0.0, squares = 0.0;
-  for (std::int64_t i = first_index(); i < count; i += grid_stride()) {
+  for (const std::int64_t i : grid_stride(count)) {
     const float v = x[i];
     if (other != nullptr) cross += static_cast<double>(other[i]) * v;
     sum += v;
@@ -193,16 +178,6 @@ __global__ void column_part_norms_kernel(const float* x, std::int64_t rows, std:
   }
 }
 
-__global__ void nndsvd_apply_kernel(const float* x, std::int64_t rows, std::int64_t cols,
-                                    bool components_are_rows,
-                                    const detail::NndsvdComponent* components, float fill,
-                                    float* out) {
-  for (std::int64_t e = first_index(); e < rows * cols; e += grid_stride()) {
-    const std::int64_t component = components_are_rows ? e / cols : e % cols;
-    out[e] = detail::nndsvd_value(x[e], components[component], fill);
-  }
-}
-
 unsigned reduce_grid(std::int64_t count) {
   return static_cast<unsigned>(detail::nmf_reduce_blocks(count));
 }
@@ -215,34 +190,17 @@ void nmf_scan(const Context& ctx, const float* x, std::int64_t count, double* pa
   CUXPLAIN_CUDA_TRY(cudaMemsetAsync(&scan->first_invalid, 0x7f, sizeof(scan->first_invalid),
                                     ctx.stream()));
   const unsigned blocks = reduce_grid(count);
-  scan_kernel<<<blocks, kThreads, 0, ctx.stream()>>>(x, count, partials, scan);
-  CUXPLAIN_CHECK_LAUNCH();
-  scan_finish_kernel<<<1, kThreads, 0, ctx.stream()>>>(partials, blocks, count, scan);
-  CUXPLAIN_CHECK_LAUNCH();
+  launch(ctx, blocks, kThreads, scan_kernel, x, count, partials, scan);
+  launch(ctx, 1, kThreads, scan_finish_kernel, partials, blocks, count, scan);
 }
 
-void nmf_fill_random(const Context& ctx, float* x, std::int64_t count, std::uint64_t key,
-                     float scale, bool absolute) {
-  if (count <= 0) return;
-  fill_random_kernel<<<blocks_for(count, kThreads), kThreads, 0, ctx.stream()>>>(x, count, key,
-                                                                              scale, absolute);
-  CUXPLAIN_CHECK_LAUNCH();
-}
-
-void nmf_update(const Context& ctx, float* x, const float* numerator, const float* denominator,
-                std::int64_t count, float l1, float l2, double* partials, double* terms) {
+void nmf_update_terms(const Context& ctx, float* x, const float* numerator,
+                      const float* denominator, std::int64_t count, float l1, float l2,
+                      double* partials, double* terms) {
   const unsigned blocks = reduce_grid(count);
-  if (terms == nullptr) {
-    update_kernel<false><<<blocks_for(count, kThreads), kThreads, 0, ctx.stream()>>>(
-        x, numerator, denominator, count, l1, l2, nullptr);
-    CUXPLAIN_CHECK_LAUNCH();
-    return;
-  }
-  update_kernel<true><<<blocks, kThreads, 0, ctx.stream()>>>(x, numerator, denominator, count, l1,
-                                                             l2, partials);
-  CUXPLAIN_CHECK_LAUNCH();
-  sum_terms_kernel<<<1, kThreads, 0, ctx.stream()>>>(partials, blocks, terms);
-  CUXPLAIN_CHECK_LAUNCH();
+  launch(ctx, blocks, kThreads, update_terms_kernel, x, numerator, denominator, count, l1, l2,
+         partials);
+  launch(ctx, 1, kThreads, sum_terms_kernel, partials, blocks, terms);
 }
 
 void nmf_cd_sweep(const Context& ctx, float* x, std::int64_t rows, std::int64_t r,
@@ -250,50 +208,36 @@ void nmf_cd_sweep(const Context& ctx, float* x, std::int64_t rows, std::int64_t 
                   const float* gram, float l1, float l2, const detail::NmfCdState* state,
                   double* partials) {
   const auto blocks = static_cast<unsigned>(detail::nmf_cd_blocks(rows));
-  cd_sweep_kernel<<<blocks, detail::kNmfCdThreads, 0, ctx.stream()>>>(
-      x, rows, r, row_stride, stride, cross, gram, l1, l2, state, partials);
-  CUXPLAIN_CHECK_LAUNCH();
+  launch(ctx, blocks, detail::kNmfCdThreads, cd_sweep_kernel, x, rows, r, row_stride, stride, cross,
+         gram, l1, l2, state, partials);
 }
 
 void nmf_cd_stop(const Context& ctx, const double* partials_a, std::int64_t count_a,
                  const double* partials_b, std::int64_t count_b, std::int64_t iteration,
                  double tol, detail::NmfCdState* state) {
-  cd_stop_kernel<<<1, kThreads, 0, ctx.stream()>>>(partials_a, count_a, partials_b, count_b,
-                                                   iteration, tol, state);
-  CUXPLAIN_CHECK_LAUNCH();
+  launch(ctx, 1, kThreads, cd_stop_kernel, partials_a, count_a, partials_b, count_b, iteration, tol,
+         state);
 }
 
 void nmf_terms(const Context& ctx, const float* x, const float* other, std::int64_t count,
                double* partials, double* terms) {
   const unsigned blocks = reduce_grid(count);
-  terms_kernel<<<blocks, kThreads, 0, ctx.stream()>>>(x, other, count, partials);
-  CUXPLAIN_CHECK_LAUNCH();
-  sum_terms_kernel<<<1, kThreads, 0, ctx.stream()>>>(partials, blocks, terms);
-  CUXPLAIN_CHECK_LAUNCH();
+  launch(ctx, blocks, kThreads, terms_kernel, x, other, count, partials);
+  launch(ctx, 1, kThreads, sum_terms_kernel, partials, blocks, terms);
 }
 
 void nmf_objective(const Context& ctx, double norm_a2, const double* cross_terms,
                    const double* u_terms, const double* w_terms, const float* gram_a,
                    const float* gram_b, std::int64_t r, detail::NmfPenalties penalties,
                    double* out) {
-  objective_kernel<<<1, kThreads, 0, ctx.stream()>>>(norm_a2, cross_terms, u_terms, w_terms,
-                                                     gram_a, gram_b, r * r, penalties, out);
-  CUXPLAIN_CHECK_LAUNCH();
+  launch(ctx, 1, kThreads, objective_kernel, norm_a2, cross_terms, u_terms, w_terms, gram_a, gram_b,
+         r * r, penalties, out);
 }
 
 void nmf_column_part_norms(const Context& ctx, const float* x, std::int64_t rows,
                            std::int64_t cols, double* norms) {
-  column_part_norms_kernel<<<static_cast<unsigned>(cols), kThreads, 0, ctx.stream()>>>(
-      x, rows, cols, norms);
-  CUXPLAIN_CHECK_LAUNCH();
-}
-
-void nmf_nndsvd_apply(const Context& ctx, const float* x, std::int64_t rows, std::int64_t cols,
-                      bool components_are_rows, const detail::NndsvdComponent* components,
-                      float fill, float* out) {
-  nndsvd_apply_kernel<<<blocks_for(rows * cols, kThreads), kThreads, 0, ctx.stream()>>>(
-      x, rows, cols, components_are_rows, components, fill, out);
-  CUXPLAIN_CHECK_LAUNCH();
+  launch(ctx, static_cast<unsigned>(cols), kThreads, column_part_norms_kernel, x, rows, cols,
+         norms);
 }
 
 }  // namespace cuxplain::kernels::cuda

@@ -23,7 +23,7 @@
 namespace cuxplain::kernels::cuda {
 namespace {
 
-constexpr int kThreads = 256;
+constexpr int kThreads = kBlockThreads;
 constexpr std::int64_t kMaxGridY = 65535;
 
 /// In-image coordinates of element e: 32-bit when the image is small enough
@@ -78,9 +78,7 @@ __global__ void __launch_bounds__(kThreads)
   constexpr Perturbation kind = Amplitude ? Perturbation::amplitude : Perturbation::inpainting;
   const Shape<Index>& s = args.shape;
   const std::int64_t mask_step = gridDim.y;
-  const std::int64_t element_step = static_cast<std::int64_t>(gridDim.x) * blockDim.x;
-  for (std::int64_t i = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x;
-       i < s.image_size; i += element_step) {
+  for (const std::int64_t i : grid_stride(s.image_size)) {
     const Index e = static_cast<Index>(i);
     const Pixel<Index> p = pixel_of(e, s);
     const auto taps =
@@ -117,9 +115,8 @@ void launch_perturb(const Context& ctx, const float* image, const float* masks,
   blocks_y = std::min(blocks_y, std::min(args.num_masks, kMaxGridY));
   blocks_y = std::max<std::int64_t>(blocks_y, 1);
   const dim3 grid(blocks_x, static_cast<unsigned int>(blocks_y));
-  perturb_kernel<Index, Bilinear, Amplitude, Store><<<grid, kThreads, 0, ctx.stream()>>>(
-      image, masks, blurred, static_cast<typename Store::type*>(out), args);
-  CUXPLAIN_CHECK_LAUNCH();
+  launch(ctx, grid, kThreads, perturb_kernel<Index, Bilinear, Amplitude, Store>, image, masks,
+         blurred, static_cast<typename Store::type*>(out), args);
 }
 
 template <class Index, class Store>
@@ -183,11 +180,9 @@ __global__ void __launch_bounds__(kThreads)
     box_row_sums_kernel(const float* __restrict__ images, float* __restrict__ sums,
                         BlurArgs<Index> args) {
   const Shape<Index>& s = args.shape;
-  const std::int64_t element_step = static_cast<std::int64_t>(gridDim.x) * blockDim.x;
   for (std::int64_t image = blockIdx.y; image < args.n; image += gridDim.y) {
     const std::int64_t base = image * s.image_size;
-    for (std::int64_t i = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x;
-         i < s.image_size; i += element_step) {
+    for (const std::int64_t i : grid_stride(s.image_size)) {
       const Index e = static_cast<Index>(i);
       const Pixel<Index> p = pixel_of(e, s);
       const Index row = p.ch * args.channel_stride + p.y * args.y_stride;
@@ -203,11 +198,9 @@ __global__ void __launch_bounds__(kThreads)
     box_column_means_kernel(const float* __restrict__ sums, float* __restrict__ out,
                             BlurArgs<Index> args) {
   const Shape<Index>& s = args.shape;
-  const std::int64_t element_step = static_cast<std::int64_t>(gridDim.x) * blockDim.x;
   for (std::int64_t image = blockIdx.y; image < args.n; image += gridDim.y) {
     const std::int64_t base = image * s.image_size;
-    for (std::int64_t i = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x;
-         i < s.image_size; i += element_step) {
+    for (const std::int64_t i : grid_stride(s.image_size)) {
       const Index e = static_cast<Index>(i);
       const Pixel<Index> p = pixel_of(e, s);
       const Index column = p.ch * args.channel_stride + p.x * args.x_stride;
@@ -236,10 +229,8 @@ void launch_box_blur(const Context& ctx, ConstImageView images, std::int64_t blu
   Buffer<float> sums(ctx, images.size());
   const dim3 grid(blocks_for(images.image_size(), kThreads),
                   static_cast<unsigned int>(std::min(images.n, kMaxGridY)));
-  box_row_sums_kernel<Index><<<grid, kThreads, 0, ctx.stream()>>>(images.data, sums.data(), args);
-  CUXPLAIN_CHECK_LAUNCH();
-  box_column_means_kernel<Index><<<grid, kThreads, 0, ctx.stream()>>>(sums.data(), out.data, args);
-  CUXPLAIN_CHECK_LAUNCH();
+  launch(ctx, grid, kThreads, box_row_sums_kernel<Index>, images.data, sums.data(), args);
+  launch(ctx, grid, kThreads, box_column_means_kernel<Index>, sums.data(), out.data, args);
 }
 
 }  // namespace

@@ -22,7 +22,7 @@ __device__ std::uint32_t kHaltonPrimes[] = {
 #include "../halton_primes.inc"
 };
 
-constexpr int kThreads = 256;
+constexpr int kThreads = kBlockThreads;
 
 /// This thread's first position in the row-major n x dims output, striding
 /// over the whole grid.
@@ -32,8 +32,7 @@ __device__ detail::RowMajorCursor grid_stride_cursor(std::int64_t dims) {
 }
 
 __global__ void sobol_directions_kernel(std::int64_t dims, int bits, std::uint32_t* directions) {
-  for (std::int64_t d = blockIdx.x * static_cast<std::int64_t>(blockDim.x) + threadIdx.x; d < dims;
-       d += static_cast<std::int64_t>(gridDim.x) * blockDim.x) {
+  for (const std::int64_t d : grid_stride(dims)) {
     std::uint32_t vectors[detail::kSobolBits];
     detail::sobol_direction_vectors(kSobolTable, d, bits, vectors);
     for (int b = 0; b < bits; ++b) directions[b * dims + d] = vectors[b];
@@ -90,18 +89,11 @@ void sobol(const Context& ctx, std::int64_t n, std::int64_t dims, float* out, st
   const int bits = detail::sobol_bits_needed(skip + n);
   Buffer<std::uint32_t> directions(ctx, bits * dims);
   constexpr int kDirectionThreads = 128;
-  sobol_directions_kernel<<<blocks_for(dims, kDirectionThreads), kDirectionThreads, 0,
-                            ctx.stream()>>>(dims, bits, directions.data());
-  CUXPLAIN_CHECK_LAUNCH();
-  const unsigned int blocks = blocks_for(n * dims, kThreads);
-  if (scrambled) {
-    sobol_points_kernel<true><<<blocks, kThreads, 0, ctx.stream()>>>(directions.data(), n, dims,
-                                                                      skip, seed, out);
-  } else {
-    sobol_points_kernel<false><<<blocks, kThreads, 0, ctx.stream()>>>(directions.data(), n, dims,
-                                                                       skip, seed, out);
-  }
-  CUXPLAIN_CHECK_LAUNCH();
+  launch(ctx, blocks_for(dims, kDirectionThreads), kDirectionThreads, sobol_directions_kernel,
+         dims, bits, directions.data());
+  launch(ctx, blocks_for(n * dims), kThreads,
+         scrambled ? sobol_points_kernel<true> : sobol_points_kernel<false>, directions.data(), n,
+         dims, skip, seed, out);
   // `directions` is released on ctx.stream(), ordered after the points kernel.
 }
 
@@ -109,22 +101,14 @@ void sobol(const Context& ctx, std::int64_t n, std::int64_t dims, float* out, st
 
 void generate_samples(const Context& ctx, Sampler sampler, std::int64_t n, std::int64_t dims,
                       float* out, std::int64_t skip, std::uint64_t seed) {
-  const unsigned int blocks = blocks_for(n * dims, kThreads);
+  const unsigned int blocks = blocks_for(n * dims);
   switch (sampler) {
     case Sampler::sobol: return sobol(ctx, n, dims, out, skip, false, seed);
     case Sampler::sobol_owen: return sobol(ctx, n, dims, out, skip, true, seed);
-    case Sampler::halton:
-      halton_kernel<<<blocks, kThreads, 0, ctx.stream()>>>(n, dims, skip, out);
-      CUXPLAIN_CHECK_LAUNCH();
-      return;
-    case Sampler::lhs:
-      lhs_kernel<<<blocks, kThreads, 0, ctx.stream()>>>(n, dims, seed, out);
-      CUXPLAIN_CHECK_LAUNCH();
-      return;
+    case Sampler::halton: return launch(ctx, blocks, kThreads, halton_kernel, n, dims, skip, out);
+    case Sampler::lhs: return launch(ctx, blocks, kThreads, lhs_kernel, n, dims, seed, out);
     case Sampler::monte_carlo:
-      monte_carlo_kernel<<<blocks, kThreads, 0, ctx.stream()>>>(n, dims, skip, seed, out);
-      CUXPLAIN_CHECK_LAUNCH();
-      return;
+      return launch(ctx, blocks, kThreads, monte_carlo_kernel, n, dims, skip, seed, out);
   }
 }
 

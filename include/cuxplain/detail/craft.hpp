@@ -44,10 +44,9 @@ CUXPLAIN_HD float resized_crop_value(bool tensorflow, const float* image, std::i
                     : bicubic_value(origin, w, stride, ty, tx, 0);
 }
 
-/// Mean of `size` floats, summed in double.
-CUXPLAIN_HD float plane_mean(const float* plane, std::int64_t size) {
-  double sum = 0.0;
-  for (std::int64_t i = 0; i < size; ++i) sum += plane[i];
+/// The mean of a plane of `size` floats from their sum in double (a
+/// segmented sum of the backend).
+CUXPLAIN_HD float plane_mean(double sum, std::int64_t size) {
   return static_cast<float>(sum / static_cast<double>(size));
 }
 

@@ -1,0 +1,83 @@
+#pragma once
+// What a NetworkBuilder records and what build() lowers it to: the state
+// behind nn::NetworkBuilder and nn::Network, shared by the nn layer's files
+// (builder.cpp records and checks, lowering.cpp builds, plan.cpp places the
+// temporaries, execute.cpp runs).
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <cuxplain/core/buffer.hpp>
+#include <cuxplain/core/context.hpp>
+#include <cuxplain/detail/nn.hpp>
+#include <cuxplain/nn.hpp>
+
+namespace cuxplain::detail {
+
+enum class NodeKind {
+  input,
+  conv,
+  dense,
+  batch_norm,
+  relu,
+  max_pool,
+  avg_pool,
+  global_avg_pool,
+  reshape,
+  add
+};
+
+/// One builder call, as recorded.
+struct NnNode {
+  NodeKind kind = NodeKind::input;
+  nn::NodeId a = -1, b = -1;
+  nn::Shape shape;
+  std::vector<float> weight, bias;  // conv, dense
+  std::int64_t kernel_h = 1, kernel_w = 1;
+  nn::ConvParams conv;
+  std::vector<float> gamma, beta, mean, var;  // batch_norm
+  float epsilon = 0.0f;
+  nn::PoolParams pool;
+};
+
+struct NnBuilderState {
+  std::vector<NnNode> nodes;
+  nn::NodeId input = -1;
+};
+
+enum class LayerKind { conv, dense, channel_affine, relu, max_pool, avg_pool, global_avg_pool, add };
+
+/// One op of a built network. Values: 0 is the network's input, layer i
+/// writes value i + 1; a and b are the values it reads.
+struct NnLayer {
+  LayerKind kind = LayerKind::relu;
+  std::int64_t a = -1, b = -1;
+  nn::Shape in_shape, out_shape;
+  bool relu = false;
+  ConvGeometry conv;  // conv; dense as dense_geometry
+  PoolGeometry pool;  // max_pool, avg_pool
+  // On the network's device. conv / dense: weight, |weight|, bias.
+  // channel_affine: weight = scale, bias = shift.
+  Buffer<float> weight, abs_weight, bias;
+  std::string description;
+};
+
+struct NnNetworkState {
+  Backend backend = Backend::host;
+  int device = -1;
+  nn::Shape input_shape, output_shape;
+  std::vector<NnLayer> layers;
+  std::int64_t output_value = 0;
+  /// Per value: the last layer that reads it (-1: none).
+  std::vector<std::int64_t> last_use;
+  bool folds_margins = false;
+};
+
+
+/// The network computing `output` from node `from` of the builder's record
+/// (lowering.cpp; both ids checked by the caller, from <= output).
+std::shared_ptr<const NnNetworkState> lower_network(const NnBuilderState& st, const Context& ctx,
+                                                    nn::NodeId from, nn::NodeId output);
+
+}  // namespace cuxplain::detail
