@@ -17,5 +17,7 @@ else
   cuda_flags=(-DCUXPLAIN_WITH_CUDA=OFF)
 fi
 
-cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=Release "${cuda_flags[@]}" "$@"
+# compile_commands.json: tools/ptxas_gate.py recompiles the kernels from it.
+cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=Release -DCMAKE_EXPORT_COMPILE_COMMANDS=ON \
+  "${cuda_flags[@]}" "$@"
 cmake --build "$build_dir" -j "$(nproc)"

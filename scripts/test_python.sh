@@ -38,7 +38,7 @@ if [[ ${CUXPLAIN_PYTHON_TORCH:-1} == 1 ]]; then
     :
   elif (( free_gb >= 12 )); then
     torch_start=$SECONDS
-    "$venv/bin/python" -m pip install -q --disable-pip-version-check torch
+    "$venv/bin/python" -m pip install -q --disable-pip-version-check torch==2.15.0
     echo "python: PyTorch installed in $((SECONDS - torch_start)) s"
   else
     echo "python: PyTorch left out: $free_gb GB free under $build_dir, it needs 5.3 GB" \

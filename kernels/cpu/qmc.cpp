@@ -36,9 +36,7 @@ void sobol(const Context& ctx, std::int64_t n, std::int64_t dims, float* out, st
   std::uint32_t* v = directions.data();
 #pragma omp parallel for schedule(static) if (dims >= 256)
   for (std::int64_t d = 0; d < dims; ++d) {
-    std::uint32_t vectors[detail::kSobolBits];
-    detail::sobol_direction_vectors(kSobolTable, d, bits, vectors);
-    for (int b = 0; b < bits; ++b) v[b * dims + d] = vectors[b];
+    detail::sobol_direction_vectors(kSobolTable, d, bits, v + d, dims);
   }
   Buffer<std::uint32_t> owen_seeds(ctx, scrambled ? dims : 0);
   for (std::int64_t d = 0; d < owen_seeds.size(); ++d) {

@@ -33,9 +33,7 @@ __device__ detail::RowMajorCursor grid_stride_cursor(std::int64_t dims) {
 
 __global__ void sobol_directions_kernel(std::int64_t dims, int bits, std::uint32_t* directions) {
   for (const std::int64_t d : grid_stride(dims)) {
-    std::uint32_t vectors[detail::kSobolBits];
-    detail::sobol_direction_vectors(kSobolTable, d, bits, vectors);
-    for (int b = 0; b < bits; ++b) directions[b * dims + d] = vectors[b];
+    detail::sobol_direction_vectors(kSobolTable, d, bits, directions + d, dims);
   }
 }
 

@@ -202,12 +202,19 @@ CUXPLAIN_HD std::uint64_t nmf_random_key(std::uint64_t seed, std::uint64_t salt)
 
 /// Standard normal draw `index` of a stream (Box-Muller on the two 32-bit
 /// halves of one splitmix64 output, in double, rounded to float: the two
-/// backends agree up to the last bit of their double log and cos).
+/// backends agree up to the last bit of their double log and cosine).
 CUXPLAIN_HD float nmf_normal(std::uint64_t key, std::uint64_t index) {
   const std::uint64_t bits = stream_bits(key, index);
   const double u1 = (static_cast<double>(bits >> 32) + 1.0) * (1.0 / 4294967296.0);  // (0, 1]
   const double u2 = static_cast<double>(bits & 0xffffffffull) * (1.0 / 4294967296.0);  // [0, 1)
-  return static_cast<float>(sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2));
+#if defined(__CUDA_ARCH__)
+  // cos(2 pi u2) as cospi: no reduction of large arguments, whose slow path
+  // would give the kernel a stack frame (tools/ptxas_gate.py).
+  const double cosine = cospi(2.0 * u2);
+#else
+  const double cosine = cos(6.283185307179586 * u2);
+#endif
+  return static_cast<float>(sqrt(-2.0 * log(u1)) * cosine);
 }
 
 /// Entry `index` of a random factor: scale * |N(0, 1)| (scikit-learn's

@@ -128,11 +128,14 @@ CUXPLAIN_HD float bits_to_unit_float(std::uint64_t bits) {
 ///         ^ 2^s m_(k-s) ^ m_(k-s).
 /// scipy keeps 30 bits (its V30[b] = V[b] >> 2 for b < 30); the two extra
 /// vectors extend the sequence to 2^32 points. Points below 2^c need only
-/// the first c vectors.
+/// the first c vectors. V[b] is written to v[b * stride]; the recurrence
+/// reads its earlier entries back from there (a local array indexed by k - t
+/// would live in a CUDA thread's local memory).
 CUXPLAIN_HD void sobol_direction_vectors(const std::uint32_t* table, std::int64_t dim, int count,
-                                         std::uint32_t* v) {
+                                         std::uint32_t* out, std::int64_t stride = 1) {
+  const auto v = [out, stride](std::uint32_t k) -> std::uint32_t& { return out[k * stride]; };
   if (dim == 0) {  // van der Corput: every m_k = 1
-    for (int b = 0; b < count; ++b) v[b] = 1u << (kSobolBits - 1 - b);
+    for (int b = 0; b < count; ++b) v(static_cast<std::uint32_t>(b)) = 1u << (kSobolBits - 1 - b);
     return;
   }
   // Header: table[0] = G degree groups, then (first dimension, first word) per
@@ -146,16 +149,16 @@ CUXPLAIN_HD void sobol_direction_vectors(const std::uint32_t* table, std::int64_
       table + first_word + (static_cast<std::uint32_t>(dim) - first_dim) * (s + 2);
   const std::uint32_t a = record[1];  // record[0] is s
   const auto bits = static_cast<std::uint32_t>(count);
-  for (std::uint32_t k = 0; k < s && k < bits; ++k) v[k] = record[2 + k];
+  for (std::uint32_t k = 0; k < s && k < bits; ++k) v(k) = record[2 + k];
   // m_k < 2^k, so every term fits 32 bits up to k = 32.
   for (std::uint32_t k = s; k < bits; ++k) {
-    std::uint32_t m = v[k - s] ^ (v[k - s] << s);
+    std::uint32_t m = v(k - s) ^ (v(k - s) << s);
     for (std::uint32_t t = 1; t < s; ++t) {
-      if ((a >> (s - 1 - t)) & 1u) m ^= v[k - t] << t;
+      if ((a >> (s - 1 - t)) & 1u) m ^= v(k - t) << t;
     }
-    v[k] = m;
+    v(k) = m;
   }
-  for (int b = 0; b < count; ++b) v[b] <<= (kSobolBits - 1 - b);
+  for (int b = 0; b < count; ++b) v(static_cast<std::uint32_t>(b)) <<= (kSobolBits - 1 - b);
 }
 
 /// Direction vectors that points [0, end) use: the bit length of end - 1
