@@ -1,11 +1,16 @@
+// The command line on CLI11: one App with the explain and concepts
+// subcommands, each option bound to its field of ExplainArgs or ConceptsArgs
+// with its range, the enumerations read from the library's name tables
+// (enum_names), and the help generated from the same declarations.
 #include "args.hpp"
 
-#include <cerrno>
+#include <CLI/CLI.hpp>
+
+#include <algorithm>
 #include <cmath>
-#include <cstdlib>
-#include <functional>
 #include <limits>
 #include <map>
+#include <sstream>
 
 #include "fashion_mnist.hpp"
 
@@ -22,86 +27,23 @@ const char kUsage[] =
     "       cuxplain --help | --version\n"
     "Run 'cuxplain --help' for every option.\n";
 
-const char kExplainHelp[] =
+const char kHelpHeader[] =
+    "usage: cuxplain explain [options]\n"
+    "       cuxplain concepts --class N [options]\n"
+    "       cuxplain --help | --version\n";
+
+const char kExplainUsage[] = "usage: cuxplain explain [options]";
+const char kConceptsUsage[] = "usage: cuxplain concepts --class N [options]";
+
+const char kExplainDescription[] =
     "Explains an image classifier's decision on one image with black-box\n"
     "attribution (Sobol, HSIC) and verified perturbation analysis (EVA). With no\n"
     "option it explains the bundled Fashion-MNIST sample with the embedded model\n"
     "on the CPU. For each method it writes, in the output directory,\n"
     "<method>.png (the image, enlarged, with the heatmap blended over it) and\n"
-    "adds the method's G x G scores to scores.json.\n"
-    "\n"
-    "Input:\n"
-    "  --model FILE         ONNX classifier: one float input N x C x H x W, one\n"
-    "                       output N x K (default: the embedded\n"
-    "                       fashion_mnist_cnn.onnx). Class names come from FILE\n"
-    "                       with .json in place of .onnx, when it has a\n"
-    "                       \"class_names\" array.\n"
-    "  --image FILE         PNG, JPEG, BMP, GIF, TGA, PNM, PSD or HDR (default: the\n"
-    "                       bundled sample_fashion_mnist.png). Converted to the\n"
-    "                       model's channels (1: luma, 3: RGB) and resized to its\n"
-    "                       H x W when they differ (bilinear; a triangle filter\n"
-    "                       when shrinking). At most 2^26 = 67108864 pixels\n"
-    "                       (e.g. 8192 x 8192), checked from the header before\n"
-    "                       decoding.\n"
-    "  --scale S            model input = pixel / S, pixels 0..255 (default 255,\n"
-    "                       the embedded model's [0, 1] input)\n"
-    "  --target N           class to explain (default: the predicted class)\n"
-    "  --device cpu|cuda    backend that runs the model and the methods\n"
-    "                       (default cpu)\n"
-    "\n"
-    "Methods:\n"
-    "  --method M           sobol, hsic, eva or all (default all); a\n"
-    "                       comma-separated list or a repeated flag runs several\n"
-    "  --grid-size G        explain the image on G x G cells (default 7 when the\n"
-    "                       model input is 28 x 28, 8 otherwise)\n"
-    "  --nb-design N        design size. sobol: a power of two, default 32; the\n"
-    "                       model runs N (G^2 + 1) times. hsic: default 500; the\n"
-    "                       model runs N times. (eva has no design: G^2 + 1 boxes)\n"
-    "  --batch-size B       images per model call (sobol, hsic), boxes per bound\n"
-    "                       pass (eva) (default 256)\n"
-    "  --sampler S          sobol, sobol_owen, halton, lhs or monte_carlo (sobol,\n"
-    "                       hsic; default sobol)\n"
-    "  --skip K             leading points of the sequence skipped (default 1)\n"
-    "  --seed S             seed of sobol_owen, lhs and monte_carlo (default 0)\n"
-    "  --perturbation P     inpainting, blurring or amplitude (sobol, hsic;\n"
-    "                       default inpainting)\n"
-    "  --baseline V         inpainting value, in model input units (default 0)\n"
-    "  --blur-size K        blurring box size in pixels (default 10)\n"
-    "  --sigma S            amplitude scale (default 1)\n"
-    "  --mask-interpolation I\n"
-    "                       nearest, nearest_exact or bilinear: how cells map to\n"
-    "                       pixels (default nearest_exact); eva takes nearest or\n"
-    "                       nearest_exact and uses nearest_exact with bilinear\n"
-    "  Sobol:\n"
-    "  --estimator E        jansen, homma, janon, glen or saltelli (default\n"
-    "                       jansen)\n"
-    "  --first-order        also first-order indices (N more model runs), as\n"
-    "                       \"first_order\" in scores.json\n"
-    "  HSIC:\n"
-    "  --hsic-kernel K      input kernel: binary, rbf or sobolev (default binary)\n"
-    "  --continuous-masks   continuous masks instead of 0/1 ones (with rbf or\n"
-    "                       sobolev)\n"
-    "  --hsic-width W       output kernel width: median_output (|median| of the\n"
-    "                       outputs, xplique's; default) or median_distance (the\n"
-    "                       median distance between outputs)\n"
-    "  EVA:\n"
-    "  --epsilon E          radius of the L-inf ball around the image, in model\n"
-    "                       input units (default 0.05)\n"
-    "  --no-clamp           do not intersect the ball with the input range\n"
-    "                       [0, 255 / S]\n"
-    "  --sound              outward-rounded float32 bounds that hold for the exact\n"
-    "                       network (slower)\n"
-    "\n"
-    "Output:\n"
-    "  --out DIR            output directory, created when missing (default\n"
-    "                       ./cuxplain-out); changed only by a run that\n"
-    "                       succeeds, and then only the files it writes\n"
-    "  --alpha A            heatmap opacity in the overlays, 0..1 (default 0.5)\n"
-    "  --progress           progress line on stderr even when it is not a terminal\n"
-    "  --no-progress        no progress line (default: shown on a terminal)\n"
-    "  -h, --help           this help\n"
-    "  --version            the program's version\n"
-    "\n"
+    "adds the method's G x G scores to scores.json.";
+
+const char kExplainFooter[] =
     "Outputs: <method>.png is the image enlarged (nearest) to at least 280 pixels\n"
     "on its longer side, with the bicubic-upsampled scores, normalized to [0, 1]\n"
     "over the map, blended over it in a blue-to-red colormap. scores.json holds\n"
@@ -110,7 +52,7 @@ const char kExplainHelp[] =
     "cells, top to bottom), seconds, forwards (model evaluations, or boxes for\n"
     "eva) and the options used.\n";
 
-const char kConceptsHelp[] =
+const char kConceptsDescription[] =
     "Extracts CRAFT concepts (Fel et al., CVPR 2023) of one class: the model is\n"
     "cut at a layer into g (image -> activations) and h (activations -> logits);\n"
     "every patch x patch crop of the Fashion-MNIST test images of the class,\n"
@@ -119,86 +61,9 @@ const char kConceptsHelp[] =
     "importance for the class is its Sobol total index in concept space (h on\n"
     "the images' activations with the concepts masked), averaged over the\n"
     "images; its map on an image is where the image's activations express it.\n"
-    "With --class alone it runs the embedded model on the CPU.\n"
-    "\n"
-    "Input:\n"
-    "  --class N            the class whose test images are used, 0..9 (required\n"
-    "                       unless --list-layers)\n"
-    "  --images N           at most N test images of the class, the first in the\n"
-    "                       test set's order (default 500; the set has 1000 a\n"
-    "                       class)\n"
-    "  --data DIR           directory with t10k-images-idx3-ubyte and\n"
-    "                       t10k-labels-idx1-ubyte, gzip-compressed (.gz) or raw\n"
-    "                       (default /usr/share/datasets/fashion-mnist, from the\n"
-    "                       Debian package dataset-fashion-mnist); each file at\n"
-    "                       most 1 GiB, decompressed\n"
-    "  --model FILE         ONNX classifier with a 1 x 28 x 28 input and one output\n"
-    "                       of at least N + 1 class scores (default: the embedded\n"
-    "                       fashion_mnist_cnn.onnx); class names as for explain\n"
-    "  --layer TENSOR       ONNX tensor the model is cut at; its values must be\n"
-    "                       >= 0 (after a ReLU or a pooling of one). Default: the\n"
-    "                       last tensor with a spatial grid (H x W > 1) before\n"
-    "                       the output, for the embedded model\n"
-    "                       /features/features.7/MaxPool_output_0,\n"
-    "                       32 x 7 x 7\n"
-    "  --list-layers        print the model's tensors and shapes and exit\n"
-    "  --scale S            model input = pixel / S (default 255)\n"
-    "  --device cpu|cuda    backend (default cpu)\n"
-    "\n"
-    "CRAFT:\n"
-    "  --patch P            crop side in pixels, 2..28; crops start every\n"
-    "                       int(0.8 P) pixels (default 10: 3 x 3 crops an image)\n"
-    "  --concepts R         number of concepts, the NMF's rank, 1 to the layer's\n"
-    "                       channels (default 10)\n"
-    "  --max-iter K         NMF iterations at most (default 200)\n"
-    "  --alpha-w A          NMF L2 penalty, scikit-learn's alpha_W (default 0.01)\n"
-    "  --nmf-solver S       mu (multiplicative updates, the default) or cd\n"
-    "                       (coordinate descent, scikit-learn's and so xplique's)\n"
-    "  --crop-resize M      how crops are resized to the image: tensorflow\n"
-    "                       (tf.image.resize bicubic, xplique's; default) or\n"
-    "                       opencv (cv2 INTER_CUBIC)\n"
-    "  --nb-design N        importance design points, a power of two >= 2;\n"
-    "                       h runs N (R + 1) times an image (default 32)\n"
-    "  --sampler S          importance design: halton, sobol, sobol_owen, lhs or\n"
-    "                       monte_carlo (default halton)\n"
-    "  --estimator E        jansen, homma, janon, glen or saltelli (default jansen)\n"
-    "  --batch-size B       images or crops per g call, activations per h call\n"
-    "                       (default 64)\n"
-    "  --seed S             seed of the NMF's initialization and of the seeded\n"
-    "                       samplers (default 0)\n"
-    "\n"
-    "Sub-concepts (CRAFT's recursion):\n"
-    "  --subconcepts S      split one concept into S sub-concepts at an earlier\n"
-    "                       layer: its crops that express it most go through\n"
-    "                       the model cut there and are factorized with the same\n"
-    "                       NMF options; each sub-concept's importance for the\n"
-    "                       class is its Sobol total index at that layer (h runs\n"
-    "                       nb-design (S + 1) more times an image). 1 to the\n"
-    "                       sub-layer's channels and to the crops used; 0 turns\n"
-    "                       it off (default 0)\n"
-    "  --sub-concept ID     the concept split, an id in 0..R-1 (default: the most\n"
-    "                       important one)\n"
-    "  --sub-crops K        how many of its crops, the most expressive first\n"
-    "                       (default 200; at most the crop count)\n"
-    "  --sub-layer TENSOR   the earlier tensor, before --layer, values >= 0.\n"
-    "                       Default: for the embedded model\n"
-    "                       /features/features.3/MaxPool_output_0, 16 x 14 x 14;\n"
-    "                       otherwise the last tensor with a spatial grid before\n"
-    "                       --layer that has at least S channels\n"
-    "\n"
-    "Output:\n"
-    "  --out DIR            output directory, created when missing (default\n"
-    "                       ./cuxplain-out); changed only by a run that\n"
-    "                       succeeds, and then only the files it writes\n"
-    "  --top T              concepts drawn, the most important first: a number or\n"
-    "                       all (default 5)\n"
-    "  --crops K            crops shown per concept in concepts.png (default 10)\n"
-    "  --map-images K       images drawn in concept_maps.png, the first of the\n"
-    "                       class; 0 skips the maps (default 4)\n"
-    "  --alpha A            map opacity in concept_maps.png, 0..1 (default 0.5)\n"
-    "  --progress           progress line on stderr even when it is not a terminal\n"
-    "  --no-progress        no progress line (default: shown on a terminal)\n"
-    "\n"
+    "With --class alone it runs the embedded model on the CPU.";
+
+const char kConceptsFooter[] =
     "Outputs: concepts.png has one row per drawn concept, most important first,\n"
     "holding the K crops that express it most, cut from the 28 x 28 images and\n"
     "enlarged (nearest) to at least 40 pixels, grayscale, separated by gray\n"
@@ -222,418 +87,533 @@ const char kExitStatus[] =
     "Exit status: 0 on success, 2 on a bad command line (with the usage), 1 when\n"
     "the run fails (unreadable model, image or data set, a library error).\n";
 
-std::string quoted(const std::string& s) { return "'" + s + "'"; }
+/// The help of a subcommand: its usage, description, option groups (in the
+/// order they were declared) and footer, options in two columns.
+class HelpFormatter final : public CLI::Formatter {
+ public:
+  HelpFormatter() { column_width(23); }
 
-std::int64_t parse_int(const std::string& name, const std::string& value, std::int64_t min,
-                       std::int64_t max) {
-  errno = 0;
-  char* end = nullptr;
-  const long long parsed = std::strtoll(value.c_str(), &end, 10);
-  if (value.empty() || end != value.c_str() + value.size() || errno == ERANGE) {
-    throw UsageError(name + " takes an integer, got " + quoted(value));
+  std::string make_help(const CLI::App* app, std::string, CLI::AppFormatMode) const override {
+    std::ostringstream out;
+    out << (app->get_name() == "concepts" ? kConceptsUsage : kExplainUsage) << "\n\n";
+    out << app->get_description() << "\n\n";
+    out << make_groups(app, CLI::AppFormatMode::Normal) << "\n";
+    out << app->get_footer();
+    return out.str();
   }
-  if (parsed < min || parsed > max) {
-    throw UsageError(name + " must be " +
-                     (max == std::numeric_limits<std::int64_t>::max()
-                          ? ">= " + std::to_string(min)
-                          : "in [" + std::to_string(min) + ", " + std::to_string(max) + "]") +
-                     ", got " + value);
+
+  /// A group's heading and options; make_groups puts one blank line between.
+  std::string make_group(std::string group, bool is_positional,
+                         std::vector<const CLI::Option*> options) const override {
+    std::string out = group + ":\n";
+    for (const CLI::Option* option : options) out += make_option(option, is_positional);
+    return out;
   }
-  return parsed;
+
+  std::string make_option_opts(const CLI::Option* option) const override {
+    return option->get_option_text().empty() ? "" : " " + option->get_option_text();
+  }
+};
+
+/// "N" or "FILE" after an option's name in the help.
+CLI::Option* value_text(CLI::Option* option, const char* text) { return option->option_text(text); }
+
+/// A number as a message shows it (0, 0.5).
+std::string format_bound(double value) {
+  std::ostringstream out;
+  out << value;
+  return out.str();
 }
 
-std::uint64_t parse_seed(const std::string& name, const std::string& value) {
-  errno = 0;
-  char* end = nullptr;
-  const unsigned long long parsed = std::strtoull(value.c_str(), &end, 10);
-  if (value.empty() || value[0] == '-' || end != value.c_str() + value.size() || errno == ERANGE) {
-    throw UsageError(name + " takes an integer in [0, 2^64), got " + quoted(value));
-  }
-  return parsed;
+const CLI::Validator kNonEmpty(
+    [](std::string& value) -> std::string {
+      return value.empty() ? std::string("takes a non-empty value, got ''") : std::string();
+    },
+    "TEXT");
+
+/// A number the model reads as a float: finite, within float's range, and
+/// above `low` (or at least it, when `inclusive`).
+CLI::Validator finite_number(double low = -std::numeric_limits<double>::infinity(),
+                             bool inclusive = true) {
+  return CLI::Validator(
+      [low, inclusive](std::string& value) -> std::string {
+        std::istringstream in(value);
+        double parsed = 0.0;
+        in >> parsed;
+        if (in.fail() || !in.eof() || !std::isfinite(parsed) ||
+            std::abs(parsed) > std::numeric_limits<float>::max()) {
+          return "takes a finite number, got '" + value + "'";
+        }
+        if (inclusive ? parsed < low : parsed <= low) {
+          return "must be " + std::string(inclusive ? ">= " : "> ") + format_bound(low) +
+                 ", got " + value;
+        }
+        return {};
+      },
+      "NUMBER");
 }
 
-double parse_real(const std::string& name, const std::string& value) {
-  errno = 0;
-  char* end = nullptr;
-  const double parsed = std::strtod(value.c_str(), &end);
-  if (value.empty() || end != value.c_str() + value.size() || errno == ERANGE ||
-      !std::isfinite(parsed) || std::abs(parsed) > std::numeric_limits<float>::max()) {
-    throw UsageError(name + " takes a finite number, got " + quoted(value));
+/// The library's names of Enum (those `keep` accepts), as CLI11 reads them.
+template <class Enum, class Keep>
+std::map<std::string, Enum> names_of(Keep keep) {
+  std::map<std::string, Enum> names;
+  for (const EnumName<Enum>& entry : enum_names<Enum>()) {
+    if (keep(entry.value)) names.emplace(entry.name, entry.value);
   }
-  return parsed;
+  return names;
 }
 
 template <class Enum>
-Enum parse_choice(const std::string& name, const std::string& value,
-                  const std::vector<std::pair<const char*, Enum>>& choices) {
-  std::string names;
-  for (const auto& [choice, parsed] : choices) {
-    if (value == choice) return parsed;
-    names += (names.empty() ? "" : ", ") + std::string(choice);
-  }
-  throw UsageError(name + " must be one of " + names + ", got " + quoted(value));
+std::map<std::string, Enum> names_of() {
+  return names_of<Enum>([](Enum) { return true; });
 }
 
-void add_methods(ExplainArgs& args, const std::string& value) {
-  std::size_t begin = 0;
-  while (true) {
-    const std::size_t comma = value.find(',', begin);
-    const std::string name = value.substr(begin, comma == std::string::npos ? comma : comma - begin);
-    std::vector<Method> add;
-    if (name == "all") add = {Method::sobol, Method::hsic, Method::eva};
-    else if (name == "sobol") add = {Method::sobol};
-    else if (name == "hsic") add = {Method::hsic};
-    else if (name == "eva") add = {Method::eva};
-    else throw UsageError("--method must be sobol, hsic, eva or all, got " + quoted(name));
-    for (Method m : add) {
-      if (!args.runs(m)) args.methods.push_back(m);
-    }
-    if (comma == std::string::npos) break;
-    begin = comma + 1;
-  }
+/// An option choosing among `names`, bound to `value`: a name is read as its
+/// enumerator, anything else is an error listing the names.
+template <class Enum>
+CLI::Option* choice(CLI::App& app, const std::string& flag, Enum& value,
+                    const std::map<std::string, Enum>& names, const std::string& help) {
+  std::string listed;
+  for (const auto& entry : names) listed += (listed.empty() ? "" : ", ") + entry.first;
+  const CLI::Validator to_enumerator(
+      [names, listed](std::string& text) -> std::string {
+        const auto found = names.find(text);
+        if (found == names.end()) return "must be one of " + listed + ", got '" + text + "'";
+        text = std::to_string(static_cast<int>(found->second));
+        return {};
+      },
+      "NAME");
+  return app.add_option(flag, value, help)->transform(to_enumerator);
 }
 
-template <class Args>
-struct OptionSpec {
-  bool takes_value;
-  std::function<void(Args&, const std::string&)> handle;
-};
+constexpr std::int64_t kBig = std::int64_t{1} << 30;
 
+/// A run's common outputs: --out, --alpha, --progress, --no-progress.
 template <class Args>
-using OptionMap = std::map<std::string, OptionSpec<Args>>;
+void add_output_options(CLI::App& app, Args& args) {
+  value_text(app.add_option("--out", args.out_dir,
+                            "output directory, created when missing (default\n"
+                            "./cuxplain-out); changed only by a run that\n"
+                            "succeeds, and then only the files it writes")
+                 ->check(kNonEmpty),
+             "DIR")
+      ->group("Output");
+  value_text(app.add_option("--alpha", args.alpha, "heatmap opacity in the overlays, 0..1 "
+                                                   "(default 0.5)")
+                 ->check(finite_number(0.0) & CLI::Range(0.0, 1.0)),
+             "A")
+      ->group("Output");
+  app.add_flag_callback("--progress", [&args] { args.progress = ProgressMode::on; },
+                        "progress line on stderr even when it is not a terminal")
+      ->trigger_on_parse()
+      ->group("Output");
+  app.add_flag_callback("--no-progress", [&args] { args.progress = ProgressMode::off; },
+                        "no progress line (default: shown on a terminal)")
+      ->trigger_on_parse()
+      ->group("Output");
+}
 
-/// Applies args[first..] to `result`: --name VALUE, --name=VALUE or a flag.
-template <class Args>
-void apply_options(const std::vector<std::string>& args, std::size_t first,
-                   const OptionMap<Args>& options, Args& result) {
-  for (std::size_t i = first; i < args.size(); ++i) {
-    const std::string& arg = args[i];
-    if (arg.rfind("--", 0) != 0) throw UsageError("unexpected argument " + quoted(arg));
-    const std::size_t equals = arg.find('=');
-    const std::string name = arg.substr(0, equals);
-    const auto found = options.find(name);
-    if (found == options.end()) throw UsageError("unknown option " + quoted(name));
-    const OptionSpec<Args>& spec = found->second;
-    std::string value;
-    if (equals != std::string::npos) {
-      if (!spec.takes_value) throw UsageError(name + " takes no value");
-      value = arg.substr(equals + 1);
-    } else if (spec.takes_value) {
-      if (i + 1 >= args.size() || args[i + 1].rfind("--", 0) == 0) {
-        throw UsageError("missing value for " + name);
+/// The explain subcommand's options, bound to `args`; `set` runs after a
+/// parse to copy the options that have no value of their own (optionals).
+void add_explain(CLI::App& app, ExplainArgs& args, std::vector<std::function<void()>>& set) {
+  // Input
+  auto* model = app.add_option("--model", "ONNX classifier: one float input N x C x H x W, one\n"
+                                          "output N x K (default: the embedded\n"
+                                          "fashion_mnist_cnn.onnx). Class names come from FILE\n"
+                                          "with .json in place of .onnx, when it has a\n"
+                                          "\"class_names\" array.");
+  value_text(model->check(kNonEmpty), "FILE")->group("Input");
+  auto* image = app.add_option("--image", "PNG, JPEG, BMP, GIF, TGA, PNM, PSD or HDR (default: the\n"
+                                          "bundled sample_fashion_mnist.png). Converted to the\n"
+                                          "model's channels (1: luma, 3: RGB) and resized to its\n"
+                                          "H x W when they differ (bilinear; a triangle filter\n"
+                                          "when shrinking). At most 2^26 = 67108864 pixels\n"
+                                          "(e.g. 8192 x 8192), checked from the header before\n"
+                                          "decoding.");
+  value_text(image->check(kNonEmpty), "FILE")->group("Input");
+  value_text(app.add_option("--scale", args.scale, "model input = pixel / S, pixels 0..255 (default 255,\n"
+                                                  "the embedded model's [0, 1] input)")
+                 ->check(finite_number(0.0, false)),
+             "S")
+      ->group("Input");
+  auto* target = app.add_option("--target", "class to explain (default: the predicted class)");
+  value_text(target->check(CLI::Range(0, std::numeric_limits<int>::max())), "N")->group("Input");
+  value_text(app.add_option("--device", args.device, "backend that runs the model and the methods\n"
+                                                     "(default cpu)")
+                 ->check(CLI::IsMember({"cpu", "cuda"})),
+             "cpu|cuda")
+      ->group("Input");
+
+  // Methods
+  auto names = std::make_shared<std::vector<std::string>>();
+  auto* method = app.add_option("--method", *names,
+                                "sobol, hsic, eva or all (default all); a\n"
+                                "comma-separated list or a repeated flag runs several");
+  value_text(method->delimiter(',')->check(CLI::IsMember({"sobol", "hsic", "eva", "all"})), "M")
+      ->group("Methods");
+  auto* grid = app.add_option("--grid-size", "explain the image on G x G cells (default 7 when the\n"
+                                             "model input is 28 x 28, 8 otherwise)");
+  value_text(grid->check(CLI::Range(1, 4096)), "G")->group("Methods");
+  auto* nb_design = app.add_option("--nb-design",
+                                   "design size. sobol: a power of two, default 32; the\n"
+                                   "model runs N (G^2 + 1) times. hsic: default 500; the\n"
+                                   "model runs N times. (eva has no design: G^2 + 1 boxes)");
+  value_text(nb_design->check(CLI::Range(std::int64_t{2}, kBig)), "N")->group("Methods");
+  value_text(app.add_option("--batch-size", args.batch_size,
+                            "images per model call (sobol, hsic), boxes per bound\n"
+                            "pass (eva) (default 256)")
+                 ->check(CLI::Range(std::int64_t{1}, kBig)),
+             "B")
+      ->group("Methods");
+  value_text(choice(app, "--sampler", args.sampler, names_of<Sampler>(),
+                    "sobol, sobol_owen, halton, lhs or monte_carlo (sobol,\n"
+                    "hsic; default sobol)"),
+             "S")
+      ->group("Methods");
+  value_text(app.add_option("--skip", args.skip, "leading points of the sequence skipped (default 1)")
+                 ->check(CLI::Range(std::int64_t{0}, std::numeric_limits<std::int64_t>::max())),
+             "K")
+      ->group("Methods");
+  value_text(app.add_option("--seed", args.seed,
+                            "seed of sobol_owen, lhs and monte_carlo (default 0)"),
+             "S")
+      ->group("Methods");
+  value_text(choice(app, "--perturbation", args.perturbation, names_of<Perturbation>(),
+                    "inpainting, blurring or amplitude (sobol, hsic;\n"
+                    "default inpainting)"),
+             "P")
+      ->group("Methods");
+  value_text(app.add_option("--baseline", args.baseline,
+                            "inpainting value, in model input units (default 0)")
+                 ->check(finite_number()),
+             "V")
+      ->group("Methods");
+  value_text(app.add_option("--blur-size", args.blur_size,
+                            "blurring box size in pixels (default 10)")
+                 ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 20)),
+             "K")
+      ->group("Methods");
+  value_text(app.add_option("--sigma", args.sigma, "amplitude scale (default 1)")
+                 ->check(finite_number()),
+             "S")
+      ->group("Methods");
+  value_text(choice(app, "--mask-interpolation", args.mask_interpolation,
+                    names_of<Interpolation>([](Interpolation i) {
+                      return i == Interpolation::nearest || i == Interpolation::nearest_exact ||
+                             i == Interpolation::bilinear;
+                    }),
+                    "nearest, nearest_exact or bilinear: how cells map to\n"
+                    "pixels (default nearest_exact); eva takes nearest or\n"
+                    "nearest_exact and uses nearest_exact with bilinear"),
+             "I")
+      ->group("Methods");
+
+  // Sobol, HSIC, EVA
+  value_text(choice(app, "--estimator", args.estimator, names_of<Estimator>(),
+                    "jansen, homma, janon, glen or saltelli (default\n"
+                    "jansen)"),
+             "E")
+      ->group("Sobol");
+  app.add_flag("--first-order", args.first_order,
+               "also first-order indices (N more model runs), as\n"
+               "\"first_order\" in scores.json")
+      ->group("Sobol");
+  value_text(choice(app, "--hsic-kernel", args.hsic_kernel, names_of<HsicKernel>(),
+                    "input kernel: binary, rbf or sobolev (default binary)"),
+             "K")
+      ->group("HSIC");
+  app.add_flag("--continuous-masks", args.continuous_masks,
+               "continuous masks instead of 0/1 ones (with rbf or\n"
+               "sobolev)")
+      ->group("HSIC");
+  value_text(choice(app, "--hsic-width", args.hsic_width, names_of<Bandwidth>(),
+                    "output kernel width: median_output (|median| of the\n"
+                    "outputs, xplique's; default) or median_distance (the\n"
+                    "median distance between outputs)"),
+             "W")
+      ->group("HSIC");
+  value_text(app.add_option("--epsilon", args.epsilon,
+                            "radius of the L-inf ball around the image, in model\n"
+                            "input units (default 0.05)")
+                 ->check(finite_number(0.0)),
+             "E")
+      ->group("EVA");
+  app.add_flag_callback("--no-clamp", [&args] { args.clamp = false; },
+                        "do not intersect the ball with the input range\n"
+                        "[0, 255 / S]")
+      ->group("EVA");
+  app.add_flag("--sound", args.sound,
+               "outward-rounded float32 bounds that hold for the exact\n"
+               "network (slower)")
+      ->group("EVA");
+  add_output_options(app, args);
+
+  set.emplace_back([&args, model, image, target, names, grid, nb_design] {
+    if (model->count() > 0) args.model_path = model->as<std::string>();
+    if (image->count() > 0) args.image_path = image->as<std::string>();
+    if (target->count() > 0) args.target = target->as<int>();
+    if (grid->count() > 0) args.grid_size = grid->as<std::int64_t>();
+    if (nb_design->count() > 0) args.nb_design = nb_design->as<std::int64_t>();
+    if (names->empty()) names->push_back("all");
+    // A fixed order whatever the command line's.
+    for (Method m : {Method::sobol, Method::hsic, Method::eva}) {
+      if (std::find(names->begin(), names->end(), "all") != names->end() ||
+          std::find(names->begin(), names->end(), to_string(m)) != names->end()) {
+        args.methods.push_back(m);
       }
-      value = args[++i];
     }
-    spec.handle(result, value);
-  }
+  });
 }
 
-const OptionMap<ExplainArgs>& explain_options() {
-  constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
-  static const OptionMap<ExplainArgs> options = {
-      {"--method", {true, [](ExplainArgs& a, const std::string& v) { add_methods(a, v); }}},
-      {"--model", {true, [](ExplainArgs& a, const std::string& v) {
-         if (v.empty()) throw UsageError("--model takes a file name, got ''");
-         a.model_path = v;
-       }}},
-      {"--image", {true, [](ExplainArgs& a, const std::string& v) {
-         if (v.empty()) throw UsageError("--image takes a file name, got ''");
-         a.image_path = v;
-       }}},
-      {"--scale", {true, [](ExplainArgs& a, const std::string& v) {
-         a.scale = parse_real("--scale", v);
-         if (!(a.scale > 0.0)) throw UsageError("--scale must be > 0, got " + v);
-       }}},
-      {"--target", {true, [](ExplainArgs& a, const std::string& v) {
-         a.target = static_cast<int>(
-             parse_int("--target", v, 0, std::numeric_limits<int>::max()));
-       }}},
-      {"--device", {true, [](ExplainArgs& a, const std::string& v) {
-         if (v != "cpu" && v != "cuda") {
-           throw UsageError("--device must be cpu or cuda, got " + quoted(v));
-         }
-         a.device = v;
-       }}},
-      {"--out", {true, [](ExplainArgs& a, const std::string& v) {
-         if (v.empty()) throw UsageError("--out takes a directory, got ''");
-         a.out_dir = v;
-       }}},
-      {"--grid-size", {true, [](ExplainArgs& a, const std::string& v) {
-         a.grid_size = parse_int("--grid-size", v, 1, 4096);
-       }}},
-      {"--nb-design", {true, [](ExplainArgs& a, const std::string& v) {
-         a.nb_design = parse_int("--nb-design", v, 2, std::int64_t{1} << 30);
-       }}},
-      {"--batch-size", {true, [](ExplainArgs& a, const std::string& v) {
-         a.batch_size = parse_int("--batch-size", v, 1, std::int64_t{1} << 30);
-       }}},
-      {"--sampler", {true, [](ExplainArgs& a, const std::string& v) {
-         a.sampler = parse_choice<Sampler>("--sampler", v,
-                                           {{"sobol", Sampler::sobol},
-                                            {"sobol_owen", Sampler::sobol_owen},
-                                            {"halton", Sampler::halton},
-                                            {"lhs", Sampler::lhs},
-                                            {"monte_carlo", Sampler::monte_carlo}});
-       }}},
-      {"--skip", {true, [](ExplainArgs& a, const std::string& v) {
-         a.skip = parse_int("--skip", v, 0, kMax);
-       }}},
-      {"--seed", {true, [](ExplainArgs& a, const std::string& v) {
-         a.seed = parse_seed("--seed", v);
-       }}},
-      {"--perturbation", {true, [](ExplainArgs& a, const std::string& v) {
-         a.perturbation = parse_choice<Perturbation>(
-             "--perturbation", v,
-             {{"inpainting", Perturbation::inpainting},
-              {"blurring", Perturbation::blurring},
-              {"amplitude", Perturbation::amplitude}});
-       }}},
-      {"--baseline", {true, [](ExplainArgs& a, const std::string& v) {
-         a.baseline = static_cast<float>(parse_real("--baseline", v));
-       }}},
-      {"--blur-size", {true, [](ExplainArgs& a, const std::string& v) {
-         a.blur_size = parse_int("--blur-size", v, 1, 1 << 20);
-       }}},
-      {"--sigma", {true, [](ExplainArgs& a, const std::string& v) {
-         a.sigma = static_cast<float>(parse_real("--sigma", v));
-       }}},
-      {"--mask-interpolation", {true, [](ExplainArgs& a, const std::string& v) {
-         a.mask_interpolation = parse_choice<Interpolation>(
-             "--mask-interpolation", v,
-             {{"nearest", Interpolation::nearest},
-              {"nearest_exact", Interpolation::nearest_exact},
-              {"bilinear", Interpolation::bilinear}});
-       }}},
-      {"--estimator", {true, [](ExplainArgs& a, const std::string& v) {
-         a.estimator = parse_choice<Estimator>("--estimator", v,
-                                               {{"jansen", Estimator::jansen},
-                                                {"homma", Estimator::homma},
-                                                {"janon", Estimator::janon},
-                                                {"glen", Estimator::glen},
-                                                {"saltelli", Estimator::saltelli}});
-       }}},
-      {"--first-order", {false, [](ExplainArgs& a, const std::string&) { a.first_order = true; }}},
-      {"--hsic-kernel", {true, [](ExplainArgs& a, const std::string& v) {
-         a.hsic_kernel = parse_choice<HsicKernel>("--hsic-kernel", v,
-                                                  {{"binary", HsicKernel::binary},
-                                                   {"rbf", HsicKernel::rbf},
-                                                   {"sobolev", HsicKernel::sobolev}});
-       }}},
-      {"--continuous-masks",
-       {false, [](ExplainArgs& a, const std::string&) { a.continuous_masks = true; }}},
-      {"--hsic-width", {true, [](ExplainArgs& a, const std::string& v) {
-         a.hsic_width = parse_choice<Bandwidth>(
-             "--hsic-width", v,
-             {{"median_output", Bandwidth::median_output},
-              {"median_distance", Bandwidth::median_distance}});
-       }}},
-      {"--epsilon", {true, [](ExplainArgs& a, const std::string& v) {
-         a.epsilon = static_cast<float>(parse_real("--epsilon", v));
-         if (a.epsilon < 0.0f) throw UsageError("--epsilon must be >= 0, got " + v);
-       }}},
-      {"--no-clamp", {false, [](ExplainArgs& a, const std::string&) { a.clamp = false; }}},
-      {"--sound", {false, [](ExplainArgs& a, const std::string&) { a.sound = true; }}},
-      {"--alpha", {true, [](ExplainArgs& a, const std::string& v) {
-         a.alpha = static_cast<float>(parse_real("--alpha", v));
-         if (a.alpha < 0.0f || a.alpha > 1.0f) {
-           throw UsageError("--alpha must be in [0, 1], got " + v);
-         }
-       }}},
-      {"--progress",
-       {false, [](ExplainArgs& a, const std::string&) { a.progress = ProgressMode::on; }}},
-      {"--no-progress",
-       {false, [](ExplainArgs& a, const std::string&) { a.progress = ProgressMode::off; }}},
-  };
-  return options;
+void add_concepts(CLI::App& app, ConceptsArgs& args, std::vector<std::function<void()>>& set) {
+  // Input
+  value_text(app.add_option("--class", args.class_id,
+                            "the class whose test images are used, 0..9 (required\n"
+                            "unless --list-layers)")
+                 ->check(CLI::Range(0, 9)),
+             "N")
+      ->group("Input");
+  value_text(app.add_option("--images", args.max_images,
+                            "at most N test images of the class, the first in the\n"
+                            "test set's order (default 500; the set has 1000 a\n"
+                            "class)")
+                 ->check(CLI::Range(std::int64_t{1}, kBig)),
+             "N")
+      ->group("Input");
+  value_text(app.add_option("--data", args.data_dir,
+                            "directory with t10k-images-idx3-ubyte and\n"
+                            "t10k-labels-idx1-ubyte, gzip-compressed (.gz) or raw\n"
+                            "(default /usr/share/datasets/fashion-mnist, from the\n"
+                            "Debian package dataset-fashion-mnist); each file at\n"
+                            "most 1 GiB, decompressed")
+                 ->check(kNonEmpty),
+             "DIR")
+      ->group("Input");
+  auto* model = app.add_option("--model", "ONNX classifier with a 1 x 28 x 28 input and one output\n"
+                                          "of at least N + 1 class scores (default: the embedded\n"
+                                          "fashion_mnist_cnn.onnx); class names as for explain");
+  value_text(model->check(kNonEmpty), "FILE")->group("Input");
+  auto* layer = app.add_option("--layer", "ONNX tensor the model is cut at; its values must be\n"
+                                          ">= 0 (after a ReLU or a pooling of one). Default: the\n"
+                                          "last tensor with a spatial grid (H x W > 1) before\n"
+                                          "the output, for the embedded model\n"
+                                          "/features/features.7/MaxPool_output_0,\n"
+                                          "32 x 7 x 7");
+  value_text(layer->check(kNonEmpty), "TENSOR")->group("Input");
+  app.add_flag("--list-layers", args.list_layers,
+               "print the model's tensors and shapes and exit")
+      ->group("Input");
+  value_text(app.add_option("--scale", args.scale, "model input = pixel / S (default 255)")
+                 ->check(finite_number(0.0, false)),
+             "S")
+      ->group("Input");
+  value_text(app.add_option("--device", args.device, "backend (default cpu)")
+                 ->check(CLI::IsMember({"cpu", "cuda"})),
+             "cpu|cuda")
+      ->group("Input");
+
+  // CRAFT
+  value_text(app.add_option("--patch", args.patch,
+                            "crop side in pixels, 2..28; crops start every\n"
+                            "int(0.8 P) pixels (default 10: 3 x 3 crops an image)")
+                 ->check(CLI::Range(std::int64_t{2}, std::int64_t{28})),
+             "P")
+      ->group("CRAFT");
+  value_text(app.add_option("--concepts", args.rank,
+                            "number of concepts, the NMF's rank, 1 to the layer's\n"
+                            "channels (default 10)")
+                 ->check(CLI::Range(std::int64_t{1}, kBig)),
+             "R")
+      ->group("CRAFT");
+  value_text(app.add_option("--max-iter", args.max_iter, "NMF iterations at most (default 200)")
+                 ->check(CLI::Range(std::int64_t{1}, kBig)),
+             "K")
+      ->group("CRAFT");
+  value_text(app.add_option("--alpha-w", args.alpha_w,
+                            "NMF L2 penalty, scikit-learn's alpha_W (default 0.01)")
+                 ->check(finite_number(0.0)),
+             "A")
+      ->group("CRAFT");
+  value_text(choice(app, "--nmf-solver", args.nmf_solver, names_of<nmf::Solver>(),
+                    "mu (multiplicative updates, the default) or cd\n"
+                    "(coordinate descent, scikit-learn's and so xplique's)"),
+             "S")
+      ->group("CRAFT");
+  // The crop resize's short names; concepts.json records the library's.
+  const std::map<std::string, craft::CropResize> resizes = {
+      {"tensorflow", craft::CropResize::tensorflow_bicubic},
+      {"opencv", craft::CropResize::opencv_bicubic}};
+  value_text(choice(app, "--crop-resize", args.crop_resize, resizes,
+                    "how crops are resized to the image: tensorflow\n"
+                    "(tf.image.resize bicubic, xplique's; default) or\n"
+                    "opencv (cv2 INTER_CUBIC)"),
+             "M")
+      ->group("CRAFT");
+  value_text(app.add_option("--nb-design", args.nb_design,
+                            "importance design points, a power of two >= 2;\n"
+                            "h runs N (R + 1) times an image (default 32)")
+                 ->check(CLI::Range(std::int64_t{2}, kBig)),
+             "N")
+      ->group("CRAFT");
+  value_text(choice(app, "--sampler", args.sampler, names_of<Sampler>(),
+                    "importance design: halton, sobol, sobol_owen, lhs or\n"
+                    "monte_carlo (default halton)"),
+             "S")
+      ->group("CRAFT");
+  value_text(choice(app, "--estimator", args.estimator, names_of<Estimator>(),
+                    "jansen, homma, janon, glen or saltelli (default jansen)"),
+             "E")
+      ->group("CRAFT");
+  value_text(app.add_option("--batch-size", args.batch_size,
+                            "images or crops per g call, activations per h call\n"
+                            "(default 64)")
+                 ->check(CLI::Range(std::int64_t{1}, kBig)),
+             "B")
+      ->group("CRAFT");
+  value_text(app.add_option("--seed", args.seed,
+                            "seed of the NMF's initialization and of the seeded\n"
+                            "samplers (default 0)"),
+             "S")
+      ->group("CRAFT");
+
+  // Sub-concepts
+  value_text(app.add_option("--subconcepts", args.subconcepts,
+                            "split one concept into S sub-concepts at an earlier\n"
+                            "layer: its crops that express it most go through\n"
+                            "the model cut there and are factorized with the same\n"
+                            "NMF options; each sub-concept's importance for the\n"
+                            "class is its Sobol total index at that layer (h runs\n"
+                            "nb-design (S + 1) more times an image). 1 to the\n"
+                            "sub-layer's channels and to the crops used; 0 turns\n"
+                            "it off (default 0)")
+                 ->check(CLI::Range(std::int64_t{0}, kBig)),
+             "S")
+      ->group("Sub-concepts (CRAFT's recursion)");
+  auto* sub_concept = app.add_option("--sub-concept",
+                                     "the concept split, an id in 0..R-1 (default: the most\n"
+                                     "important one)");
+  value_text(sub_concept->check(CLI::Range(std::int64_t{0}, kBig)), "ID")
+      ->group("Sub-concepts (CRAFT's recursion)");
+  auto* sub_crops = app.add_option("--sub-crops",
+                                   "how many of its crops, the most expressive first\n"
+                                   "(default 200; at most the crop count)");
+  value_text(sub_crops->check(CLI::Range(std::int64_t{1}, kBig)), "K")
+      ->group("Sub-concepts (CRAFT's recursion)");
+  auto* sub_layer = app.add_option("--sub-layer",
+                                   "the earlier tensor, before --layer, values >= 0.\n"
+                                   "Default: for the embedded model\n"
+                                   "/features/features.3/MaxPool_output_0, 16 x 14 x 14;\n"
+                                   "otherwise the last tensor with a spatial grid before\n"
+                                   "--layer that has at least S channels");
+  value_text(sub_layer->check(kNonEmpty), "TENSOR")->group("Sub-concepts (CRAFT's recursion)");
+
+  // Output
+  auto* top = app.add_option("--top", "concepts drawn, the most important first: a number or\n"
+                                      "all (default 5)");
+  value_text(top->check(CLI::IsMember({"all"}) | CLI::Range(std::int64_t{1}, kBig)), "T")
+      ->group("Output");
+  value_text(app.add_option("--crops", args.crops_per_concept,
+                            "crops shown per concept in concepts.png (default 10)")
+                 ->check(CLI::Range(std::int64_t{1}, std::int64_t{1000})),
+             "K")
+      ->group("Output");
+  value_text(app.add_option("--map-images", args.map_images,
+                            "images drawn in concept_maps.png, the first of the\n"
+                            "class; 0 skips the maps (default 4)")
+                 ->check(CLI::Range(std::int64_t{0}, std::int64_t{1000})),
+             "K")
+      ->group("Output");
+  add_output_options(app, args);
+
+  set.emplace_back([&args, model, layer, sub_concept, sub_crops, sub_layer, top] {
+    if (model->count() > 0) args.model_path = model->as<std::string>();
+    if (layer->count() > 0) args.layer = layer->as<std::string>();
+    if (sub_concept->count() > 0) args.sub_concept = sub_concept->as<std::int64_t>();
+    if (sub_crops->count() > 0) args.sub_crops = sub_crops->as<std::int64_t>();
+    if (sub_layer->count() > 0) args.sub_layer = sub_layer->as<std::string>();
+    if (top->count() > 0) {
+      const std::string value = top->as<std::string>();
+      args.top_all = value == "all";
+      if (!args.top_all) args.top = top->as<std::int64_t>();
+    }
+  });
 }
+
+/// The whole command line: the App with both subcommands bound to `command`.
+class Parser {
+ public:
+  explicit Parser(Command& command) : app_("", "cuxplain") {
+    app_.require_subcommand(1);
+    app_.set_help_flag();  // help is found before parsing (parse_command_line)
+    for (auto [name, description] : {std::pair{"explain", kExplainDescription},
+                                     std::pair{"concepts", kConceptsDescription}}) {
+      CLI::App* sub = app_.add_subcommand(name, description);
+      sub->formatter(std::make_shared<HelpFormatter>());
+      sub->footer(std::string(std::string(name) == "explain" ? kExplainFooter : kConceptsFooter) +
+                  kExitStatus);
+      if (std::string(name) == "explain") {
+        add_explain(*sub, command.explain, set_);
+      } else {
+        command.concepts.data_dir = kFashionMnistDir;
+        add_concepts(*sub, command.concepts, set_);
+      }
+      // Listed last, with the output options (parse_command_line finds it).
+      sub->set_help_flag("-h,--help", "this help")->group("Output");
+    }
+  }
+
+  void parse(std::vector<std::string> args) {
+    std::reverse(args.begin(), args.end());  // CLI11 reads the vector from its end
+    try {
+      app_.parse(args);
+    } catch (const CLI::ParseError& e) {
+      throw UsageError(e.what());
+    }
+    for (const auto& set : set_) set();
+  }
+
+  std::string help(const std::string& command) const {
+    return app_.get_subcommand(command)->help();
+  }
+
+ private:
+  CLI::App app_;
+  std::vector<std::function<void()>> set_;
+};
 
 bool is_power_of_two(std::int64_t n) { return n > 0 && (n & (n - 1)) == 0; }
 
-ExplainArgs parse_explain(const std::vector<std::string>& args, std::size_t first) {
-  ExplainArgs result;
-  apply_options(args, first, explain_options(), result);
-
-  if (result.methods.empty()) add_methods(result, "all");
-  // Keep a fixed order whatever the command line's.
-  std::vector<Method> ordered;
-  for (Method m : {Method::sobol, Method::hsic, Method::eva}) {
-    if (result.runs(m)) ordered.push_back(m);
-  }
-  result.methods = ordered;
-
-  if (result.nb_design && result.runs(Method::sobol) && !is_power_of_two(*result.nb_design)) {
-    throw UsageError("--nb-design must be a power of two for sobol, got " +
-                     std::to_string(*result.nb_design));
-  }
-  return result;
-}
-
-Sampler parse_sampler(const std::string& v) {
-  return parse_choice<Sampler>("--sampler", v,
-                               {{"sobol", Sampler::sobol},
-                                {"sobol_owen", Sampler::sobol_owen},
-                                {"halton", Sampler::halton},
-                                {"lhs", Sampler::lhs},
-                                {"monte_carlo", Sampler::monte_carlo}});
-}
-
-Estimator parse_estimator(const std::string& v) {
-  return parse_choice<Estimator>("--estimator", v,
-                                 {{"jansen", Estimator::jansen},
-                                  {"homma", Estimator::homma},
-                                  {"janon", Estimator::janon},
-                                  {"glen", Estimator::glen},
-                                  {"saltelli", Estimator::saltelli}});
-}
-
-const OptionMap<ConceptsArgs>& concepts_options() {
-  constexpr std::int64_t kBig = std::int64_t{1} << 30;
-  static const OptionMap<ConceptsArgs> options = {
-      {"--class", {true, [](ConceptsArgs& a, const std::string& v) {
-         a.class_id = static_cast<int>(parse_int("--class", v, 0, 9));
-       }}},
-      {"--list-layers",
-       {false, [](ConceptsArgs& a, const std::string&) { a.list_layers = true; }}},
-      {"--model", {true, [](ConceptsArgs& a, const std::string& v) {
-         if (v.empty()) throw UsageError("--model takes a file name, got ''");
-         a.model_path = v;
-       }}},
-      {"--layer", {true, [](ConceptsArgs& a, const std::string& v) {
-         if (v.empty()) throw UsageError("--layer takes a tensor name, got ''");
-         a.layer = v;
-       }}},
-      {"--data", {true, [](ConceptsArgs& a, const std::string& v) {
-         if (v.empty()) throw UsageError("--data takes a directory, got ''");
-         a.data_dir = v;
-       }}},
-      {"--images", {true, [](ConceptsArgs& a, const std::string& v) {
-         a.max_images = parse_int("--images", v, 1, kBig);
-       }}},
-      {"--device", {true, [](ConceptsArgs& a, const std::string& v) {
-         if (v != "cpu" && v != "cuda") {
-           throw UsageError("--device must be cpu or cuda, got " + quoted(v));
-         }
-         a.device = v;
-       }}},
-      {"--out", {true, [](ConceptsArgs& a, const std::string& v) {
-         if (v.empty()) throw UsageError("--out takes a directory, got ''");
-         a.out_dir = v;
-       }}},
-      {"--scale", {true, [](ConceptsArgs& a, const std::string& v) {
-         a.scale = parse_real("--scale", v);
-         if (!(a.scale > 0.0)) throw UsageError("--scale must be > 0, got " + v);
-       }}},
-      {"--patch", {true, [](ConceptsArgs& a, const std::string& v) {
-         a.patch = parse_int("--patch", v, 2, 28);
-       }}},
-      {"--concepts", {true, [](ConceptsArgs& a, const std::string& v) {
-         a.rank = parse_int("--concepts", v, 1, kBig);
-       }}},
-      {"--max-iter", {true, [](ConceptsArgs& a, const std::string& v) {
-         a.max_iter = parse_int("--max-iter", v, 1, kBig);
-       }}},
-      {"--nmf-solver", {true, [](ConceptsArgs& a, const std::string& v) {
-         a.nmf_solver = parse_choice<nmf::Solver>("--nmf-solver", v,
-                                                  {{"mu", nmf::Solver::mu}, {"cd", nmf::Solver::cd}});
-       }}},
-      {"--crop-resize", {true, [](ConceptsArgs& a, const std::string& v) {
-         a.crop_resize = parse_choice<craft::CropResize>(
-             "--crop-resize", v,
-             {{"tensorflow", craft::CropResize::tensorflow_bicubic},
-              {"opencv", craft::CropResize::opencv_bicubic}});
-       }}},
-      {"--alpha-w", {true, [](ConceptsArgs& a, const std::string& v) {
-         a.alpha_w = static_cast<float>(parse_real("--alpha-w", v));
-         if (a.alpha_w < 0.0f) throw UsageError("--alpha-w must be >= 0, got " + v);
-       }}},
-      {"--nb-design", {true, [](ConceptsArgs& a, const std::string& v) {
-         a.nb_design = parse_int("--nb-design", v, 2, kBig);
-         if (!is_power_of_two(a.nb_design)) {
-           throw UsageError("--nb-design must be a power of two, got " + v);
-         }
-       }}},
-      {"--sampler", {true, [](ConceptsArgs& a, const std::string& v) {
-         a.sampler = parse_sampler(v);
-       }}},
-      {"--estimator", {true, [](ConceptsArgs& a, const std::string& v) {
-         a.estimator = parse_estimator(v);
-       }}},
-      {"--batch-size", {true, [](ConceptsArgs& a, const std::string& v) {
-         a.batch_size = parse_int("--batch-size", v, 1, kBig);
-       }}},
-      {"--seed", {true, [](ConceptsArgs& a, const std::string& v) {
-         a.seed = parse_seed("--seed", v);
-       }}},
-      {"--top", {true, [](ConceptsArgs& a, const std::string& v) {
-         if (v == "all") {
-           a.top_all = true;
-           a.top.reset();
-         } else {
-           a.top = parse_int("--top", v, 1, kBig);
-           a.top_all = false;
-         }
-       }}},
-      {"--crops", {true, [](ConceptsArgs& a, const std::string& v) {
-         a.crops_per_concept = parse_int("--crops", v, 1, 1000);
-       }}},
-      {"--map-images", {true, [](ConceptsArgs& a, const std::string& v) {
-         a.map_images = parse_int("--map-images", v, 0, 1000);
-       }}},
-      {"--subconcepts", {true, [](ConceptsArgs& a, const std::string& v) {
-         a.subconcepts = parse_int("--subconcepts", v, 0, kBig);
-       }}},
-      {"--sub-concept", {true, [](ConceptsArgs& a, const std::string& v) {
-         a.sub_concept = parse_int("--sub-concept", v, 0, kBig);
-       }}},
-      {"--sub-crops", {true, [](ConceptsArgs& a, const std::string& v) {
-         a.sub_crops = parse_int("--sub-crops", v, 1, kBig);
-       }}},
-      {"--sub-layer", {true, [](ConceptsArgs& a, const std::string& v) {
-         if (v.empty()) throw UsageError("--sub-layer takes a tensor name, got ''");
-         a.sub_layer = v;
-       }}},
-      {"--alpha", {true, [](ConceptsArgs& a, const std::string& v) {
-         a.alpha = static_cast<float>(parse_real("--alpha", v));
-         if (a.alpha < 0.0f || a.alpha > 1.0f) {
-           throw UsageError("--alpha must be in [0, 1], got " + v);
-         }
-       }}},
-      {"--progress",
-       {false, [](ConceptsArgs& a, const std::string&) { a.progress = ProgressMode::on; }}},
-      {"--no-progress",
-       {false, [](ConceptsArgs& a, const std::string&) { a.progress = ProgressMode::off; }}},
-  };
-  return options;
-}
-
-ConceptsArgs parse_concepts(const std::vector<std::string>& args, std::size_t first) {
-  ConceptsArgs result;
-  result.data_dir = kFashionMnistDir;
-  apply_options(args, first, concepts_options(), result);
-  if (result.class_id < 0 && !result.list_layers) {
-    throw UsageError("cuxplain concepts needs --class N, the class 0..9 to explain");
-  }
-  if (result.subconcepts == 0 &&
-      (result.sub_concept || result.sub_layer || result.sub_crops)) {
-    throw UsageError(std::string(result.sub_concept ? "--sub-concept"
-                                 : result.sub_layer ? "--sub-layer"
-                                                    : "--sub-crops") +
-                     " needs --subconcepts S (the number of sub-concepts)");
-  }
-  if (result.sub_concept && *result.sub_concept >= result.rank) {
-    throw UsageError("--sub-concept must be a concept id in [0, " + std::to_string(result.rank) +
-                     ") (--concepts " + std::to_string(result.rank) + "), got " +
-                     std::to_string(*result.sub_concept));
-  }
-  return result;
-}
-
 bool is_help(const std::string& arg) { return arg == "-h" || arg == "--help" || arg == "help"; }
 
-const char kHelpHeader[] =
-    "usage: cuxplain explain [options]\n"
-    "       cuxplain concepts --class N [options]\n"
-    "       cuxplain --help | --version\n";
+std::string quoted(const std::string& s) { return "'" + s + "'"; }
+
+/// The checks that span several options.
+void check_explain(const ExplainArgs& args) {
+  if (args.nb_design && args.runs(Method::sobol) && !is_power_of_two(*args.nb_design)) {
+    throw UsageError("--nb-design must be a power of two for sobol, got " +
+                     std::to_string(*args.nb_design));
+  }
+}
+
+void check_concepts(const ConceptsArgs& args) {
+  if (args.class_id < 0 && !args.list_layers) {
+    throw UsageError("cuxplain concepts needs --class N, the class 0..9 to explain");
+  }
+  if (!is_power_of_two(args.nb_design)) {
+    throw UsageError("--nb-design must be a power of two, got " + std::to_string(args.nb_design));
+  }
+  if (args.subconcepts == 0 && (args.sub_concept || args.sub_layer || args.sub_crops)) {
+    throw UsageError(std::string(args.sub_concept ? "--sub-concept"
+                                 : args.sub_layer ? "--sub-layer"
+                                                  : "--sub-crops") +
+                     " needs --subconcepts S (the number of sub-concepts)");
+  }
+  if (args.sub_concept && *args.sub_concept >= args.rank) {
+    throw UsageError("--sub-concept must be a concept id in [0, " + std::to_string(args.rank) +
+                     ") (--concepts " + std::to_string(args.rank) + "), got " +
+                     std::to_string(*args.sub_concept));
+  }
+}
 
 }  // namespace
 
@@ -647,10 +627,7 @@ const char* to_string(Method method) {
 }
 
 bool ExplainArgs::runs(Method method) const {
-  for (Method m : methods) {
-    if (m == method) return true;
-  }
-  return false;
+  return std::find(methods.begin(), methods.end(), method) != methods.end();
 }
 
 Command parse_command_line(const std::vector<std::string>& args) {
@@ -669,6 +646,7 @@ Command parse_command_line(const std::vector<std::string>& args) {
     throw UsageError(first.rfind("-", 0) == 0 ? "unknown option " + quoted(first)
                                               : "unknown command " + quoted(first));
   }
+  // A help flag anywhere asks for the command's help, whatever else is there.
   for (std::size_t i = 1; i < args.size(); ++i) {
     if (args[i] == "-h" || args[i] == "--help") {
       command.kind = Command::Kind::help;
@@ -676,12 +654,14 @@ Command parse_command_line(const std::vector<std::string>& args) {
       return command;
     }
   }
+  Parser parser(command);
+  parser.parse(args);
   if (first == "explain") {
     command.kind = Command::Kind::explain;
-    command.explain = parse_explain(args, 1);
+    check_explain(command.explain);
   } else {
     command.kind = Command::Kind::concepts;
-    command.concepts = parse_concepts(args, 1);
+    check_concepts(command.concepts);
   }
   return command;
 }
@@ -689,19 +669,16 @@ Command parse_command_line(const std::vector<std::string>& args) {
 const char* usage_text() { return kUsage; }
 
 std::string help_text() {
-  return std::string(kHelpHeader) + "\ncuxplain explain [options]\n\n" + kExplainHelp +
-         "\ncuxplain concepts --class N [options]\n\n" + kConceptsHelp + kExitStatus;
+  Command unused;
+  const Parser parser(unused);
+  return std::string(kHelpHeader) + "\n" + parser.help("explain") + "\n" +
+         parser.help("concepts");
 }
 
 std::string help_text(const std::string& command) {
-  if (command == "concepts") {
-    return std::string("usage: cuxplain concepts --class N [options]\n\n") + kConceptsHelp +
-           kExitStatus;
-  }
-  if (command == "explain") {
-    return std::string("usage: cuxplain explain [options]\n\n") + kExplainHelp + kExitStatus;
-  }
-  return help_text();
+  if (command != "explain" && command != "concepts") return help_text();
+  Command unused;
+  return Parser(unused).help(command);
 }
 
 }  // namespace cuxplain::cli

@@ -252,46 +252,32 @@ Image8 rgb_image(const FashionMnist& set, std::int64_t index) {
   return image;
 }
 
-void int_array(JsonWriter& json, const std::vector<std::int64_t>& values) {
-  json.begin_array(/*inline_items=*/true);
-  for (std::int64_t v : values) json.value(v);
-  json.end_array();
+Json nmf_json(const nmf::Result& result) {
+  Json json;
+  json["iterations"] = result.iterations;
+  json["converged"] = result.converged;
+  json["relative_error"] = result.relative_error;
+  json["loss"] = result.loss;
+  return json;
 }
 
-void float_array(JsonWriter& json, const std::vector<float>& values) {
-  json.begin_array(/*inline_items=*/true);
-  for (float v : values) json.value(v);
-  json.end_array();
-}
-
-void nmf_report(JsonWriter& json, const nmf::Result& result) {
-  json.begin_object();
-  json.key("iterations");
-  json.value(result.iterations);
-  json.key("converged");
-  json.value(result.converged);
-  json.key("relative_error");
-  json.value(result.relative_error);
-  json.key("loss");
-  json.value(result.loss);
-  json.end_object();
-}
-
-void crop_list(JsonWriter& json, const std::vector<CropPlace>& places) {
-  json.begin_array();
+Json crops_json(const std::vector<CropPlace>& places) {
+  Json list = Json::array();
   for (const CropPlace& place : places) {
-    json.begin_object();
-    json.key("crop");
-    json.value(place.crop);
-    json.key("image");
-    json.value(place.image);
-    json.key("top");
-    json.value(place.top);
-    json.key("left");
-    json.value(place.left);
-    json.end_object();
+    Json crop;
+    crop["crop"] = place.crop;
+    crop["image"] = place.image;
+    crop["top"] = place.top;
+    crop["left"] = place.left;
+    list.push_back(std::move(crop));
   }
-  json.end_array();
+  return list;
+}
+
+Json floats_json(const std::vector<float>& values) {
+  Json array = Json::array();
+  for (float v : values) array.push_back(json_float(v));
+  return array;
 }
 
 /// Prints the "rank  <what>  importance" table of a ranking.
@@ -307,166 +293,291 @@ void print_ranking(const char* what, const std::vector<std::int64_t>& ranking,
   }
 }
 
-}  // namespace
 
-int run_concepts(const ConceptsArgs& args) {
-  const auto start = Clock::now();
-  const ResolvedFile model_file = resolve(args.model_path, "--model", kDefaultModel);
-  const nn::OnnxModel onnx = nn::read_onnx(model_file.path);
-  if (args.list_layers) return list_layers(model_file, onnx);
-  expect_class_scores(model_file.path, onnx.builder.shape(onnx.output));
+/// What the run has set up before any concept: the model cut at the layer
+/// (and the sub-layer), the images of the class on the device, the options.
+struct Session {
+  explicit Session(const ConceptsArgs& a) : args(a) {}
+  const ConceptsArgs& args;
+  Context ctx = Context::host();
+  bool show_progress = false, terminal = false;
+  ResolvedFile model_file;
+  std::string layer, sub_layer;
+  nn::Shape in, activations, sub_activations;
+  nn::Network g, h, sub_g, sub_h;
+  std::int64_t classes = 0;
+  std::string sidecar;
+  std::vector<std::string> names;
+  FashionMnist set;
+  std::vector<std::int64_t> indices;  // test-set indices of the images used
+  std::int64_t in_class = 0, n = 0, predicted_in_class = 0;
+  craft::CropGrid grid;
+  std::int64_t crops = 0, sub_crops = 0;
+  Buffer<float> device_images;
+  ConstImageView images;
+  std::vector<int> targets;
+  craft::CraftOptions options;
+  double load_model_seconds = 0.0, load_data_seconds = 0.0, predict_seconds = 0.0;
+  int crop_factor = 1, label_scale = 1;
+  std::optional<Progress> progress;
 
-  // The layer the model is cut at.
-  std::string layer = args.layer.value_or(default_layer(onnx));
-  if (layer.empty()) {
+  /// Crop `id`'s place among the images used.
+  CropPlace place_of(std::int64_t id) const {
+    CropPlace place;
+    place.crop = id;
+    place.position = id / grid.per_image();
+    place.image = indices[static_cast<std::size_t>(place.position)];
+    place.top = grid.top(id);
+    place.left = grid.left(id);
+    return place;
+  }
+};
+
+/// One level of concepts (the concepts at the layer, or the sub-concepts of
+/// one of them at the sub-layer): its factorization, the importances and
+/// their ranking, each concept's top crops and the crop sheet.
+struct Level {
+  craft::Concepts concepts;
+  std::vector<std::int64_t> crop_ids;  // sub-concepts: the parent's crops they factorize
+  std::vector<float> importances;
+  std::vector<std::int64_t> ranking, rank_of;
+  std::vector<std::vector<CropPlace>> top_crops;
+  Forwards forwards;
+  std::int64_t fit_g_rows = 0;
+  double fit_seconds = 0.0, importance_seconds = 0.0, crops_seconds = 0.0;
+  int label_width = 0;
+};
+
+/// How a level names itself in the report and its files.
+struct LevelNames {
+  const char* what;              // "concept", "sub-concept"
+  const char* fit;               // progress labels
+  const char* importance;
+  const char* sheet;             // the crop sheet's file
+  const char* importance_label;  // report lines
+  const char* sheet_label;
+};
+
+constexpr LevelNames kConcepts{"concept", "fit", "importance", "concepts.png", "importance",
+                               "concepts  "};
+constexpr LevelNames kSubConcepts{"sub-concept", "sub-fit", "sub-importance", "subconcepts.png",
+                                  "sub-import", "sub-crops "};
+
+/// Runs a level: `fit` factorizes (g counted as progress over `crops` crops)
+/// and prints its report line; then the importances through h, the ranking,
+/// and the sheet of `drawn_of(ranking)` rows.
+template <class Fit, class Drawn>
+Level run_level(Session& s, const LevelNames& names, const craft::SplitModel& split,
+                std::int64_t crops, const craft::CraftOptions& options, const std::string& where,
+                Fit&& fit, Drawn&& drawn_of, OutputDir& out) {
+  Level level;
+  const craft::SplitModel model = counted(split, level.forwards, s.progress);
+
+  const auto fit_start = Clock::now();
+  s.progress.emplace(s.show_progress, s.terminal, names.fit, crops, "crops");
+  fit(model, level);
+  level.fit_seconds = seconds_since(fit_start);
+  level.fit_g_rows = level.forwards.g_rows;
+  s.progress->finish(level.fit_g_rows, level.fit_seconds);
+  const std::int64_t r = level.concepts.rank;
+
+  const auto importance_start = Clock::now();
+  level.forwards.counts_h = true;
+  s.progress.emplace(s.show_progress, s.terminal, names.importance,
+                     s.n * s.args.nb_design * (r + 1), "h evaluations");
+  Buffer<float> importances(s.ctx, r);
+  craft::concept_importance(s.ctx, model, level.concepts.W.data(), r, s.images, s.targets,
+                            importances.data(), options);
+  level.importances = to_host(s.ctx, importances.data(), r);
+  level.importance_seconds = seconds_since(importance_start);
+  s.progress->finish(level.forwards.h_rows, level.importance_seconds);
+  for (float v : level.importances) {
+    if (!std::isfinite(v)) {
+      throw std::runtime_error(std::string("the ") + names.what + " importances are not finite");
+    }
+  }
+  level.ranking = rank_by_importance(level.importances);
+  level.rank_of.resize(static_cast<std::size_t>(r));
+  for (std::int64_t k = 0; k < r; ++k) level.rank_of[static_cast<std::size_t>(level.ranking[k])] = k + 1;
+  std::printf("%-10s %lld designs, %lld h evaluations%s in %.3f s\n", names.importance_label,
+              static_cast<long long>(s.args.nb_design),
+              static_cast<long long>(level.forwards.h_rows), where.c_str(),
+              level.importance_seconds);
+  print_ranking(names.what, level.ranking, level.importances);
+  std::fflush(stdout);
+
+  // Each concept's top crops (rows of U: crop ids, or the parent's through
+  // crop_ids), and the crop sheet.
+  const auto crops_start = Clock::now();
+  level.top_crops.resize(static_cast<std::size_t>(r));
+  for (std::int64_t c = 0; c < r; ++c) {
+    for (std::int64_t row : craft::top_crops(s.ctx, level.concepts, c, s.args.crops_per_concept)) {
+      const std::int64_t id =
+          level.crop_ids.empty() ? row : level.crop_ids[static_cast<std::size_t>(row)];
+      level.top_crops[static_cast<std::size_t>(c)].push_back(s.place_of(id));
+    }
+  }
+  const std::vector<std::int64_t> rows = drawn_of(level.ranking);
+  const std::vector<std::string> labels = sheet_labels(names.what, rows, level.importances);
+  level.label_width = sheet_label_width(labels, s.label_scale);
+  out.write(names.sheet, encode_png(crop_sheet(s.set, rows, level.top_crops, s.grid.patch,
+                                               s.args.crops_per_concept, s.crop_factor, 2, labels,
+                                               level.label_width, s.label_scale)));
+  level.crops_seconds = seconds_since(crops_start);
+  std::printf("%s %lld %ss x %lld crops -> %s\n", names.sheet_label,
+              static_cast<long long>(rows.size()), names.what,
+              static_cast<long long>(std::min(s.args.crops_per_concept, level.concepts.crops)),
+              out.path(names.sheet).c_str());
+  std::fflush(stdout);
+  return level;
+}
+
+/// The model, its layers and the cut networks; UsageError for a layer, class
+/// or rank the model does not have.
+void open_model(Session& s, const nn::OnnxModel& onnx) {
+  const ConceptsArgs& args = s.args;
+  expect_class_scores(s.model_file.path, onnx.builder.shape(onnx.output));
+  s.layer = args.layer.value_or(default_layer(onnx));
+  if (s.layer.empty()) {
     throw std::runtime_error("the model has no tensor with a spatial grid to cut at; pass "
                              "--layer (cuxplain concepts --list-layers lists the tensors)");
   }
-  const bool layer_known =
-      std::any_of(onnx.tensors.begin(), onnx.tensors.end(),
-                  [&](const auto& entry) { return entry.first == layer; });
-  if (!layer_known) {
-    throw UsageError("--layer: the model has no tensor '" + layer +
+  if (tensor_position(onnx, s.layer) < 0) {
+    throw UsageError("--layer: the model has no tensor '" + s.layer +
                      "' (cuxplain concepts --list-layers lists them)");
   }
-  const nn::NodeId cut = onnx.node(layer);
+  const nn::NodeId cut = onnx.node(s.layer);
   if (cut > onnx.output) {
-    throw UsageError("--layer " + layer + " comes after the model's output " + onnx.output_name +
-                     ": the model cannot be cut there (cuxplain concepts --list-layers marks "
-                     "the tensors after the output)");
+    throw UsageError("--layer " + s.layer + " comes after the model's output " +
+                     onnx.output_name + ": the model cannot be cut there (cuxplain concepts "
+                     "--list-layers marks the tensors after the output)");
   }
-  const std::int64_t sub_rank = args.subconcepts;
-  const std::string sub_layer =
-      sub_rank > 0 ? resolve_sub_layer(onnx, args, model_file.is_default, layer) : std::string();
-  const nn::Shape in = onnx.builder.shape(onnx.tensors.front().second);
-  if (in != nn::Shape{1, 28, 28}) {
-    throw std::runtime_error("the model takes " + nn::to_string(in) +
+  if (args.subconcepts > 0) {
+    s.sub_layer = resolve_sub_layer(onnx, args, s.model_file.is_default, s.layer);
+  }
+  s.in = onnx.builder.shape(onnx.tensors.front().second);
+  if (s.in != nn::Shape{1, 28, 28}) {
+    throw std::runtime_error("the model takes " + nn::to_string(s.in) +
                              " inputs; the Fashion-MNIST images are 1 x 28 x 28");
   }
+  s.g = onnx.builder.build(s.ctx, cut);
+  s.h = onnx.builder.build(s.ctx, cut, onnx.output);
+  s.activations = s.g.output_shape();
+  s.classes = s.h.output_shape().size();
+  if (args.class_id >= s.classes) {
+    throw UsageError("--class must be in [0, " + std::to_string(s.classes) +
+                     ") for this model, got " + std::to_string(args.class_id));
+  }
+  if (args.rank > s.activations.c) {
+    throw UsageError("--concepts must be at most the layer's " +
+                     std::to_string(s.activations.c) + " channels, got " +
+                     std::to_string(args.rank));
+  }
+  if (args.subconcepts > 0) {
+    const nn::NodeId sub_cut = onnx.node(s.sub_layer);
+    s.sub_g = onnx.builder.build(s.ctx, sub_cut);
+    s.sub_h = onnx.builder.build(s.ctx, sub_cut, onnx.output);
+    s.sub_activations = s.sub_g.output_shape();
+  }
+  s.names = class_names(s.model_file.path, s.classes, s.sidecar);
+}
 
-  const bool terminal = isatty(STDERR_FILENO) != 0;
-  const bool show_progress = args.progress == ProgressMode::on ||
-                             (args.progress == ProgressMode::automatic && terminal);
-  const Context ctx = make_context(args.device);
-  const nn::Network g = onnx.builder.build(ctx, cut);
-  const nn::Network h = onnx.builder.build(ctx, cut, onnx.output);
-  const nn::Shape activations = g.output_shape();
-  const std::int64_t classes = h.output_shape().size();
-  if (args.class_id >= classes) {
-    throw UsageError("--class must be in [0, " + std::to_string(classes) + ") for this model, got " +
-                     std::to_string(args.class_id));
+/// The test images of the class, on the device; UsageError when they give
+/// too few crops for the ranks asked for.
+void read_class_images(Session& s) {
+  const ConceptsArgs& args = s.args;
+  s.set = read_fashion_mnist_test(args.data_dir);
+  if (s.set.rows != s.in.h || s.set.cols != s.in.w) {
+    throw std::runtime_error("'" + s.set.images_file + "' holds " + std::to_string(s.set.rows) +
+                             " x " + std::to_string(s.set.cols) + " images, the model takes " +
+                             nn::to_string(s.in));
   }
-  if (args.rank > activations.c) {
-    throw UsageError("--concepts must be at most the layer's " + std::to_string(activations.c) +
-                     " channels, got " + std::to_string(args.rank));
+  for (std::int64_t i = 0; i < s.set.count; ++i) {
+    if (s.set.labels[static_cast<std::size_t>(i)] != args.class_id) continue;
+    ++s.in_class;
+    if (static_cast<std::int64_t>(s.indices.size()) < args.max_images) s.indices.push_back(i);
   }
-  // The model cut at the sub-layer, for the sub-concepts.
-  nn::Network sub_g, sub_h;
-  nn::Shape sub_activations;
-  if (sub_rank > 0) {
-    const nn::NodeId sub_cut = onnx.node(sub_layer);
-    sub_g = onnx.builder.build(ctx, sub_cut);
-    sub_h = onnx.builder.build(ctx, sub_cut, onnx.output);
-    sub_activations = sub_g.output_shape();
-  }
-  std::string sidecar;
-  const std::vector<std::string> names = class_names(model_file.path, classes, sidecar);
-  const double load_model_seconds = seconds_since(start);
-
-  // The test images of the class.
-  const auto data_start = Clock::now();
-  const FashionMnist set = read_fashion_mnist_test(args.data_dir);
-  if (set.rows != in.h || set.cols != in.w) {
-    throw std::runtime_error("'" + set.images_file + "' holds " + std::to_string(set.rows) +
-                             " x " + std::to_string(set.cols) + " images, the model takes " +
-                             nn::to_string(in));
-  }
-  std::vector<std::int64_t> indices;
-  std::int64_t in_class = 0;
-  for (std::int64_t i = 0; i < set.count; ++i) {
-    if (set.labels[static_cast<std::size_t>(i)] != args.class_id) continue;
-    ++in_class;
-    if (static_cast<std::int64_t>(indices.size()) < args.max_images) indices.push_back(i);
-  }
-  const std::int64_t n = static_cast<std::int64_t>(indices.size());
-  if (n == 0) {
-    throw std::runtime_error("'" + set.labels_file + "' has no image of class " +
+  s.n = static_cast<std::int64_t>(s.indices.size());
+  if (s.n == 0) {
+    throw std::runtime_error("'" + s.set.labels_file + "' has no image of class " +
                              std::to_string(args.class_id));
   }
-  const craft::CropGrid grid = craft::crop_grid(in.h, in.w, args.patch);
-  const std::int64_t crops = n * grid.per_image();
-  if (crops < args.rank) {
-    throw UsageError("--concepts " + std::to_string(args.rank) + " needs at least as many crops; " +
-                     std::to_string(n) + " image" + (n > 1 ? "s give " : " gives ") +
-                     std::to_string(crops) + " (raise --images or lower --patch)");
+  s.grid = craft::crop_grid(s.in.h, s.in.w, args.patch);
+  s.crops = s.n * s.grid.per_image();
+  if (s.crops < args.rank) {
+    throw UsageError("--concepts " + std::to_string(args.rank) +
+                     " needs at least as many crops; " + std::to_string(s.n) + " image" +
+                     (s.n > 1 ? "s give " : " gives ") + std::to_string(s.crops) +
+                     " (raise --images or lower --patch)");
   }
-  const std::int64_t sub_crops = std::min(args.sub_crops.value_or(200), crops);
-  if (sub_rank > sub_crops) {
-    throw UsageError("--subconcepts " + std::to_string(sub_rank) +
+  s.sub_crops = std::min(args.sub_crops.value_or(200), s.crops);
+  if (args.subconcepts > s.sub_crops) {
+    throw UsageError("--subconcepts " + std::to_string(args.subconcepts) +
                      " needs at least as many crops of the concept; it has " +
-                     std::to_string(sub_crops) + " (--sub-crops, at most the " +
-                     std::to_string(crops) + " crops)");
+                     std::to_string(s.sub_crops) + " (--sub-crops, at most the " +
+                     std::to_string(s.crops) + " crops)");
   }
-  const std::int64_t pixels = in.size();
-  std::vector<float> host_images(static_cast<std::size_t>(n * pixels));
-  for (std::int64_t i = 0; i < n; ++i) {
-    const unsigned char* source = set.image(indices[static_cast<std::size_t>(i)]);
+  const std::int64_t pixels = s.in.size();
+  std::vector<float> host_images(static_cast<std::size_t>(s.n * pixels));
+  for (std::int64_t i = 0; i < s.n; ++i) {
+    const unsigned char* source = s.set.image(s.indices[static_cast<std::size_t>(i)]);
     for (std::int64_t p = 0; p < pixels; ++p) {
       host_images[static_cast<std::size_t>(i * pixels + p)] =
           static_cast<float>(source[p] / args.scale);
     }
   }
-  Buffer<float> device_images(ctx, n * pixels);
-  copy_to_device(ctx, device_images.data(), host_images.data(),
+  s.device_images = Buffer<float>(s.ctx, s.n * pixels);
+  copy_to_device(s.ctx, s.device_images.data(), host_images.data(),
                  host_images.size() * sizeof(float));
-  const ConstImageView images{device_images.data(), n, in.c, in.h, in.w, Layout::nchw};
-  const double load_data_seconds = seconds_since(data_start);
+  s.images = {s.device_images.data(), s.n, s.in.c, s.in.h, s.in.w, Layout::nchw};
+  s.targets.assign(static_cast<std::size_t>(s.n), args.class_id);
+}
 
-  // How many of them the model puts in the class.
-  const auto predict_start = Clock::now();
-  std::int64_t predicted_in_class = 0;
-  {
-    const std::int64_t batch = std::max<std::int64_t>(args.batch_size, 256);
-    Buffer<float> acts(ctx, std::min(batch, n) * activations.size());
-    Buffer<float> logits(ctx, std::min(batch, n) * classes);
-    for (std::int64_t first = 0; first < n; first += batch) {
-      const std::int64_t count = std::min(batch, n - first);
-      g.forward(ctx, device_images.data() + first * pixels, count, acts.data());
-      h.forward(ctx, acts.data(), count, logits.data());
-      const std::vector<float> host = to_host(ctx, logits.data(), count * classes);
-      for (std::int64_t i = 0; i < count; ++i) {
-        const float* row = host.data() + i * classes;
-        if (std::max_element(row, row + classes) - row == args.class_id) ++predicted_in_class;
-      }
+/// How many of the images the model puts in the class.
+std::int64_t count_predicted(const Session& s) {
+  const std::int64_t batch = std::max<std::int64_t>(s.args.batch_size, 256);
+  Buffer<float> acts(s.ctx, std::min(batch, s.n) * s.activations.size());
+  Buffer<float> logits(s.ctx, std::min(batch, s.n) * s.classes);
+  std::int64_t predicted = 0;
+  for (std::int64_t first = 0; first < s.n; first += batch) {
+    const std::int64_t count = std::min(batch, s.n - first);
+    s.g.forward(s.ctx, s.device_images.data() + first * s.in.size(), count, acts.data());
+    s.h.forward(s.ctx, acts.data(), count, logits.data());
+    const std::vector<float> host = to_host(s.ctx, logits.data(), count * s.classes);
+    for (std::int64_t i = 0; i < count; ++i) {
+      const float* row = host.data() + i * s.classes;
+      if (std::max_element(row, row + s.classes) - row == s.args.class_id) ++predicted;
     }
   }
-  const double predict_seconds = seconds_since(predict_start);
+  return predicted;
+}
 
-  std::printf("model      %s%s: %s -> %lld classes%s\n", model_file.path.c_str(),
-              model_file.is_default ? " (embedded default)" : "", nn::to_string(in).c_str(),
-              static_cast<long long>(classes),
-              sidecar.empty() ? "" : (", names from " + sidecar).c_str());
-  std::printf("layer      %s%s: %s\n", layer.c_str(), args.layer ? "" : " (default)",
-              nn::to_string(activations).c_str());
-  if (sub_rank > 0) {
-    std::printf("sub-layer  %s%s: %s\n", sub_layer.c_str(), args.sub_layer ? "" : " (default)",
-                nn::to_string(sub_activations).c_str());
+void print_setup(const Session& s) {
+  const ConceptsArgs& args = s.args;
+  std::printf("model      %s%s: %s -> %lld classes%s\n", s.model_file.path.c_str(),
+              s.model_file.is_default ? " (embedded default)" : "", nn::to_string(s.in).c_str(),
+              static_cast<long long>(s.classes),
+              s.sidecar.empty() ? "" : (", names from " + s.sidecar).c_str());
+  std::printf("layer      %s%s: %s\n", s.layer.c_str(), args.layer ? "" : " (default)",
+              nn::to_string(s.activations).c_str());
+  if (args.subconcepts > 0) {
+    std::printf("sub-layer  %s%s: %s\n", s.sub_layer.c_str(), args.sub_layer ? "" : " (default)",
+                nn::to_string(s.sub_activations).c_str());
   }
   std::printf("data       %s: %lld of the %lld test images of class %s; the model predicts "
               "the class on %lld\n",
-              set.images_file.c_str(), static_cast<long long>(n),
-              static_cast<long long>(in_class), class_label(args.class_id, names).c_str(),
-              static_cast<long long>(predicted_in_class));
+              s.set.images_file.c_str(), static_cast<long long>(s.n),
+              static_cast<long long>(s.in_class), class_label(args.class_id, s.names).c_str(),
+              static_cast<long long>(s.predicted_in_class));
   std::printf("device     %s\n", args.device.c_str());
   std::printf("crops      %lld x %lld pixels every %lld: %lld x %lld per image, %lld crops\n",
-              static_cast<long long>(grid.patch), static_cast<long long>(grid.patch),
-              static_cast<long long>(grid.stride), static_cast<long long>(grid.rows),
-              static_cast<long long>(grid.cols), static_cast<long long>(crops));
+              static_cast<long long>(s.grid.patch), static_cast<long long>(s.grid.patch),
+              static_cast<long long>(s.grid.stride), static_cast<long long>(s.grid.rows),
+              static_cast<long long>(s.grid.cols), static_cast<long long>(s.crops));
   std::fflush(stdout);
-  // The files go to a staging directory, and into --out only when every
-  // step has succeeded (commit below).
-  OutputDir out(args.out_dir);
+}
 
+craft::CraftOptions craft_options(const ConceptsArgs& args) {
   craft::CraftOptions options;
   options.patch_size = args.patch;
   options.nmf.rank = args.rank;
@@ -480,439 +591,301 @@ int run_concepts(const ConceptsArgs& args) {
   options.seed = args.seed;
   options.estimator = args.estimator;
   options.batch_size = args.batch_size;
+  return options;
+}
 
-  // g and h, counted for the progress line.
-  std::optional<Progress> progress;
-  Forwards forwards;
-  const craft::SplitModel model = counted(craft::split_model(ctx, g, h), forwards, progress);
-
-  // Concepts.
-  const auto fit_start = Clock::now();
-  progress.emplace(show_progress, terminal, "fit", crops, "crops");
-  craft::Concepts concepts = [&] {
-    try {
-      return craft::fit(ctx, model, images, options);
-    } catch (const Error& e) {
-      throw Error(std::string(e.what()) + "\n(the layer " + layer +
-                  " is factorized: its values must be >= 0, as after a ReLU or a pooling of "
-                  "one; cuxplain concepts --list-layers lists the tensors)");
+/// concept_maps.png: the first images, each with the drawn concepts' maps;
+/// returns the seconds it took (0 without maps).
+double draw_maps(const Session& s, const Level& level, const std::vector<std::int64_t>& drawn,
+                 std::int64_t map_count, const craft::SplitModel& model, OutputDir& out) {
+  const auto maps_start = Clock::now();
+  const std::int64_t r = level.concepts.rank;
+  const std::int64_t plane = s.in.h * s.in.w;
+  Buffer<float> maps_device(s.ctx, map_count * r * plane);
+  const ConstImageView first{s.device_images.data(), map_count, s.in.c, s.in.h, s.in.w,
+                             Layout::nchw};
+  craft::concept_maps(s.ctx, model, level.concepts.W.data(), r, first, maps_device.data(),
+                      s.options);
+  const std::vector<float> maps = to_host(s.ctx, maps_device.data(), map_count * r * plane);
+  const int factor = display_factor(rgb_image(s.set, s.indices[0]), 168);
+  const int tile_w = static_cast<int>(s.in.w) * factor, tile_h = static_cast<int>(s.in.h) * factor;
+  const int line = 2;
+  const auto top = static_cast<int>(drawn.size());
+  Image8 canvas = blank_image((top + 1) * (tile_w + line) + line,
+                              static_cast<int>(map_count) * (tile_h + line) + line, 3, 128);
+  for (std::int64_t i = 0; i < map_count; ++i) {
+    const Image8 image = rgb_image(s.set, s.indices[static_cast<std::size_t>(i)]);
+    const int y = line + static_cast<int>(i) * (tile_h + line);
+    paste(canvas, enlarge(image, factor), line, y);
+    float high = 0.0f;
+    for (std::int64_t c : drawn) {
+      const float* map = maps.data() + (i * r + c) * plane;
+      for (std::int64_t p = 0; p < plane; ++p) high = std::max(high, map[p]);
     }
-  }();
-  const double fit_seconds = seconds_since(fit_start);
-  const std::int64_t fit_g_rows = forwards.g_rows;
-  progress->finish(fit_g_rows, fit_seconds);
+    for (std::size_t k = 0; k < drawn.size(); ++k) {
+      const float* map = maps.data() + (i * r + drawn[k]) * plane;
+      const std::vector<float> values(map, map + plane);
+      if (!std::all_of(values.begin(), values.end(), [](float v) { return std::isfinite(v); })) {
+        throw std::runtime_error("a concept map is not finite");
+      }
+      paste(canvas, render_overlay(image, values, s.in.h, factor, s.args.alpha, 0.0f, high),
+            line + static_cast<int>(k + 1) * (tile_w + line), y);
+    }
+  }
+  out.write("concept_maps.png", encode_png(canvas));
+  const double seconds = seconds_since(maps_start);
+  std::printf("maps       %lld images x %lld concepts in %.3f s -> %s\n",
+              static_cast<long long>(map_count), static_cast<long long>(top), seconds,
+              out.path("concept_maps.png").c_str());
+  std::fflush(stdout);
+  return seconds;
+}
+
+Json ints_json(const std::vector<std::int64_t>& values) { return Json(values); }
+
+Json sub_concepts_json(const Session& s, const Level& sub, std::int64_t parent,
+                       const Level& concepts) {
+  const std::int64_t rank = sub.concepts.rank;
+  Json json;
+  json["concept"] = parent;
+  json["concept_rank"] = concepts.rank_of[static_cast<std::size_t>(parent)];
+  json["concept_is_default"] = !s.args.sub_concept.has_value();
+  json["layer"] = s.sub_layer;
+  json["layer_is_default"] = !s.args.sub_layer.has_value();
+  json["layer_shape"] = {s.sub_activations.c, s.sub_activations.h, s.sub_activations.w};
+  json["num_crops"] = sub.concepts.crops;
+  json["crop_ids"] = ints_json(sub.crop_ids);
+  json["rank"] = rank;
+  json["nmf"] = nmf_json(sub.concepts.nmf);
+  json["importances"] = floats_json(sub.importances);
+  json["ranking"] = ints_json(sub.ranking);
+  Json list = Json::array();
+  for (std::int64_t c = 0; c < rank; ++c) {
+    Json entry;
+    entry["subconcept"] = c;
+    entry["rank"] = sub.rank_of[static_cast<std::size_t>(c)];
+    entry["importance"] = json_float(sub.importances[static_cast<std::size_t>(c)]);
+    entry["top_crops"] = crops_json(sub.top_crops[static_cast<std::size_t>(c)]);
+    list.push_back(std::move(entry));
+  }
+  json["subconcepts"] = std::move(list);
+  json["subconcepts_png"] = "subconcepts.png";
+  json["subconcepts_png_label_width"] = sub.label_width;
+  return json;
+}
+
+Json concepts_json(const Session& s, const Level& level, const std::vector<std::int64_t>& drawn,
+                   std::int64_t map_count, const std::optional<Level>& sub, std::int64_t parent,
+                   const std::vector<std::pair<const char*, double>>& seconds,
+                   double total_seconds) {
+  const ConceptsArgs& args = s.args;
+  const craft::Concepts& concepts = level.concepts;
   const std::int64_t r = concepts.rank;
-  std::printf("fit        %lld concepts in %.3f s: NMF %lld iterations%s, relative error %.4g\n",
-              static_cast<long long>(r), fit_seconds,
-              static_cast<long long>(concepts.nmf.iterations),
-              concepts.nmf.converged ? " (converged)" : " (max-iter)",
-              concepts.nmf.relative_error);
-  std::fflush(stdout);
-
-  // Importances.
-  const auto importance_start = Clock::now();
-  const std::int64_t h_total = n * args.nb_design * (r + 1);
-  forwards.counts_h = true;
-  progress.emplace(show_progress, terminal, "importance", h_total, "h evaluations");
-  const std::vector<int> targets(static_cast<std::size_t>(n), args.class_id);
-  Buffer<float> importance_device(ctx, r);
-  craft::concept_importance(ctx, model, concepts.W.data(), r, images, targets,
-                            importance_device.data(), options);
-  const std::vector<float> importances = to_host(ctx, importance_device.data(), r);
-  const double importance_seconds = seconds_since(importance_start);
-  progress->finish(forwards.h_rows, importance_seconds);
-  for (float v : importances) {
-    if (!std::isfinite(v)) throw std::runtime_error("the concept importances are not finite");
-  }
-  const std::vector<std::int64_t> ranking = rank_by_importance(importances);
-  std::vector<std::int64_t> rank_of(static_cast<std::size_t>(r));
-  for (std::int64_t k = 0; k < r; ++k) rank_of[static_cast<std::size_t>(ranking[k])] = k + 1;
-  std::printf("importance %lld designs, %lld h evaluations in %.3f s\n",
-              static_cast<long long>(args.nb_design), static_cast<long long>(forwards.h_rows),
-              importance_seconds);
-  print_ranking("concept", ranking, importances);
-  std::fflush(stdout);
-  const std::int64_t top = args.top_all ? r : std::min<std::int64_t>(args.top.value_or(5), r);
-  const std::vector<std::int64_t> drawn(ranking.begin(), ranking.begin() + top);
-
-  // Each concept's top crops, and the crop sheet.
-  const auto crops_start = Clock::now();
-  const auto place_of = [&](std::int64_t id) {
-    CropPlace place;
-    place.crop = id;
-    place.position = id / concepts.grid.per_image();
-    place.image = indices[static_cast<std::size_t>(place.position)];
-    place.top = concepts.grid.top(id);
-    place.left = concepts.grid.left(id);
-    return place;
-  };
-  std::vector<std::vector<CropPlace>> top_crops(static_cast<std::size_t>(r));
+  Json json = result_json(s.model_file);
+  json["layer"] = s.layer;
+  json["layer_is_default"] = !args.layer.has_value();
+  json["layer_shape"] = {s.activations.c, s.activations.h, s.activations.w};
+  json["input_shape"] = {s.in.c, s.in.h, s.in.w};
+  json["scale"] = args.scale;
+  json["device"] = args.device;
+  json["num_classes"] = s.classes;
+  json["class"] = args.class_id;
+  if (!s.names.empty()) json["class_name"] = s.names[static_cast<std::size_t>(args.class_id)];
+  json["data"] = fs::absolute(s.set.images_file).lexically_normal().string();
+  json["images_in_class"] = s.in_class;
+  json["num_images"] = s.n;
+  json["image_indices"] = ints_json(s.indices);
+  json["predicted_in_class"] = s.predicted_in_class;
+  json["patch_size"] = s.grid.patch;
+  json["stride"] = s.grid.stride;
+  json["crop_grid"] = {s.grid.rows, s.grid.cols};
+  json["num_crops"] = concepts.crops;
+  json["rank"] = r;
+  json["nmf"] = nmf_json(concepts.nmf);
+  json["importances"] = floats_json(level.importances);
+  json["ranking"] = ints_json(level.ranking);
+  json["drawn"] = ints_json(drawn);
+  // The concept bank W: r rows (concept ids) of the layer's channels, so
+  // that the concepts can be reused (nmf::transform against them).
+  const std::vector<float> bank = to_host(s.ctx, concepts.W.data(), r * concepts.features);
+  Json rows = Json::array();
   for (std::int64_t c = 0; c < r; ++c) {
-    for (std::int64_t id : craft::top_crops(ctx, concepts, c, args.crops_per_concept)) {
-      top_crops[static_cast<std::size_t>(c)].push_back(place_of(id));
-    }
+    rows.push_back(floats_json(std::vector<float>(bank.begin() + c * concepts.features,
+                                                  bank.begin() + (c + 1) * concepts.features)));
   }
-  const int crop_factor = static_cast<int>(std::max<std::int64_t>(1, (40 + grid.patch - 1) / grid.patch));
-  const std::string sheet_path = out.path("concepts.png");
+  json["bank"] = std::move(rows);
+  Json list = Json::array();
+  for (std::int64_t c = 0; c < r; ++c) {
+    Json entry;
+    entry["concept"] = c;
+    entry["rank"] = level.rank_of[static_cast<std::size_t>(c)];
+    entry["importance"] = json_float(level.importances[static_cast<std::size_t>(c)]);
+    entry["top_crops"] = crops_json(level.top_crops[static_cast<std::size_t>(c)]);
+    list.push_back(std::move(entry));
+  }
+  json["concepts"] = std::move(list);
+  if (sub) json["subconcepts"] = sub_concepts_json(s, *sub, parent, level);
+  json["concepts_png"] = "concepts.png";
+  json["crops_per_concept"] = args.crops_per_concept;
+  json["crop_display_factor"] = s.crop_factor;
+  json["concepts_png_label_width"] = level.label_width;
+  json["map_images"] =
+      ints_json(std::vector<std::int64_t>(s.indices.begin(), s.indices.begin() + map_count));
+  if (map_count > 0) json["concept_maps_png"] = "concept_maps.png";
+  const craft::CraftOptions& options = s.options;
+  Json used;
+  used["patch_size"] = options.patch_size;
+  used["concepts"] = options.nmf.rank;
+  used["max_iter"] = options.nmf.max_iter;
+  used["tol"] = options.nmf.tol;
+  used["nmf_init"] = nmf::to_string(options.nmf.init);
+  used["nmf_solver"] = nmf::to_string(options.nmf.solver);
+  used["crop_resize"] = craft::to_string(options.crop_resize);
+  used["alpha_w"] = json_float(options.alpha_w);
+  used["nb_design"] = options.nb_design;
+  used["sampler"] = to_string(options.sampler);
+  used["skip"] = options.skip;
+  used["estimator"] = to_string(options.estimator);
+  used["map_interpolation"] = to_string(options.map_interpolation);
+  used["batch_size"] = options.batch_size;
+  used["seed"] = static_cast<std::uint64_t>(args.seed);
+  used["subconcepts"] = args.subconcepts;
+  if (args.subconcepts > 0) {
+    used["sub_concept"] = parent;
+    used["sub_crops"] = args.sub_crops.value_or(200);
+    used["sub_layer"] = s.sub_layer;
+  }
+  json["options"] = std::move(used);
+  Json forwards;
+  forwards["fit_g_rows"] = level.fit_g_rows;
+  forwards["importance_h_rows"] = level.forwards.h_rows;
+  forwards["subconcepts_fit_g_rows"] = sub ? sub->fit_g_rows : 0;
+  forwards["subconcepts_importance_h_rows"] = sub ? sub->forwards.h_rows : 0;
+  json["forwards"] = std::move(forwards);
+  Json timings;
+  for (const auto& [name, value] : seconds) timings[name] = json_rounded(value, 6);
+  timings["total"] = json_rounded(total_seconds, 6);
+  json["seconds"] = std::move(timings);
+  return json;
+}
+
+}  // namespace
+
+int run_concepts(const ConceptsArgs& args) {
+  const auto start = Clock::now();
+  Session s(args);
+  s.model_file = resolve(args.model_path, "--model", kDefaultModel);
+  const nn::OnnxModel onnx = nn::read_onnx(s.model_file.path);
+  if (args.list_layers) return list_layers(s.model_file, onnx);
+  s.terminal = isatty(STDERR_FILENO) != 0;
+  s.show_progress = args.progress == ProgressMode::on ||
+                    (args.progress == ProgressMode::automatic && s.terminal);
+  s.ctx = make_context(args.device);
+  open_model(s, onnx);
+  s.load_model_seconds = seconds_since(start);
+
+  const auto data_start = Clock::now();
+  read_class_images(s);
+  s.load_data_seconds = seconds_since(data_start);
+  const auto predict_start = Clock::now();
+  s.predicted_in_class = count_predicted(s);
+  s.predict_seconds = seconds_since(predict_start);
+  print_setup(s);
+  s.options = craft_options(args);
+  s.crop_factor = static_cast<int>(std::max<std::int64_t>(1, (40 + s.grid.patch - 1) / s.grid.patch));
   // Labels twice the font's size once the crops are that tall.
-  const int label_scale = grid.patch * crop_factor >= 36 ? 2 : 1;
-  const std::vector<std::string> labels = sheet_labels("concept", drawn, importances);
-  const int label_width = sheet_label_width(labels, label_scale);
-  out.write("concepts.png",
-            encode_png(crop_sheet(set, drawn, top_crops, grid.patch, args.crops_per_concept,
-                                  crop_factor, 2, labels, label_width, label_scale)));
-  const double crops_seconds = seconds_since(crops_start);
-  std::printf("concepts   %lld concepts x %lld crops -> %s\n", static_cast<long long>(top),
-              static_cast<long long>(std::min(args.crops_per_concept, crops)),
-              sheet_path.c_str());
-  std::fflush(stdout);
+  s.label_scale = s.grid.patch * s.crop_factor >= 36 ? 2 : 1;
+
+  // The files go to a staging directory, and into --out only when every
+  // step has succeeded (commit below).
+  OutputDir out(args.out_dir);
+
+  // Concepts at the layer; the sheet draws the --top most important.
+  const craft::SplitModel model = craft::split_model(s.ctx, s.g, s.h);
+  std::vector<std::int64_t> drawn;
+  const Level concepts = run_level(
+      s, kConcepts, model, s.crops, s.options, "",
+      [&](const craft::SplitModel& counted_model, Level& level) {
+        const auto fit_start = Clock::now();
+        try {
+          level.concepts = craft::fit(s.ctx, counted_model, s.images, s.options);
+        } catch (const Error& e) {
+          throw Error(std::string(e.what()) + "\n(the layer " + s.layer +
+                      " is factorized: its values must be >= 0, as after a ReLU or a pooling "
+                      "of one; cuxplain concepts --list-layers lists the tensors)");
+        }
+        const craft::Concepts& c = level.concepts;
+        std::printf("fit        %lld concepts in %.3f s: NMF %lld iterations%s, relative "
+                    "error %.4g\n",
+                    static_cast<long long>(c.rank), seconds_since(fit_start),
+                    static_cast<long long>(c.nmf.iterations),
+                    c.nmf.converged ? " (converged)" : " (max-iter)", c.nmf.relative_error);
+        std::fflush(stdout);
+      },
+      [&](const std::vector<std::int64_t>& ranking) {
+        const auto r = static_cast<std::int64_t>(ranking.size());
+        const std::int64_t top = args.top_all ? r : std::min<std::int64_t>(args.top.value_or(5), r);
+        drawn.assign(ranking.begin(), ranking.begin() + top);
+        return drawn;
+      },
+      out);
 
   // Concept maps of the first images.
-  const std::int64_t map_count = std::min(args.map_images, n);
-  std::string maps_path;
-  double maps_seconds = 0.0;
-  if (map_count > 0) {
-    const auto maps_start = Clock::now();
-    const std::int64_t plane = in.h * in.w;
-    Buffer<float> maps_device(ctx, map_count * r * plane);
-    const ConstImageView first{device_images.data(), map_count, in.c, in.h, in.w, Layout::nchw};
-    craft::concept_maps(ctx, model, concepts.W.data(), r, first, maps_device.data(), options);
-    const std::vector<float> maps = to_host(ctx, maps_device.data(), map_count * r * plane);
-    const int factor = display_factor(rgb_image(set, indices[0]), 168);
-    const int tile_w = static_cast<int>(in.w) * factor, tile_h = static_cast<int>(in.h) * factor;
-    const int line = 2;
-    Image8 canvas = blank_image(static_cast<int>(top + 1) * (tile_w + line) + line,
-                                static_cast<int>(map_count) * (tile_h + line) + line, 3, 128);
-    for (std::int64_t i = 0; i < map_count; ++i) {
-      const Image8 image = rgb_image(set, indices[static_cast<std::size_t>(i)]);
-      const int y = line + static_cast<int>(i) * (tile_h + line);
-      paste(canvas, enlarge(image, factor), line, y);
-      float high = 0.0f;
-      for (std::int64_t c : drawn) {
-        const float* map = maps.data() + (i * r + c) * plane;
-        for (std::int64_t p = 0; p < plane; ++p) high = std::max(high, map[p]);
-      }
-      for (std::size_t k = 0; k < drawn.size(); ++k) {
-        const float* map = maps.data() + (i * r + drawn[k]) * plane;
-        const std::vector<float> values(map, map + plane);
-        if (!std::all_of(values.begin(), values.end(), [](float v) { return std::isfinite(v); })) {
-          throw std::runtime_error("a concept map is not finite");
-        }
-        paste(canvas,
-              render_overlay(image, values, in.h, factor, args.alpha, 0.0f, high),
-              line + static_cast<int>(k + 1) * (tile_w + line), y);
-      }
-    }
-    maps_path = out.path("concept_maps.png");
-    out.write("concept_maps.png", encode_png(canvas));
-    maps_seconds = seconds_since(maps_start);
-    std::printf("maps       %lld images x %lld concepts in %.3f s -> %s\n",
-                static_cast<long long>(map_count), static_cast<long long>(top), maps_seconds,
-                maps_path.c_str());
-    std::fflush(stdout);
-  }
+  const std::int64_t map_count = std::min(args.map_images, s.n);
+  const double maps_seconds =
+      map_count > 0 ? draw_maps(s, concepts, drawn, map_count, model, out) : 0.0;
 
-  // Sub-concepts of one concept at the sub-layer (CRAFT's recursion).
-  const std::int64_t parent = args.sub_concept.value_or(ranking.front());
-  std::optional<craft::SubConcepts> sub;
-  std::vector<float> sub_importances;
-  std::vector<std::int64_t> sub_ranking;
-  std::vector<std::vector<CropPlace>> sub_top_crops;
-  Forwards sub_forwards;
-  std::int64_t sub_fit_g_rows = 0;
-  double sub_fit_seconds = 0.0, sub_importance_seconds = 0.0, sub_crops_seconds = 0.0;
-  int sub_label_width = 0;
-  if (sub_rank > 0) {
-    const craft::SplitModel earlier =
-        counted(craft::split_model(ctx, sub_g, sub_h), sub_forwards, progress);
-    craft::CraftOptions sub_options = options;
-    sub_options.nmf.rank = sub_rank;
-
-    const auto sub_fit_start = Clock::now();
-    progress.emplace(show_progress, terminal, "sub-fit", sub_crops, "crops");
-    try {
-      sub = craft::fit_subconcepts(ctx, earlier, images, concepts, parent, sub_crops, sub_options);
-    } catch (const Error& e) {
-      throw Error(std::string(e.what()) + "\n(the sub-layer " + sub_layer +
-                  " is factorized: its values must be >= 0, as after a ReLU or a pooling of "
-                  "one; pass another with --sub-layer)");
-    }
-    sub_fit_seconds = seconds_since(sub_fit_start);
-    sub_fit_g_rows = sub_forwards.g_rows;
-    progress->finish(sub_fit_g_rows, sub_fit_seconds);
-    std::printf("sub-fit    %lld sub-concepts of concept %lld (rank %lld) from its %lld top crops "
-                "in %.3f s: NMF %lld iterations%s, relative error %.4g\n",
-                static_cast<long long>(sub_rank), static_cast<long long>(parent),
-                static_cast<long long>(rank_of[static_cast<std::size_t>(parent)]),
-                static_cast<long long>(sub->concepts.crops), sub_fit_seconds,
-                static_cast<long long>(sub->concepts.nmf.iterations),
-                sub->concepts.nmf.converged ? " (converged)" : " (max-iter)",
-                sub->concepts.nmf.relative_error);
-    std::fflush(stdout);
-
-    const auto sub_importance_start = Clock::now();
-    sub_forwards.counts_h = true;
-    progress.emplace(show_progress, terminal, "sub-importance",
-                     n * args.nb_design * (sub_rank + 1), "h evaluations");
-    Buffer<float> sub_importance_device(ctx, sub_rank);
-    craft::concept_importance(ctx, earlier, sub->concepts.W.data(), sub_rank, images, targets,
-                              sub_importance_device.data(), sub_options);
-    sub_importances = to_host(ctx, sub_importance_device.data(), sub_rank);
-    sub_importance_seconds = seconds_since(sub_importance_start);
-    progress->finish(sub_forwards.h_rows, sub_importance_seconds);
-    for (float v : sub_importances) {
-      if (!std::isfinite(v)) throw std::runtime_error("the sub-concept importances are not finite");
-    }
-    sub_ranking = rank_by_importance(sub_importances);
-    std::printf("sub-import %lld designs, %lld h evaluations at %s in %.3f s\n",
-                static_cast<long long>(args.nb_design),
-                static_cast<long long>(sub_forwards.h_rows), sub_layer.c_str(),
-                sub_importance_seconds);
-    print_ranking("sub-concept", sub_ranking, sub_importances);
-    std::fflush(stdout);
-
-    // Each sub-concept's top crops: rows of the sub-concepts' U, which
-    // follow sub->crop_ids, the parent's crop ids.
-    const auto sub_crops_start = Clock::now();
-    sub_top_crops.resize(static_cast<std::size_t>(sub_rank));
-    for (std::int64_t c = 0; c < sub_rank; ++c) {
-      for (std::int64_t row : craft::top_crops(ctx, sub->concepts, c, args.crops_per_concept)) {
-        sub_top_crops[static_cast<std::size_t>(c)].push_back(
-            place_of(sub->crop_ids[static_cast<std::size_t>(row)]));
-      }
-    }
-    const std::string sub_sheet_path = out.path("subconcepts.png");
-    const std::vector<std::string> sub_labels =
-        sheet_labels("sub-concept", sub_ranking, sub_importances);
-    sub_label_width = sheet_label_width(sub_labels, label_scale);
-    out.write("subconcepts.png",
-              encode_png(crop_sheet(set, sub_ranking, sub_top_crops, grid.patch,
-                                    args.crops_per_concept, crop_factor, 2, sub_labels,
-                                    sub_label_width, label_scale)));
-    sub_crops_seconds = seconds_since(sub_crops_start);
-    std::printf("sub-crops  %lld sub-concepts x %lld crops -> %s\n",
-                static_cast<long long>(sub_rank),
-                static_cast<long long>(std::min(args.crops_per_concept, sub->concepts.crops)),
-                sub_sheet_path.c_str());
-    std::fflush(stdout);
+  // Sub-concepts of one concept at the sub-layer (CRAFT's recursion); the
+  // sheet draws them all.
+  const std::int64_t parent = args.sub_concept.value_or(concepts.ranking.front());
+  std::optional<Level> sub;
+  if (args.subconcepts > 0) {
+    craft::CraftOptions sub_options = s.options;
+    sub_options.nmf.rank = args.subconcepts;
+    sub = run_level(
+        s, kSubConcepts, craft::split_model(s.ctx, s.sub_g, s.sub_h), s.sub_crops, sub_options,
+        " at " + s.sub_layer,
+        [&](const craft::SplitModel& counted_model, Level& level) {
+          const auto fit_start = Clock::now();
+          craft::SubConcepts result;
+          try {
+            result = craft::fit_subconcepts(s.ctx, counted_model, s.images, concepts.concepts,
+                                            parent, s.sub_crops, sub_options);
+          } catch (const Error& e) {
+            throw Error(std::string(e.what()) + "\n(the sub-layer " + s.sub_layer +
+                        " is factorized: its values must be >= 0, as after a ReLU or a pooling "
+                        "of one; pass another with --sub-layer)");
+          }
+          level.concepts = std::move(result.concepts);
+          level.crop_ids = std::move(result.crop_ids);
+          const craft::Concepts& c = level.concepts;
+          std::printf("sub-fit    %lld sub-concepts of concept %lld (rank %lld) from its %lld top "
+                      "crops in %.3f s: NMF %lld iterations%s, relative error %.4g\n",
+                      static_cast<long long>(args.subconcepts), static_cast<long long>(parent),
+                      static_cast<long long>(concepts.rank_of[static_cast<std::size_t>(parent)]),
+                      static_cast<long long>(c.crops), seconds_since(fit_start),
+                      static_cast<long long>(c.nmf.iterations),
+                      c.nmf.converged ? " (converged)" : " (max-iter)", c.nmf.relative_error);
+          std::fflush(stdout);
+        },
+        [](const std::vector<std::int64_t>& ranking) { return ranking; }, out);
   }
 
   // concepts.json
   const double total_seconds = seconds_since(start);
-  JsonWriter json;
-  begin_result_json(json, model_file);
-  json.key("layer");
-  json.value(layer);
-  json.key("layer_is_default");
-  json.value(!args.layer.has_value());
-  json.key("layer_shape");
-  int_array(json, {activations.c, activations.h, activations.w});
-  json.key("input_shape");
-  int_array(json, {in.c, in.h, in.w});
-  json.key("scale");
-  json.value(args.scale);
-  json.key("device");
-  json.value(args.device);
-  json.key("num_classes");
-  json.value(classes);
-  json.key("class");
-  json.value(args.class_id);
-  if (!names.empty()) {
-    json.key("class_name");
-    json.value(names[static_cast<std::size_t>(args.class_id)]);
-  }
-  json.key("data");
-  json.value(fs::absolute(set.images_file).lexically_normal().string());
-  json.key("images_in_class");
-  json.value(in_class);
-  json.key("num_images");
-  json.value(n);
-  json.key("image_indices");
-  int_array(json, indices);
-  json.key("predicted_in_class");
-  json.value(predicted_in_class);
-  json.key("patch_size");
-  json.value(grid.patch);
-  json.key("stride");
-  json.value(grid.stride);
-  json.key("crop_grid");
-  int_array(json, {grid.rows, grid.cols});
-  json.key("num_crops");
-  json.value(concepts.crops);
-  json.key("rank");
-  json.value(r);
-  json.key("nmf");
-  nmf_report(json, concepts.nmf);
-  json.key("importances");
-  float_array(json, importances);
-  json.key("ranking");
-  int_array(json, ranking);
-  json.key("drawn");
-  int_array(json, drawn);
-  // The concept bank W: r rows (concept ids) of the layer's channels, so
-  // that the concepts can be reused (nmf::transform against them).
-  json.key("bank");
-  json.begin_array();
-  const std::vector<float> bank = to_host(ctx, concepts.W.data(), r * concepts.features);
-  for (std::int64_t c = 0; c < r; ++c) {
-    float_array(json, std::vector<float>(bank.begin() + c * concepts.features,
-                                         bank.begin() + (c + 1) * concepts.features));
-  }
-  json.end_array();
-  json.key("concepts");
-  json.begin_array();
-  for (std::int64_t c = 0; c < r; ++c) {
-    json.begin_object();
-    json.key("concept");
-    json.value(c);
-    json.key("rank");
-    json.value(rank_of[static_cast<std::size_t>(c)]);
-    json.key("importance");
-    json.value(importances[static_cast<std::size_t>(c)]);
-    json.key("top_crops");
-    crop_list(json, top_crops[static_cast<std::size_t>(c)]);
-    json.end_object();
-  }
-  json.end_array();
-  if (sub) {
-    json.key("subconcepts");
-    json.begin_object();
-    json.key("concept");
-    json.value(parent);
-    json.key("concept_rank");
-    json.value(rank_of[static_cast<std::size_t>(parent)]);
-    json.key("concept_is_default");
-    json.value(!args.sub_concept.has_value());
-    json.key("layer");
-    json.value(sub_layer);
-    json.key("layer_is_default");
-    json.value(!args.sub_layer.has_value());
-    json.key("layer_shape");
-    int_array(json, {sub_activations.c, sub_activations.h, sub_activations.w});
-    json.key("num_crops");
-    json.value(sub->concepts.crops);
-    json.key("crop_ids");
-    int_array(json, sub->crop_ids);
-    json.key("rank");
-    json.value(sub->concepts.rank);
-    json.key("nmf");
-    nmf_report(json, sub->concepts.nmf);
-    json.key("importances");
-    float_array(json, sub_importances);
-    json.key("ranking");
-    int_array(json, sub_ranking);
-    json.key("subconcepts");
-    json.begin_array();
-    for (std::int64_t c = 0; c < sub_rank; ++c) {
-      json.begin_object();
-      json.key("subconcept");
-      json.value(c);
-      json.key("rank");
-      json.value(static_cast<std::int64_t>(
-          std::find(sub_ranking.begin(), sub_ranking.end(), c) - sub_ranking.begin() + 1));
-      json.key("importance");
-      json.value(sub_importances[static_cast<std::size_t>(c)]);
-      json.key("top_crops");
-      crop_list(json, sub_top_crops[static_cast<std::size_t>(c)]);
-      json.end_object();
-    }
-    json.end_array();
-    json.key("subconcepts_png");
-    json.value("subconcepts.png");
-    json.key("subconcepts_png_label_width");
-    json.value(sub_label_width);
-    json.end_object();
-  }
-  json.key("concepts_png");
-  json.value("concepts.png");
-  json.key("crops_per_concept");
-  json.value(args.crops_per_concept);
-  json.key("crop_display_factor");
-  json.value(crop_factor);
-  json.key("concepts_png_label_width");
-  json.value(label_width);
-  json.key("map_images");
-  int_array(json, std::vector<std::int64_t>(indices.begin(), indices.begin() + map_count));
-  if (!maps_path.empty()) {
-    json.key("concept_maps_png");
-    json.value("concept_maps.png");
-  }
-  json.key("options");
-  json.begin_object();
-  json.key("patch_size");
-  json.value(options.patch_size);
-  json.key("concepts");
-  json.value(options.nmf.rank);
-  json.key("max_iter");
-  json.value(options.nmf.max_iter);
-  json.key("tol");
-  json.value(options.nmf.tol);
-  json.key("nmf_init");
-  json.value(nmf::to_string(options.nmf.init));
-  json.key("nmf_solver");
-  json.value(nmf::to_string(options.nmf.solver));
-  json.key("crop_resize");
-  json.value(craft::to_string(options.crop_resize));
-  json.key("alpha_w");
-  json.value(options.alpha_w);
-  json.key("nb_design");
-  json.value(options.nb_design);
-  json.key("sampler");
-  json.value(cuxplain::to_string(options.sampler));
-  json.key("skip");
-  json.value(options.skip);
-  json.key("estimator");
-  json.value(cuxplain::to_string(options.estimator));
-  json.key("map_interpolation");
-  json.value(cuxplain::to_string(options.map_interpolation));
-  json.key("batch_size");
-  json.value(options.batch_size);
-  json.key("seed");
-  json.value(static_cast<std::uint64_t>(args.seed));
-  json.key("subconcepts");
-  json.value(sub_rank);
-  if (sub_rank > 0) {
-    json.key("sub_concept");
-    json.value(parent);
-    json.key("sub_crops");
-    json.value(args.sub_crops.value_or(200));
-    json.key("sub_layer");
-    json.value(sub_layer);
-  }
-  json.end_object();
-  json.key("forwards");
-  json.begin_object();
-  json.key("fit_g_rows");
-  json.value(fit_g_rows);
-  json.key("importance_h_rows");
-  json.value(forwards.h_rows);
-  json.key("subconcepts_fit_g_rows");
-  json.value(sub_fit_g_rows);
-  json.key("subconcepts_importance_h_rows");
-  json.value(sub_forwards.h_rows);
-  json.end_object();
-  json.key("seconds");
-  json.begin_object();
-  const std::pair<const char*, double> seconds[] = {
-      {"load_model", load_model_seconds},
-      {"load_data", load_data_seconds},
-      {"predict", predict_seconds},
-      {"fit", fit_seconds},
-      {"importance", importance_seconds},
-      {"top_crops", crops_seconds},
+  const std::vector<std::pair<const char*, double>> seconds = {
+      {"load_model", s.load_model_seconds},
+      {"load_data", s.load_data_seconds},
+      {"predict", s.predict_seconds},
+      {"fit", concepts.fit_seconds},
+      {"importance", concepts.importance_seconds},
+      {"top_crops", concepts.crops_seconds},
       {"maps", maps_seconds},
-      {"subconcepts_fit", sub_fit_seconds},
-      {"subconcepts_importance", sub_importance_seconds},
-      {"subconcepts_crops", sub_crops_seconds}};
-  for (const auto& [name, value] : seconds) {
-    json.key(name);
-    json.number(value, 6);
-  }
-  json.key("total");
-  json.number(total_seconds, 6);
-  json.end_object();
-  json.end_object();
-  out.write("concepts.json", json.str());
+      {"subconcepts_fit", sub ? sub->fit_seconds : 0.0},
+      {"subconcepts_importance", sub ? sub->importance_seconds : 0.0},
+      {"subconcepts_crops", sub ? sub->crops_seconds : 0.0}};
+  out.write("concepts.json", json_text(concepts_json(s, concepts, drawn, map_count, sub, parent,
+                                                     seconds, total_seconds)));
   std::printf("json       %s\n", out.path("concepts.json").c_str());
   std::printf("time       %.3f s\n", total_seconds);
   // A report that did not reach stdout fails the run before --out changes.

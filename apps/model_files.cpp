@@ -70,12 +70,13 @@ std::vector<std::string> class_names(const std::string& model_path, std::int64_t
   text << in.rdbuf();
   std::vector<std::string> names;
   try {
-    const JsonValue root = parse_json(text.str());
-    const JsonValue* list = root.find("class_names");
-    if (list == nullptr || list->type != JsonValue::Type::array) return {};
-    for (const JsonValue& name : list->array) {
-      if (name.type != JsonValue::Type::string) return {};
-      names.push_back(name.string);
+    const Json root = Json::parse(text.str());
+    if (!root.is_object() || !root.contains("class_names")) return {};
+    const Json& list = root["class_names"];
+    if (!list.is_array()) return {};
+    for (const Json& name : list) {
+      if (!name.is_string()) return {};
+      names.push_back(name.get<std::string>());
     }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "cuxplain: warning: ignoring %s: %s\n", sidecar.string().c_str(),
@@ -117,14 +118,12 @@ Context make_context(const std::string& device) {
   }
 }
 
-void begin_result_json(JsonWriter& json, const ResolvedFile& model) {
-  json.begin_object();
-  json.key("program");
-  json.value(std::string("cuxplain ") + CUXPLAIN_VERSION);
-  json.key("model");
-  json.value(std::filesystem::absolute(model.path).lexically_normal().string());
-  json.key("model_is_default");
-  json.value(model.is_default);
+Json result_json(const ResolvedFile& model) {
+  Json json;
+  json["program"] = std::string("cuxplain ") + CUXPLAIN_VERSION;
+  json["model"] = std::filesystem::absolute(model.path).lexically_normal().string();
+  json["model_is_default"] = model.is_default;
+  return json;
 }
 
 }  // namespace cuxplain::cli

@@ -9,9 +9,10 @@
 #include <cuxplain/core/context.hpp>
 #include <cuxplain/nn.hpp>
 
+#include "json.hpp"
+
 namespace cuxplain::cli {
 
-class JsonWriter;
 
 /// The embedded default model and the bundled sample image.
 constexpr const char* kDefaultModel = "fashion_mnist_cnn.onnx";
@@ -50,9 +51,9 @@ void expect_class_scores(const std::string& model_path, const nn::Shape& output)
 /// that --device cpu runs on the CPU).
 Context make_context(const std::string& device);
 
-/// Opens a result file's JSON object with what every command reports first:
+/// A result file's JSON object with what every command reports first:
 /// "program" (name and version), "model" (absolute path) and
 /// "model_is_default".
-void begin_result_json(JsonWriter& json, const ResolvedFile& model);
+Json result_json(const ResolvedFile& model);
 
 }  // namespace cuxplain::cli

@@ -21,6 +21,7 @@
 #include "../../kernels/craft.hpp"
 #include "../../kernels/dispatch.hpp"
 #include "../../kernels/upsample.hpp"
+#include "../core/enum_names.hpp"
 #include "../core/validate.hpp"
 #include "../nmf/internal.hpp"
 #include "design_runner.hpp"
@@ -169,12 +170,16 @@ struct TransformBuffers {
 
 }  // namespace
 
+namespace {
+
+constexpr EnumName<CropResize> kCropResizes[] = {
+    {CropResize::tensorflow_bicubic, "tensorflow_bicubic"},
+    {CropResize::opencv_bicubic, "opencv_bicubic"}};
+
+}  // namespace
+
 const char* to_string(CropResize resize) {
-  switch (resize) {
-    case CropResize::tensorflow_bicubic: return "tensorflow_bicubic";
-    case CropResize::opencv_bicubic: return "opencv_bicubic";
-  }
-  return "unknown";
+  return detail::name_in(kCropResizes, resize, "unknown");
 }
 
 SplitModel split_model(const Context& ctx, const nn::Network& g, const nn::Network& h) {
@@ -469,3 +474,12 @@ SubConcepts fit_subconcepts(const Context& ctx, const SplitModel& earlier, Const
 }
 
 }  // namespace cuxplain::craft
+
+namespace cuxplain {
+
+template <>
+HostSpan<const EnumName<craft::CropResize>> enum_names<craft::CropResize>() {
+  return detail::span_of(craft::kCropResizes);
+}
+
+}  // namespace cuxplain

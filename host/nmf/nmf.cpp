@@ -15,34 +15,32 @@
 
 #include "../../kernels/nmf.hpp"
 #include "../../kernels/dispatch.hpp"
+#include "../core/enum_names.hpp"
 #include "init.hpp"
 #include "internal.hpp"
 #include "../core/validate.hpp"
 
 namespace cuxplain::nmf {
 
-const char* to_string(Init init) {
-  switch (init) {
-    case Init::nndsvd: return "nndsvd";
-    case Init::nndsvda: return "nndsvda";
-    case Init::random: return "random";
-    case Init::custom: return "custom";
-  }
-  return "unknown init";
-}
+namespace {
+
+constexpr EnumName<Init> kInits[] = {{Init::nndsvd, "nndsvd"},
+                                     {Init::nndsvda, "nndsvda"},
+                                     {Init::random, "random"},
+                                     {Init::custom, "custom"}};
+
+constexpr EnumName<Solver> kSolvers[] = {{Solver::mu, "mu"}, {Solver::cd, "cd"}};
+
+}  // namespace
+
+const char* to_string(Init init) { return detail::name_in(kInits, init, "unknown init"); }
 
 const char* to_string(Solver solver) {
-  switch (solver) {
-    case Solver::mu: return "mu";
-    case Solver::cd: return "cd";
-  }
-  return "unknown solver";
+  return detail::name_in(kSolvers, solver, "unknown solver");
 }
 
 Solver parse_solver(std::string_view name) {
-  for (Solver solver : {Solver::mu, Solver::cd}) {
-    if (name == to_string(solver)) return solver;
-  }
+  if (const std::optional<Solver> solver = parse_enum<Solver>(name)) return *solver;
   CUXPLAIN_FAIL("nmf::parse_solver: unknown solver \"", std::string(name),
                 "\" (expected mu or cd)");
 }
@@ -564,6 +562,19 @@ void initialize(const Context& ctx, const float* A, std::int64_t n, std::int64_t
 }
 
 }  // namespace cuxplain::nmf
+
+namespace cuxplain {
+
+template <>
+HostSpan<const EnumName<nmf::Init>> enum_names<nmf::Init>() {
+  return detail::span_of(nmf::kInits);
+}
+template <>
+HostSpan<const EnumName<nmf::Solver>> enum_names<nmf::Solver>() {
+  return detail::span_of(nmf::kSolvers);
+}
+
+}  // namespace cuxplain
 
 namespace cuxplain::detail {
 

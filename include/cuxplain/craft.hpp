@@ -220,3 +220,11 @@ SubConcepts fit_subconcepts(const Context& ctx, const SplitModel& earlier, Const
                             const CraftOptions& options = {});
 
 }  // namespace cuxplain::craft
+
+namespace cuxplain {
+
+/// The names of craft::CropResize (core/options.hpp's enum_names).
+template <>
+HostSpan<const EnumName<craft::CropResize>> enum_names<craft::CropResize>();
+
+}  // namespace cuxplain

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "core/context.hpp"
+#include "core/options.hpp"
 
 namespace cuxplain::nmf {
 
@@ -213,3 +214,13 @@ void initialize(const Context& ctx, const float* A, std::int64_t n, std::int64_t
                 const Options& options, float* U, float* W);
 
 }  // namespace cuxplain::nmf
+
+namespace cuxplain {
+
+/// The names of nmf::Init and nmf::Solver (core/options.hpp's enum_names).
+template <>
+HostSpan<const EnumName<nmf::Init>> enum_names<nmf::Init>();
+template <>
+HostSpan<const EnumName<nmf::Solver>> enum_names<nmf::Solver>();
+
+}  // namespace cuxplain

@@ -1,5 +1,9 @@
 #pragma once
-// Enumerations shared by the ops and the explainers.
+// Enumerations shared by the ops and the explainers, and their names.
+#include <optional>
+#include <string_view>
+
+#include "views.hpp"
 
 namespace cuxplain {
 
@@ -60,5 +64,42 @@ const char* to_string(Sampler sampler);
 const char* to_string(Estimator estimator);
 const char* to_string(Perturbation perturbation);
 const char* to_string(Interpolation interpolation);
+
+/// A value of one of the library's option enumerations and its name.
+template <class Enum>
+struct EnumName {
+  Enum value;
+  const char* name;
+};
+
+/// Every value of an option enumeration with its name, in declaration order:
+/// the one table that to_string reads and that command lines and bindings
+/// parse (parse_enum). Defined for Sampler, Estimator, Perturbation,
+/// Interpolation, HsicKernel and Bandwidth (here), nmf::Init and nmf::Solver
+/// (nmf.hpp) and craft::CropResize (craft.hpp).
+template <class Enum>
+HostSpan<const EnumName<Enum>> enum_names();
+
+template <>
+HostSpan<const EnumName<Sampler>> enum_names<Sampler>();
+template <>
+HostSpan<const EnumName<Estimator>> enum_names<Estimator>();
+template <>
+HostSpan<const EnumName<Perturbation>> enum_names<Perturbation>();
+template <>
+HostSpan<const EnumName<Interpolation>> enum_names<Interpolation>();
+template <>
+HostSpan<const EnumName<HsicKernel>> enum_names<HsicKernel>();
+template <>
+HostSpan<const EnumName<Bandwidth>> enum_names<Bandwidth>();
+
+/// The value of Enum called `name` (its to_string), or nullopt.
+template <class Enum>
+std::optional<Enum> parse_enum(std::string_view name) {
+  for (const EnumName<Enum>& entry : enum_names<Enum>()) {
+    if (name == entry.name) return entry.value;
+  }
+  return std::nullopt;
+}
 
 }  // namespace cuxplain

@@ -1,0 +1,396 @@
+// cuxplain explain: one image through Sobol, HSIC and EVA attribution, each
+// method a row of a table (kMethods) that runs it and reports its options;
+// the overlays and scores.json are written once every method has run.
+#include "explain.hpp"
+
+#include <cuxplain/cuxplain.hpp>
+#include <cuxplain/eva.hpp>
+#include <cuxplain/nn.hpp>
+#include <cuxplain/onnx.hpp>
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "image_io.hpp"
+#include "json.hpp"
+#include "model_files.hpp"
+#include "output_files.hpp"
+#include "overlay.hpp"
+#include "progress.hpp"
+
+namespace fs = std::filesystem;
+
+namespace cuxplain::cli {
+namespace {
+
+/// What every method of a run reads.
+struct ExplainRun {
+  const ExplainArgs& args;
+  Context ctx;
+  nn::Network network;
+  std::int64_t classes = 0;
+  ConstImageView images;  // the image, on ctx's device
+  std::vector<int> targets;
+  std::int64_t grid = 0;
+  bool show_progress = false, terminal = false;
+
+  std::int64_t cells() const { return grid * grid; }
+};
+
+/// One method's result, as scores.json and the summary report it.
+struct MethodResult {
+  std::vector<float> scores;
+  std::vector<float> first_order;  // sobol --first-order only
+  double seconds = 0.0;
+  std::int64_t forwards = 0;
+  const char* forwards_unit = "model evaluations";
+  std::string summary;  // "32 designs" / "epsilon 0.05"
+  Json options;         // the options used, as scores.json lists them
+};
+
+using Clock = std::chrono::steady_clock;
+
+bool all_finite(const std::vector<float>& values) {
+  return std::all_of(values.begin(), values.end(), [](float v) { return std::isfinite(v); });
+}
+
+std::string format_number(double value) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%g", value);
+  return buffer;
+}
+
+/// The network as a Model callback, counting its rows for the progress line.
+Model counted_model(const ExplainRun& run, std::int64_t& forwards, Progress& progress) {
+  return Model{run.classes, [&run, &forwards, &progress](ConstImageView batch, float* outputs) {
+                 run.network.forward(run.ctx, batch.data, batch.n, outputs);
+                 forwards += batch.n;
+                 progress.update(forwards);
+               }};
+}
+
+/// The options Sobol and HSIC share, in scores.json's order.
+template <class Options>
+Json design_options(const Options& options) {
+  Json json;
+  json["nb_design"] = options.nb_design;
+  json["skip"] = options.skip;
+  json["blur_size"] = options.blur_size;
+  json["batch_size"] = options.batch_size;
+  json["baseline"] = json_float(options.baseline);
+  json["sigma"] = json_float(options.sigma);
+  json["sampler"] = to_string(options.sampler);
+  return json;
+}
+
+template <class Options>
+void set_design_options(const ExplainRun& run, Options& options) {
+  const ExplainArgs& args = run.args;
+  options.grid_size = run.grid;
+  options.nb_design = args.nb_design.value_or(options.nb_design);
+  options.sampler = args.sampler;
+  options.skip = args.skip;
+  options.seed = args.seed;
+  options.perturbation = args.perturbation;
+  options.baseline = args.baseline;
+  options.blur_size = args.blur_size;
+  options.sigma = args.sigma;
+  options.mask_interpolation = args.mask_interpolation;
+  options.batch_size = args.batch_size;
+}
+
+MethodResult run_sobol(const ExplainRun& run) {
+  SobolOptions options;
+  set_design_options(run, options);
+  options.estimator = run.args.estimator;
+  options.first_order = run.args.first_order;
+  const std::int64_t total =
+      options.nb_design * (run.cells() + 1) + (options.first_order ? options.nb_design : 0);
+  Progress progress(run.show_progress, run.terminal, "sobol", total, "model evaluations");
+  MethodResult result;
+  const Model model = counted_model(run, result.forwards, progress);
+  Buffer<float> scores(run.ctx, run.cells());
+  Buffer<float> first_order(run.ctx, options.first_order ? run.cells() : 0);
+  const auto start = Clock::now();
+  sobol_attribution(run.ctx, model, run.images, run.targets, scores.data(), options,
+                    first_order.data());
+  result.scores = to_host(run.ctx, scores.data(), run.cells());
+  if (options.first_order) result.first_order = to_host(run.ctx, first_order.data(), run.cells());
+  result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  progress.finish(result.forwards, result.seconds);
+  result.summary = std::to_string(options.nb_design) + " designs";
+  result.options = design_options(options);
+  result.options["estimator"] = to_string(options.estimator);
+  result.options["perturbation"] = to_string(options.perturbation);
+  result.options["mask_interpolation"] = to_string(options.mask_interpolation);
+  result.options["first_order"] = options.first_order;
+  return result;
+}
+
+MethodResult run_hsic(const ExplainRun& run) {
+  HsicOptions options;
+  set_design_options(run, options);
+  options.binary = !run.args.continuous_masks;
+  options.input_kernel = run.args.hsic_kernel;
+  options.output_width = run.args.hsic_width;
+  Progress progress(run.show_progress, run.terminal, "hsic", options.nb_design,
+                    "model evaluations");
+  MethodResult result;
+  const Model model = counted_model(run, result.forwards, progress);
+  Buffer<float> scores(run.ctx, run.cells());
+  const auto start = Clock::now();
+  hsic_attribution(run.ctx, model, run.images, run.targets, scores.data(), options);
+  result.scores = to_host(run.ctx, scores.data(), run.cells());
+  result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  progress.finish(result.forwards, result.seconds);
+  result.summary = std::to_string(options.nb_design) + " designs";
+  result.options = design_options(options);
+  result.options["input_kernel"] = to_string(options.input_kernel);
+  result.options["output_width"] = to_string(options.output_width);
+  result.options["perturbation"] = to_string(options.perturbation);
+  result.options["mask_interpolation"] = to_string(options.mask_interpolation);
+  result.options["binary_masks"] = options.binary;
+  return result;
+}
+
+MethodResult run_eva(const ExplainRun& run) {
+  const ExplainArgs& args = run.args;
+  EvaOptions options;
+  options.grid_size = run.grid;
+  options.epsilon = args.epsilon;
+  options.clamp = args.clamp;
+  options.clamp_min = 0.0f;
+  options.clamp_max = static_cast<float>(255.0 / args.scale);
+  options.cell_mapping = args.mask_interpolation == Interpolation::nearest
+                             ? Interpolation::nearest
+                             : Interpolation::nearest_exact;
+  options.batch_size = args.batch_size;
+  options.sound = args.sound;
+  Progress progress(run.show_progress, run.terminal, "eva", run.cells() + 1, "boxes");
+  progress.update(0);
+  MethodResult result;
+  Buffer<float> scores(run.ctx, run.cells());
+  const auto start = Clock::now();
+  eva_attribution(run.ctx, run.network, run.images, run.targets, scores.data(), options);
+  result.scores = to_host(run.ctx, scores.data(), run.cells());
+  result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  result.forwards = run.cells() + 1;
+  result.forwards_unit = "boxes";
+  progress.finish(result.forwards, result.seconds);
+  result.summary = "epsilon " + format_number(options.epsilon);
+  result.options["batch_size"] = options.batch_size;
+  result.options["epsilon"] = json_float(options.epsilon);
+  if (options.clamp) {
+    result.options["clamp_min"] = json_float(options.clamp_min);
+    result.options["clamp_max"] = json_float(options.clamp_max);
+  }
+  result.options["cell_mapping"] = to_string(options.cell_mapping);
+  result.options["clamp"] = options.clamp;
+  result.options["sound"] = options.sound;
+  return result;
+}
+
+/// The methods, in the order a run takes them and scores.json lists them.
+struct MethodEntry {
+  Method method;
+  MethodResult (*run)(const ExplainRun&);
+  bool seeded;  // "seed" in scores.json's options
+};
+
+constexpr MethodEntry kMethods[] = {
+    {Method::sobol, run_sobol, true},
+    {Method::hsic, run_hsic, true},
+    {Method::eva, run_eva, false},
+};
+
+/// The image: RGB for the overlays, the model's channels and size for the model.
+struct LoadedImage {
+  Image8 display;
+  Image8 source;
+  std::vector<float> input;
+};
+
+LoadedImage load_image(const ResolvedFile& file, const nn::Shape& in, double scale) {
+  if (in.c > 4) {
+    throw std::runtime_error("the model takes " + std::to_string(in.c) +
+                             " channels; images convert to 1 to 4");
+  }
+  LoadedImage image;
+  image.display = read_image(file.path, 3);
+  image.source = read_image(file.path, static_cast<int>(in.c));
+  image.input = to_model_input(image.source, in.c, in.h, in.w, scale);
+  return image;
+}
+
+void print_grid(const std::vector<float>& scores, std::int64_t grid) {
+  for (std::int64_t row = 0; row < grid; ++row) {
+    std::printf("       ");
+    for (std::int64_t col = 0; col < grid; ++col) {
+      std::printf(" %9.3g", static_cast<double>(scores[static_cast<std::size_t>(row * grid + col)]));
+    }
+    std::printf("\n");
+  }
+}
+
+Json grid_json(const std::vector<float>& scores, std::int64_t grid) {
+  Json rows = Json::array();
+  for (std::int64_t row = 0; row < grid; ++row) {
+    Json cells = Json::array();
+    for (std::int64_t col = 0; col < grid; ++col) {
+      cells.push_back(json_float(scores[static_cast<std::size_t>(row * grid + col)]));
+    }
+    rows.push_back(std::move(cells));
+  }
+  return rows;
+}
+
+Json floats_json(const std::vector<float>& values) {
+  Json array = Json::array();
+  for (float v : values) array.push_back(json_float(v));
+  return array;
+}
+
+/// One method's entry of scores.json.
+Json method_json(const MethodEntry& entry, const MethodResult& r, const ExplainRun& run,
+                 int predicted, const std::vector<std::string>& names) {
+  const int target = run.targets.front();
+  Json json;
+  json["method"] = to_string(entry.method);
+  json["grid_size"] = run.grid;
+  json["target"] = target;
+  if (!names.empty()) json["target_name"] = names[static_cast<std::size_t>(target)];
+  json["predicted_class"] = predicted;
+  if (!names.empty()) json["predicted_name"] = names[static_cast<std::size_t>(predicted)];
+  json["scores"] = grid_json(r.scores, run.grid);
+  if (!r.first_order.empty()) json["first_order"] = grid_json(r.first_order, run.grid);
+  json["seconds"] = json_rounded(r.seconds, 6);
+  json["forwards"] = r.forwards;
+  json["forwards_unit"] = r.forwards_unit;
+  json["overlay"] = std::string(to_string(entry.method)) + ".png";
+  Json options = r.options;
+  if (entry.seeded) options["seed"] = static_cast<std::uint64_t>(run.args.seed);
+  json["options"] = std::move(options);
+  return json;
+}
+
+}  // namespace
+
+int run_explain(const ExplainArgs& args) {
+  const ResolvedFile model_file = resolve(args.model_path, "--model", kDefaultModel);
+  const ResolvedFile image_file = resolve(args.image_path, "--image", kDefaultImage);
+  const bool terminal = isatty(STDERR_FILENO) != 0;
+  ExplainRun run{args, make_context(args.device), {}, 0, {}, {}, 0,
+                 args.progress == ProgressMode::on ||
+                     (args.progress == ProgressMode::automatic && terminal),
+                 terminal};
+
+  // The model.
+  run.network = nn::load_onnx(run.ctx, model_file.path);
+  const nn::Shape in = run.network.input_shape();
+  expect_class_scores(model_file.path, run.network.output_shape());
+  run.classes = run.network.output_shape().size();
+  if (in.h == 1 && in.w == 1) {
+    throw std::runtime_error("the model takes a flat vector of " + std::to_string(in.c) +
+                             " features; cuxplain explain needs an image input N x C x H x W");
+  }
+  std::string sidecar;
+  const std::vector<std::string> names = class_names(model_file.path, run.classes, sidecar);
+
+  const LoadedImage image = load_image(image_file, in, args.scale);
+  const bool resized = image.source.height != in.h || image.source.width != in.w;
+  run.grid = args.grid_size.value_or(in.h == 28 && in.w == 28 ? 7 : 8);
+  if (run.grid > std::min(in.h, in.w)) {
+    throw UsageError("--grid-size " + std::to_string(run.grid) +
+                     " is larger than the model input (" + std::to_string(in.h) + " x " +
+                     std::to_string(in.w) + ")");
+  }
+  Buffer<float> device_image(run.ctx, in.size());
+  copy_to_device(run.ctx, device_image.data(), image.input.data(),
+                 image.input.size() * sizeof(float));
+  run.images = {device_image.data(), 1, in.c, in.h, in.w, Layout::nchw};
+
+  // The prediction: one forward pass on the image.
+  Buffer<float> logits_device(run.ctx, run.classes);
+  run.network.forward(run.ctx, device_image.data(), 1, logits_device.data());
+  const std::vector<float> logits = to_host(run.ctx, logits_device.data(), run.classes);
+  if (!all_finite(logits)) throw std::runtime_error("the model's output on the image is not finite");
+  const int predicted =
+      static_cast<int>(std::max_element(logits.begin(), logits.end()) - logits.begin());
+  const int target = args.target.value_or(predicted);
+  if (target >= run.classes) {
+    throw UsageError("--target must be in [0, " + std::to_string(run.classes) + "), got " +
+                     std::to_string(target));
+  }
+  run.targets = {target};
+
+  std::printf("model   %s%s: %s -> %lld classes%s\n", model_file.path.c_str(),
+              model_file.is_default ? " (embedded default)" : "", nn::to_string(in).c_str(),
+              static_cast<long long>(run.classes),
+              sidecar.empty() ? "" : (", names from " + sidecar).c_str());
+  std::printf("image   %s%s: %d x %d%s\n", image_file.path.c_str(),
+              image_file.is_default ? " (bundled sample)" : "", image.source.width,
+              image.source.height,
+              resized ? (", resized to " + std::to_string(in.w) + " x " + std::to_string(in.h))
+                            .c_str()
+                      : "");
+  std::printf("device  %s\n", args.device.c_str());
+  std::printf("class   predicted %s, logit %.4g; explaining %s on a %lld x %lld grid\n",
+              class_label(predicted, names).c_str(), static_cast<double>(logits[predicted]),
+              class_label(target, names).c_str(), static_cast<long long>(run.grid),
+              static_cast<long long>(run.grid));
+  std::fflush(stdout);
+
+  // The files go to a staging directory, and into --out only when every
+  // method has succeeded (commit below).
+  OutputDir out(args.out_dir);
+  const int factor = display_factor(image.display);
+  Json methods = Json::array();
+  for (const MethodEntry& entry : kMethods) {
+    if (!args.runs(entry.method)) continue;
+    const char* name = to_string(entry.method);
+    const MethodResult result = entry.run(run);
+    if (!all_finite(result.scores) || !all_finite(result.first_order)) {
+      throw std::runtime_error(std::string(name) + " produced non-finite scores");
+    }
+    const std::string overlay = std::string(name) + ".png";
+    out.write(overlay, encode_png(render_overlay(image.display, result.scores, run.grid, factor,
+                                                 args.alpha)));
+    std::printf("%-7s %s, %lld %s in %.3f s -> %s\n", name, result.summary.c_str(),
+                static_cast<long long>(result.forwards), result.forwards_unit, result.seconds,
+                out.path(overlay).c_str());
+    print_grid(result.scores, run.grid);
+    std::fflush(stdout);
+    methods.push_back(method_json(entry, result, run, predicted, names));
+  }
+
+  // scores.json
+  Json json = result_json(model_file);
+  json["image"] = fs::absolute(image_file.path).lexically_normal().string();
+  json["image_is_default"] = image_file.is_default;
+  json["image_size"] = {image.source.height, image.source.width};
+  json["input_shape"] = {in.c, in.h, in.w};
+  json["scale"] = args.scale;
+  json["device"] = args.device;
+  json["num_classes"] = run.classes;
+  if (!names.empty()) json["class_names"] = names;
+  json["logits"] = floats_json(logits);
+  json["predicted_class"] = predicted;
+  json["target"] = target;
+  json["methods"] = std::move(methods);
+  out.write("scores.json", json_text(json));
+  std::printf("scores  %s\n", out.path("scores.json").c_str());
+  // A report that did not reach stdout fails the run before --out changes.
+  check_stdout();
+  out.commit();
+  return 0;
+}
+
+}  // namespace cuxplain::cli
