@@ -7,7 +7,7 @@
 // power iterations are GEMMs with A (n p k flops each, k = rank +
 // oversamples), and the small problems are solved here in double for both
 // backends: each orthonormalization of an n x k (or p x k) block X takes the
-// k x k Gram X^T X (a GEMM), its eigendecomposition here and X <- X V
+// k x k Gram X^T X (a GEMM), its eigendecomposition (LAPACK) and X <- X V
 // diag(lambda^-1/2), repeated until the Gram is close to the identity
 // (usually twice: "CholeskyQR2" with an eigendecomposition in place of the
 // Cholesky factor, which also survives rank-deficient sketches); the core
@@ -23,10 +23,19 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstddef>
 #include <numeric>
 
 #include "../../kernels/nmf.hpp"
 #include "../../kernels/dispatch.hpp"
+
+// LAPACK's symmetric eigensolver (OpenBLAS ships LAPACK; CMakeLists.txt
+// checks that the library linked has it), with gfortran's hidden lengths of
+// the two character arguments.
+extern "C" void dsyevd_(const char* jobz, const char* uplo, const int* n, double* a,
+                        const int* lda, double* w, double* work, const int* lwork, int* iwork,
+                        const int* liwork, int* info, std::size_t jobz_length,
+                        std::size_t uplo_length);
 
 namespace cuxplain::detail {
 namespace {
@@ -204,51 +213,32 @@ void nndsvd(const Context& ctx, const float* a, std::int64_t n, std::int64_t p,
 
 void symmetric_eigen(std::vector<double> a, std::int64_t k, std::vector<double>& values,
                      std::vector<double>& vectors) {
-  std::vector<double> v(static_cast<std::size_t>(k * k), 0.0);
-  for (std::int64_t i = 0; i < k; ++i) v[i * k + i] = 1.0;
-  double total = 0.0;
-  for (double e : a) total += e * e;
-  for (int sweep = 0; sweep < 100; ++sweep) {
-    double off = 0.0;
-    for (std::int64_t i = 0; i < k; ++i)
-      for (std::int64_t j = i + 1; j < k; ++j) off += a[i * k + j] * a[i * k + j];
-    if (off <= 1e-30 * total) break;
-    for (std::int64_t pi = 0; pi < k; ++pi) {
-      for (std::int64_t qi = pi + 1; qi < k; ++qi) {
-        const double apq = a[pi * k + qi];
-        if (apq == 0.0) continue;
-        // Rotation J (c on the diagonal, s at (p, q), -s at (q, p)) with
-        // (J^T A J)_pq = 0: t = tan = the smaller root of t^2 + 2 theta t - 1.
-        const double theta = (a[qi * k + qi] - a[pi * k + pi]) / (2.0 * apq);
-        const double t = (theta >= 0.0 ? 1.0 : -1.0) / (std::fabs(theta) + std::sqrt(theta * theta + 1.0));
-        const double c = 1.0 / std::sqrt(t * t + 1.0), s = t * c;
-        for (std::int64_t i = 0; i < k; ++i) {
-          const double aip = a[i * k + pi], aiq = a[i * k + qi];
-          a[i * k + pi] = c * aip - s * aiq;
-          a[i * k + qi] = s * aip + c * aiq;
-        }
-        for (std::int64_t j = 0; j < k; ++j) {
-          const double apj = a[pi * k + j], aqj = a[qi * k + j];
-          a[pi * k + j] = c * apj - s * aqj;
-          a[qi * k + j] = s * apj + c * aqj;
-        }
-        for (std::int64_t i = 0; i < k; ++i) {
-          const double vip = v[i * k + pi], viq = v[i * k + qi];
-          v[i * k + pi] = c * vip - s * viq;
-          v[i * k + qi] = s * vip + c * viq;
-        }
-      }
-    }
-  }
-  std::vector<std::int64_t> order(static_cast<std::size_t>(k));
-  std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(),
-                   [&](std::int64_t x, std::int64_t y) { return a[x * k + x] > a[y * k + y]; });
+  // LAPACK's divide-and-conquer solver: ascending eigenvalues, the
+  // eigenvectors in a's columns (column-major; a is symmetric, so its
+  // row-major storage reads the same).
+  CUXPLAIN_EXPECTS(k >= 1 && k <= 46340, "symmetric_eigen: k = ", k, " is out of LAPACK's range");
+  const int n = static_cast<int>(k);
+  std::vector<double> ascending(static_cast<std::size_t>(k));
+  int info = 0, lwork = -1, liwork = -1, iwork_size = 0;
+  double work_size = 0.0;
+  dsyevd_("V", "U", &n, a.data(), &n, ascending.data(), &work_size, &lwork, &iwork_size, &liwork,
+          &info, 1, 1);  // the workspace query
+  CUXPLAIN_EXPECTS(info == 0, "symmetric_eigen: LAPACK dsyevd's workspace query failed (info ",
+                   info, ")");
+  lwork = static_cast<int>(work_size);
+  liwork = iwork_size;
+  std::vector<double> work(static_cast<std::size_t>(lwork));
+  std::vector<int> iwork(static_cast<std::size_t>(liwork));
+  dsyevd_("V", "U", &n, a.data(), &n, ascending.data(), work.data(), &lwork, iwork.data(), &liwork,
+          &info, 1, 1);
+  CUXPLAIN_EXPECTS(info == 0, "symmetric_eigen: LAPACK dsyevd did not converge (info ", info,
+                   ") on a ", k, " x ", k, " Gram matrix");
   values.resize(static_cast<std::size_t>(k));
   vectors.resize(static_cast<std::size_t>(k * k));
   for (std::int64_t j = 0; j < k; ++j) {
-    values[j] = a[order[j] * k + order[j]];
-    for (std::int64_t i = 0; i < k; ++i) vectors[i * k + j] = v[i * k + order[j]];
+    const std::int64_t from = k - 1 - j;  // descending
+    values[j] = ascending[from];
+    for (std::int64_t i = 0; i < k; ++i) vectors[i * k + j] = a[from * k + i];
   }
 }
 

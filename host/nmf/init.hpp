@@ -17,8 +17,8 @@ void nmf_initialize(const Context& ctx, const float* a, std::int64_t n, std::int
                     const nmf::Options& options, double mean_a, float* u, float* w);
 
 /// Eigendecomposition of the symmetric k x k matrix `a` (row-major, double)
-/// by cyclic Jacobi rotations: values in descending order, vectors[i * k + j]
-/// the i-th entry of the eigenvector of values[j].
+/// by LAPACK's dsyevd: values in descending order, vectors[i * k + j] the
+/// i-th entry of the eigenvector of values[j].
 void symmetric_eigen(std::vector<double> a, std::int64_t k, std::vector<double>& values,
                      std::vector<double>& vectors);
 
