@@ -227,7 +227,7 @@ TEST(CurandPhiloxCuda, DeviceGeneratorGivesTheSameBits) {
   unsigned int* device = nullptr;
   ASSERT_EQ(cudaMalloc(&device, count * sizeof(unsigned int)), cudaSuccess);
   for (const std::uint64_t seed : {0ull, 99ull}) {
-    for (const std::uint64_t offset : {0ull, 5ull, detail::kRegionShifts}) {
+    for (const std::uint64_t offset : {std::uint64_t{0}, std::uint64_t{5}, detail::kRegionShifts}) {
       ASSERT_EQ(curandSetPseudoRandomGeneratorSeed(generator, seed), CURAND_STATUS_SUCCESS);
       ASSERT_EQ(curandSetGeneratorOffset(generator, offset), CURAND_STATUS_SUCCESS);
       ASSERT_EQ(curandGenerate(generator, device, count), CURAND_STATUS_SUCCESS);

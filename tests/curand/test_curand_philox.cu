@@ -54,7 +54,8 @@ TEST(CurandPhilox, HostGeneratorGivesTheSameBitsForEveryOrderingSeedAndOffset) {
     HostGenerator generator(ordering);
     for (const std::uint64_t seed : {0ull, 42ull, 0xfedcba9876543210ull}) {
       for (const std::uint64_t offset :
-           {0ull, 1ull, 3ull, 12345ull, detail::kRegionShifts + 7, (1ull << 40) + 5}) {
+           {std::uint64_t{0}, std::uint64_t{1}, std::uint64_t{3}, std::uint64_t{12345},
+            detail::kRegionShifts + 7, (std::uint64_t{1} << 40) + 5}) {
         // Past 4 * 65536 outputs the counter moves on; 300000 covers it.
         const std::size_t count = offset == 0 ? 300000 : 1000;
         const std::vector<unsigned int> want = generator.bits(seed, offset, count);
