@@ -173,6 +173,21 @@ void rise(const Context& ctx, const Model& model, ConstImageView images,
   const detail::RiseAxis ay = detail::rise_axis(options.convention, images.h, grid);
   const detail::RiseAxis ax = detail::rise_axis(options.convention, images.w, grid);
 
+  // The bilinear taps of every canvas row and column, tabulated once.
+  using Tap = detail::MaskAxisTap<std::int64_t>;
+  std::vector<Tap> host_taps;
+  for (std::int64_t y = 0; y < ay.canvas; ++y) {
+    host_taps.push_back(detail::rise_axis_tap(y, grid, ay.canvas));
+  }
+  for (std::int64_t x = 0; x < ax.canvas; ++x) {
+    host_taps.push_back(detail::rise_axis_tap(x, grid, ax.canvas));
+  }
+  Buffer<Tap> taps(ctx, static_cast<std::int64_t>(host_taps.size()),
+                   concat("the mask taps of ", caller));
+  copy_to_device(ctx, taps.data(), host_taps.data(), host_taps.size() * sizeof(Tap));
+  const Tap* taps_y = taps.data();
+  const Tap* taps_x = taps.data() + ay.canvas;
+
   Buffer<double> weighted(ctx, detail::checked_product(images.n, pixels, caller),
                           concat("the weighted mask sums of ", caller));
   Buffer<double> mask_sums(ctx, weighted.size(), concat("the mask sums of ", caller));
@@ -190,15 +205,14 @@ void rise(const Context& ctx, const Model& model, ConstImageView images,
                           options.preservation_probability, masks, options.batch_size,
                           ay.shift_range, ax.shift_range, row_begin, rows, batch_cells.data(),
                           shifts.data());
-        CUXPLAIN_DISPATCH(ctx, rise_fill, images, batch_cells.data(), shifts.data(), grid,
-                          ay.canvas, ax.canvas, options.mask_value, masks, row_begin, rows,
-                          batch);
+        CUXPLAIN_DISPATCH(ctx, rise_fill, images, batch_cells.data(), shifts.data(), grid, taps_y,
+                          taps_x, options.mask_value, masks, row_begin, rows, batch);
       },
       [&](std::int64_t row_begin, std::int64_t rows, const float* scores) {
         for (const auto& s : stream.segments(row_begin, rows)) {
           CUXPLAIN_DISPATCH(ctx, rise_accumulate, batch_cells.data() + s.offset * cells,
                             shifts.data() + s.offset * 2, scores + s.offset, s.rows, grid,
-                            ay.canvas, ax.canvas, images.h, images.w,
+                            taps_y, taps_x, images.h, images.w,
                             weighted.data() + s.image * pixels,
                             mask_sums.data() + s.image * pixels);
         }

@@ -88,14 +88,17 @@
                  std::int64_t batch_size, std::int64_t shift_range_h,                            \
                  std::int64_t shift_range_w, std::int64_t row_begin, std::int64_t rows,           \
                  float* cells, std::int64_t* shifts);                                            \
+  /* taps_y / taps_x: rise_axis_tap of every canvas row / column */                           \
   void rise_fill(const Context& ctx, ConstImageView images, const float* cells,                  \
-                 const std::int64_t* shifts, std::int64_t grid, std::int64_t canvas_h,            \
-                 std::int64_t canvas_w, float mask_value, std::int64_t masks,                     \
-                 std::int64_t row_begin, std::int64_t rows, float* out);                         \
+                 const std::int64_t* shifts, std::int64_t grid,                                  \
+                 const detail::MaskAxisTap<std::int64_t>* taps_y,                                \
+                 const detail::MaskAxisTap<std::int64_t>* taps_x, float mask_value,              \
+                 std::int64_t masks, std::int64_t row_begin, std::int64_t rows, float* out);     \
   /* one image's rows: weighted[p] += sum_r scores[r] m_r(p), mask_sums[p] += sum_r m_r(p) */   \
   void rise_accumulate(const Context& ctx, const float* cells, const std::int64_t* shifts,       \
                        const float* scores, std::int64_t count, std::int64_t grid,               \
-                       std::int64_t canvas_h, std::int64_t canvas_w, std::int64_t h,              \
+                       const detail::MaskAxisTap<std::int64_t>* taps_y,                          \
+                       const detail::MaskAxisTap<std::int64_t>* taps_x, std::int64_t h,          \
                        std::int64_t w, double* weighted, double* mask_sums);                     \
   void rise_finalize(const Context& ctx, const double* weighted, const double* mask_sums,        \
                      std::int64_t count, Convention convention, std::int64_t masks,              \

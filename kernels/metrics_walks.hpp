@@ -331,34 +331,41 @@ void rise_rows(const Exec& exec, std::uint64_t seed, Convention convention, Inde
   });
 }
 
+using Tap = detail::MaskAxisTap<Index>;
+
 template <class Exec>
 void rise_fill(const Exec& exec, ConstImageView images, const float* cells,
-               const std::int64_t* shifts, Index grid, Index canvas_h, Index canvas_w,
+               const std::int64_t* shifts, Index grid, const Tap* taps_y, const Tap* taps_x,
                float mask_value, Index masks, Index row_begin, Index rows, float* out) {
   const Geometry g = geometry_of(images);
   const Index per_mask = grid * grid;
-  exec(rows * g.size, [=] CUXPLAIN_LAMBDA(Index i) {
-    const Index b = i / g.size, e = i % g.size;
+  // One index per (row, pixel): the mask value is shared by the channels.
+  exec(rows * g.pixels, [=] CUXPLAIN_LAMBDA(Index i) {
+    const Index b = i / g.pixels, pixel = i % g.pixels;
     const Index image = (row_begin + b) / masks;
-    const Index pixel = pixel_of(g, e);
-    const float m = detail::rise_mask_value(cells + b * per_mask, grid, canvas_h, canvas_w,
-                                            pixel / g.w, pixel % g.w, shifts[2 * b],
-                                            shifts[2 * b + 1]);
-    out[i] = detail::perturbed_value(Perturbation::inpainting, g.data[image * g.size + e], m,
-                                     mask_value, 1.0f);
+    const float m =
+        detail::rise_mask_value(cells + b * per_mask, grid, taps_y[pixel / g.w + shifts[2 * b]],
+                                taps_x[pixel % g.w + shifts[2 * b + 1]]);
+    for (Index c = 0; c < g.c; ++c) {
+      const Index e = offset_of(g, c, pixel);
+      out[b * g.size + e] = detail::perturbed_value(
+          Perturbation::inpainting, g.data[image * g.size + e], m, mask_value, 1.0f);
+    }
   });
 }
 
 template <class Exec>
 void rise_accumulate(const Exec& exec, const float* cells, const std::int64_t* shifts,
-                     const float* scores, Index count, Index grid, Index canvas_h,
-                     Index canvas_w, Index h, Index w, double* weighted, double* mask_sums) {
+                     const float* scores, Index count, Index grid, const Tap* taps_y,
+                     const Tap* taps_x, Index h, Index w, double* weighted, double* mask_sums) {
   const Index per_mask = grid * grid;
   exec(h * w, [=] CUXPLAIN_LAMBDA(Index p) {
+    const Index y = p / w, x = p % w;
     double numerator = weighted[p], denominator = mask_sums[p];
     for (Index r = 0; r < count; ++r) {
-      const double m = detail::rise_mask_value(cells + r * per_mask, grid, canvas_h, canvas_w,
-                                               p / w, p % w, shifts[2 * r], shifts[2 * r + 1]);
+      const double m = detail::rise_mask_value(cells + r * per_mask, grid,
+                                               taps_y[y + shifts[2 * r]],
+                                               taps_x[x + shifts[2 * r + 1]]);
       numerator += detail::mul_unfused(static_cast<double>(scores[r]), m);
       denominator += m;
     }

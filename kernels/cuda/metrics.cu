@@ -189,18 +189,20 @@ void rise_rows(const Context& ctx, std::uint64_t seed, Convention convention, st
 }
 
 void rise_fill(const Context& ctx, ConstImageView images, const float* cells,
-               const std::int64_t* shifts, std::int64_t grid, std::int64_t canvas_h,
-               std::int64_t canvas_w, float mask_value, std::int64_t masks,
-               std::int64_t row_begin, std::int64_t rows, float* out) {
-  walks::rise_fill(exec_of(ctx), images, cells, shifts, grid, canvas_h, canvas_w, mask_value, masks,
+               const std::int64_t* shifts, std::int64_t grid,
+               const detail::MaskAxisTap<std::int64_t>* taps_y,
+               const detail::MaskAxisTap<std::int64_t>* taps_x, float mask_value,
+               std::int64_t masks, std::int64_t row_begin, std::int64_t rows, float* out) {
+  walks::rise_fill(exec_of(ctx), images, cells, shifts, grid, taps_y, taps_x, mask_value, masks,
                    row_begin, rows, out);
 }
 
 void rise_accumulate(const Context& ctx, const float* cells, const std::int64_t* shifts,
                      const float* scores, std::int64_t count, std::int64_t grid,
-                     std::int64_t canvas_h, std::int64_t canvas_w, std::int64_t h,
+                     const detail::MaskAxisTap<std::int64_t>* taps_y,
+                     const detail::MaskAxisTap<std::int64_t>* taps_x, std::int64_t h,
                      std::int64_t w, double* weighted, double* mask_sums) {
-  walks::rise_accumulate(exec_of(ctx), cells, shifts, scores, count, grid, canvas_h, canvas_w, h, w,
+  walks::rise_accumulate(exec_of(ctx), cells, shifts, scores, count, grid, taps_y, taps_x, h, w,
                          weighted, mask_sums);
 }
 

@@ -115,16 +115,19 @@ CUXPLAIN_HD std::int64_t rise_shift(std::uint64_t seed, Convention convention,
       uniform_below(curand_philox_bits(seed, position), static_cast<std::uint64_t>(range)));
 }
 
-/// Value of a RISE mask (its grid x grid cells at `cells`) at image pixel
-/// (y, x) under shift (dy, dx): the bilinear mask on the canvas at
-/// (y + dy, x + dx), half-pixel centres, edges clamped (tf.image.resize).
-CUXPLAIN_HD float rise_mask_value(const float* cells, std::int64_t grid, std::int64_t canvas_h,
-                                  std::int64_t canvas_w, std::int64_t y, std::int64_t x,
-                                  std::int64_t dy, std::int64_t dx) {
-  const MaskAxisTap<std::int64_t> ty =
-      mask_axis_tap(Interpolation::bilinear, y + dy, grid, canvas_h);
-  const MaskAxisTap<std::int64_t> tx =
-      mask_axis_tap(Interpolation::bilinear, x + dx, grid, canvas_w);
+/// Where canvas coordinate `at` of an axis of `canvas` pixels reads a RISE
+/// mask of `grid` cells: bilinear, half-pixel centres, edges clamped
+/// (tf.image.resize). Tabulated once per call for every canvas coordinate.
+CUXPLAIN_HD MaskAxisTap<std::int64_t> rise_axis_tap(std::int64_t at, std::int64_t grid,
+                                                    std::int64_t canvas) {
+  return mask_axis_tap(Interpolation::bilinear, at, grid, canvas);
+}
+
+/// Value of a RISE mask (its grid x grid cells at `cells`) at an image pixel
+/// whose shifted canvas coordinates read taps `ty` and `tx`.
+CUXPLAIN_HD float rise_mask_value(const float* cells, std::int64_t grid,
+                                  const MaskAxisTap<std::int64_t>& ty,
+                                  const MaskAxisTap<std::int64_t>& tx) {
   return mask_value<true>(cells, mask_taps(ty, tx, grid, std::int64_t{1}, std::int64_t{0}));
 }
 
