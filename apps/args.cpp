@@ -266,7 +266,9 @@ const char kEvaluateHelp[] =
     "  --images N           the first N test images (default 100)\n"
     "  --data DIR           the data set's directory (default\n"
     "                       /usr/share/datasets/fashion-mnist)\n"
-    "  --target T           predicted (the model's class, default) or label\n";
+    "  --target T           predicted (the model's class, default) or label\n"
+    "  --save-maps          also write every method's n x h x w maps (the ones\n"
+    "                       the metrics read) to metrics.json, as \"maps\"\n";
 
 const char kExitStatus[] =
     "\n"
@@ -794,6 +796,7 @@ const OptionMap<EvaluateArgs>& evaluate_options() {
                        if (v.empty()) throw UsageError("--data takes a directory, got ''");
                        a.data_dir = v;
                      }};
+    all["--save-maps"] = {false, [](EvaluateArgs& a, const std::string&) { a.save_maps = true; }};
     all["--target"] = {true, [](EvaluateArgs& a, const std::string& v) {
                          a.label_targets = parse_choice<bool>(
                              "--target", v, {{"predicted", false}, {"label", true}});

@@ -101,6 +101,7 @@ struct EvaluateArgs {
   std::string data_dir;  // default kFashionMnistDir
   std::int64_t images = 100;
   bool label_targets = false;  // --target label: explain the true class
+  bool save_maps = false;      // --save-maps: every method's pixel maps in metrics.json
 };
 
 /// Everything `cuxplain concepts` takes: CRAFT concepts of one class of the

@@ -390,6 +390,7 @@ int run_evaluate(const EvaluateArgs& args) {
   OutputDir out(e.out_dir);
 
   std::vector<Scored> scored;
+  std::vector<std::vector<float>> saved_maps;
   for (const Method method : e.methods) {
     Scored s;
     const std::int64_t grid = method_grid(e, in.h, in.w);
@@ -403,6 +404,7 @@ int run_evaluate(const EvaluateArgs& args) {
                 static_cast<long long>(s.maps.forwards), s.maps.forwards_unit, s.maps.seconds);
     std::fflush(stdout);
     const std::vector<float> maps = pixel_maps(s.maps, n, in.h, in.w);
+    if (args.save_maps) saved_maps.push_back(maps);
     MetricProgress metric_progress(show_progress, terminal, to_string(method));
     s.metrics = score_maps(ctx, network, method, images, targets, maps, e,
                            [&](const std::string& label, std::int64_t done, std::int64_t all) {
@@ -467,6 +469,19 @@ int run_evaluate(const EvaluateArgs& args) {
     json.value(e.batch_size);
     json.end_object();
     write_metrics_json(json, s.metrics);
+    if (args.save_maps) {
+      const std::vector<float>& maps = saved_maps[static_cast<std::size_t>(&s - scored.data())];
+      json.key("maps");
+      json.begin_array();
+      for (std::int64_t i = 0; i < n; ++i) {
+        json.begin_array(true);
+        for (std::int64_t p = 0; p < in.h * in.w; ++p) {
+          json.value(maps[static_cast<std::size_t>(i * in.h * in.w + p)]);
+        }
+        json.end_array();
+      }
+      json.end_array();
+    }
     json.end_object();
   }
   json.end_array();
