@@ -34,11 +34,6 @@ inline Geometry geometry_of(ConstImageView v) {
   return {v.data, v.c, v.h, v.w, v.c * v.h * v.w, v.h * v.w, v.layout == Layout::nhwc};
 }
 
-/// Pixel (y * w + x) of element e of an image.
-CUXPLAIN_HD Index pixel_of(const Geometry& g, Index e) {
-  return g.nhwc ? e / g.c : e % g.pixels;
-}
-
 /// Offset of (channel, pixel) in an image.
 CUXPLAIN_HD Index offset_of(const Geometry& g, Index channel, Index pixel) {
   return g.nhwc ? pixel * g.c + channel : channel * g.pixels + pixel;
@@ -84,11 +79,18 @@ void causal_fill(const Exec& exec, ConstImageView images, const std::int32_t* ra
                  const std::int64_t* counts, Index points, bool deletion, float baseline,
                  Index row_begin, Index rows, float* out) {
   const Geometry g = geometry_of(images);
-  exec(rows * g.size, [=] CUXPLAIN_LAMBDA(Index i) {
-    const Index row = row_begin + i / g.size, e = i % g.size;
+  // One index per (row, pixel): the rank is read once for the channels.
+  exec(rows * g.pixels, [=] CUXPLAIN_LAMBDA(Index i) {
+    const Index b = i / g.pixels, pixel = i % g.pixels;
+    const Index row = row_begin + b;
     const Index image = row / points, step = row % points;
-    out[i] = detail::causal_value(deletion, g.data[image * g.size + e], baseline,
-                                  ranks[image * g.pixels + pixel_of(g, e)], counts[step]);
+    const std::int32_t rank = ranks[image * g.pixels + pixel];
+    const std::int64_t count = counts[step];
+    for (Index c = 0; c < g.c; ++c) {
+      const Index e = offset_of(g, c, pixel);
+      out[b * g.size + e] =
+          detail::causal_value(deletion, g.data[image * g.size + e], baseline, rank, count);
+    }
   });
 }
 
@@ -205,11 +207,16 @@ template <class Exec>
 void average_score_fill(const Exec& exec, ConstImageView images, const float* masks,
                         Index row_begin, Index rows, float* out) {
   const Geometry g = geometry_of(images);
-  exec(rows * g.size, [=] CUXPLAIN_LAMBDA(Index i) {
-    const Index row = row_begin + i / g.size, e = i % g.size;
-    const Index image = row / 2;
-    const float x = g.data[image * g.size + e];
-    out[i] = row % 2 == 0 ? x : x * masks[image * g.pixels + pixel_of(g, e)];
+  exec(rows * g.pixels, [=] CUXPLAIN_LAMBDA(Index i) {
+    const Index b = i / g.pixels, pixel = i % g.pixels;
+    const Index row = row_begin + b, image = row / 2;
+    const bool masked = row % 2 == 1;
+    const float m = masks[image * g.pixels + pixel];
+    for (Index c = 0; c < g.c; ++c) {
+      const Index e = offset_of(g, c, pixel);
+      const float x = g.data[image * g.size + e];
+      out[b * g.size + e] = masked ? x * m : x;
+    }
   });
 }
 
@@ -289,13 +296,16 @@ void occlusion_fill(const Exec& exec, ConstImageView images,
   const Geometry g = geometry_of(images);
   const detail::OcclusionGeometry p = patches;
   const Index per_image = p.count_h * p.count_w + 1;
-  exec(rows * g.size, [=] CUXPLAIN_LAMBDA(Index i) {
-    const Index row = row_begin + i / g.size, e = i % g.size;
+  exec(rows * g.pixels, [=] CUXPLAIN_LAMBDA(Index i) {
+    const Index b = i / g.pixels, pixel = i % g.pixels;
+    const Index row = row_begin + b;
     const Index image = row / per_image, local = row % per_image;
-    const Index pixel = pixel_of(g, e);
     const bool occluded =
         local > 0 && detail::occlusion_covers(p, local - 1, pixel / g.w, pixel % g.w);
-    out[i] = occluded ? value : g.data[image * g.size + e];
+    for (Index c = 0; c < g.c; ++c) {
+      const Index e = offset_of(g, c, pixel);
+      out[b * g.size + e] = occluded ? value : g.data[image * g.size + e];
+    }
   });
 }
 
