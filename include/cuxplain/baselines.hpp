@@ -10,8 +10,9 @@
 // bounded by batch_size perturbed images, plus O(rows) scalars per image.
 // A failing call throws cuxplain::Error naming the argument, the image or
 // the callback and leaves its output untouched. On CUDA all work is ordered
-// on ctx.stream(); a call synchronizes it at its end (and KernelSHAP once
-// per image, for its solve).
+// on ctx.stream(); a call synchronizes it at its end (the outputs'
+// finiteness; KernelSHAP also reads its normal equations back for the host
+// solve).
 #include <cstdint>
 #include <optional>
 
@@ -133,8 +134,8 @@ bool kernel_shap_available();
 
 /// KernelSHAP scores per grid cell: n x grid_size x grid_size floats on
 /// ctx's device. The model runs n * nb_samples times. Memory beyond the
-/// batch: a (d + 1)^2 double normal-equation matrix per image. On CUDA the
-/// matrix of an image is read back once for the host solve.
+/// batch: a (d + 1)^2 double normal-equation matrix per image, read back
+/// once, after the model runs, for the host solves.
 void kernel_shap(const Context& ctx, const Model& model, ConstImageView images,
                  HostSpan<const int> targets, float* scores, const KernelShapOptions& options = {});
 

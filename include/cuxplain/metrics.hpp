@@ -21,9 +21,10 @@
 // sample pairs), never steps or samples times an image. The model's outputs
 // are poisoned before each call and must be finite; a failing call throws
 // cuxplain::Error naming the argument, the image or the callback, and leaves
-// every output untouched. On CUDA all work is ordered on ctx.stream(); each
-// call synchronizes it once at its end (the outputs' finiteness) and where
-// documented.
+// every output untouched. On CUDA all work is ordered on ctx.stream(); a call
+// synchronizes it to read back the explanations' finiteness check (before
+// the model runs) and the outputs' (at its end), and AverageStability once
+// more for the explainer's outputs.
 #include <cstdint>
 #include <functional>
 #include <vector>
