@@ -97,8 +97,9 @@ std::vector<std::int64_t> causal_step_counts(std::int64_t pixels, const CausalOp
 /// curves: n x (steps + 1) floats on ctx's device, the target score at each
 ///   point (point 0 is the unperturbed image). aucs: n floats. Lower is
 ///   better for deletion.
-/// The model runs n * (steps + 1) times. CUDA temporary memory: n x h x w
-/// int32 rank maps and one image's sort.
+/// The model runs n * (steps + 1) times. Memory beyond the batch: the
+/// explanations' channel means (n x h x w floats, freed once ranked), the
+/// n x h x w int32 rank maps and, on CUDA, one image's sort.
 void deletion(const Context& ctx, const Model& model, ConstImageView images,
               HostSpan<const int> targets, ConstImageView explanations, float* curves,
               float* aucs, const CausalOptions& options = {});
