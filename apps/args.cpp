@@ -19,6 +19,8 @@ const char kUsage[] =
     "       cuxplain concepts --class N [--images N] [--data DIR] [--model FILE.onnx]\n"
     "                         [--layer TENSOR] [--patch P] [--concepts R] [--device cpu|cuda]\n"
     "                         [--subconcepts S] [--out DIR] [options]\n"
+    "       cuxplain evaluate [--method M,...] [--metrics deletion,insertion,mufidelity,...]\n"
+    "                         [--images N] [--data DIR] [--device cpu|cuda] [--out DIR]\n"
     "       cuxplain --help | --version\n"
     "Run 'cuxplain --help' for every option.\n";
 
@@ -50,8 +52,9 @@ const char kExplainHelp[] =
     "                       (default cpu)\n"
     "\n"
     "Methods:\n"
-    "  --method M           sobol, hsic, eva or all (default all); a\n"
-    "                       comma-separated list or a repeated flag runs several\n"
+    "  --method M           sobol, hsic, eva or all (default all), and the\n"
+    "                       baselines below; a comma-separated list or a\n"
+    "                       repeated flag runs several\n"
     "  --grid-size G        explain the image on G x G cells (default 7 when the\n"
     "                       model input is 28 x 28, 8 otherwise)\n"
     "  --nb-design N        design size. sobol: a power of two, default 32; the\n"
@@ -217,6 +220,64 @@ const char kConceptsHelp[] =
     "importances, their ranking and per sub-concept its top crops (the parent's\n"
     "crop id, test-set image index, top, left).\n";
 
+const char kBaselineMetricHelp[] =
+    "\n"
+    "Baselines (--method occlusion,rise,kernelshap, or baselines for the three;\n"
+    "occlusion and rise give pixel maps, kernelshap G x G cell scores):\n"
+    "  --patch-size P       occlusion patch side in pixels (default 3)\n"
+    "  --patch-stride S     occlusion patch stride (default 3)\n"
+    "  --occlusion-value V  occluded value, in model input units (default 0)\n"
+    "  --nb-samples N       rise masks (default 4000) or kernelshap coalitions\n"
+    "                       (default 800); rise draws --grid-size cells\n"
+    "  --preservation P     rise: probability a cell is kept (default 0.5)\n"
+    "  --convention C       paper or xplique (default paper): rise's shifts and\n"
+    "                       normalization, the metrics' tie order, areas and mask\n"
+    "                       sharing, as metrics.hpp and baselines.hpp document\n"
+    "  (--baseline is kernelshap's absent-cell value; --seed seeds rise,\n"
+    "  kernelshap and the random metrics)\n"
+    "\n"
+    "Metrics (--metrics, a comma list; explain scores the image, evaluate the\n"
+    "test images; each method's map is its pixel map, or its grid resized to\n"
+    "the image as xplique does: bicubic, or nearest for kernelshap's cells):\n"
+    "  --metrics M          deletion, insertion, mufidelity, average (Average\n"
+    "                       Drop, Increase and Gain), complexity, sparseness,\n"
+    "                       stability (re-runs the method 20 times an image)\n"
+    "  --steps K            deletion/insertion points - 1 (default 10)\n"
+    "  --max-percentage F   share of the pixels perturbed at the end (default 1)\n"
+    "  --metric-baseline V  value of deleted / not yet inserted pixels and of\n"
+    "                       mufidelity's removed cells (default 0)\n"
+    "  --mu-grid G          mufidelity grid (default 9)\n"
+    "  --mu-samples N       mufidelity subsets (default 200)\n"
+    "  --subset-percent F   mufidelity's removal probability (default 0.2)\n"
+    "  --activation A       none, softmax or sigmoid: the score the metrics read\n"
+    "                       (default none, the raw output, as xplique)\n"
+    "  --stability-samples N, --radius R\n"
+    "                       stability's neighbours (default 20) and noise (0.1)\n"
+    "  --metric-batch-size B\n"
+    "                       perturbed images per model call in the metrics\n"
+    "                       (default 64, xplique's)\n"
+    "With --metrics, explain prints a table, adds \"metrics\" to each method in\n"
+    "scores.json and draws the deletion and insertion curves in curves.png.\n";
+
+const char kEvaluateHelp[] =
+    "Scores attribution methods with the metrics on the first N images of the\n"
+    "Fashion-MNIST test set: each method explains every image (its time is\n"
+    "measured), then each metric scores the maps. Prints a table of the mean\n"
+    "of each metric (and its standard error) with the methods' times, and\n"
+    "writes metrics.json (per method: seconds, and per metric the mean, the\n"
+    "standard deviation, every image's value and, for deletion and insertion,\n"
+    "the mean curve and its pixel counts) and curves.png (the mean deletion and\n"
+    "insertion curves of every method). Every option of explain but --image and\n"
+    "--target applies, and:\n"
+    "  --method M           as explain, default all six (all,baselines)\n"
+    "  --metrics M          default deletion,insertion,mufidelity\n"
+    "  --images N           the first N test images (default 100)\n"
+    "  --data DIR           the data set's directory (default\n"
+    "                       /usr/share/datasets/fashion-mnist)\n"
+    "  --target T           predicted (the model's class, default) or label\n"
+    "  --save-maps          also write every method's n x h x w maps (the ones\n"
+    "                       the metrics read) to metrics.json, as \"maps\"\n";
+
 const char kExitStatus[] =
     "\n"
     "Exit status: 0 on success, 2 on a bad command line (with the usage), 1 when\n"
@@ -281,13 +342,38 @@ void add_methods(ExplainArgs& args, const std::string& value) {
     const std::string name = value.substr(begin, comma == std::string::npos ? comma : comma - begin);
     std::vector<Method> add;
     if (name == "all") add = {Method::sobol, Method::hsic, Method::eva};
+    else if (name == "baselines") add = {Method::occlusion, Method::rise, Method::kernelshap};
     else if (name == "sobol") add = {Method::sobol};
     else if (name == "hsic") add = {Method::hsic};
     else if (name == "eva") add = {Method::eva};
-    else throw UsageError("--method must be sobol, hsic, eva or all, got " + quoted(name));
+    else if (name == "occlusion") add = {Method::occlusion};
+    else if (name == "rise") add = {Method::rise};
+    else if (name == "kernelshap") add = {Method::kernelshap};
+    else throw UsageError("--method must be sobol, hsic, eva, occlusion, rise, kernelshap, all "
+                          "or baselines, got " + quoted(name));
     for (Method m : add) {
       if (!args.runs(m)) args.methods.push_back(m);
     }
+    if (comma == std::string::npos) break;
+    begin = comma + 1;
+  }
+}
+
+void add_metrics(ExplainArgs& args, const std::string& value) {
+  std::size_t begin = 0;
+  while (true) {
+    const std::size_t comma = value.find(',', begin);
+    const std::string name = value.substr(begin, comma == std::string::npos ? comma : comma - begin);
+    const Metric metric = parse_choice<Metric>(
+        "--metrics", name,
+        {{"deletion", Metric::deletion},
+         {"insertion", Metric::insertion},
+         {"mufidelity", Metric::mufidelity},
+         {"average", Metric::average},
+         {"complexity", Metric::complexity},
+         {"sparseness", Metric::sparseness},
+         {"stability", Metric::stability}});
+    if (!args.scores(metric)) args.metrics.push_back(metric);
     if (comma == std::string::npos) break;
     begin = comma + 1;
   }
@@ -449,17 +535,100 @@ const OptionMap<ExplainArgs>& explain_options() {
 
 bool is_power_of_two(std::int64_t n) { return n > 0 && (n & (n - 1)) == 0; }
 
+/// explain's options with those of the baselines and the metrics.
+const OptionMap<ExplainArgs>& explain_and_metric_options() {
+  constexpr std::int64_t kBig = std::int64_t{1} << 30;
+  static const OptionMap<ExplainArgs> options = [] {
+    OptionMap<ExplainArgs> all = explain_options();
+    const OptionMap<ExplainArgs> extra = {
+        {"--patch-size", {true, [](ExplainArgs& a, const std::string& v) {
+           a.patch_size = parse_int("--patch-size", v, 1, kBig);
+         }}},
+        {"--patch-stride", {true, [](ExplainArgs& a, const std::string& v) {
+           a.patch_stride = parse_int("--patch-stride", v, 1, kBig);
+         }}},
+        {"--occlusion-value", {true, [](ExplainArgs& a, const std::string& v) {
+           a.occlusion_value = static_cast<float>(parse_real("--occlusion-value", v));
+         }}},
+        {"--nb-samples", {true, [](ExplainArgs& a, const std::string& v) {
+           a.nb_samples = parse_int("--nb-samples", v, 2, kBig);
+         }}},
+        {"--preservation", {true, [](ExplainArgs& a, const std::string& v) {
+           a.preservation = static_cast<float>(parse_real("--preservation", v));
+           if (!(a.preservation > 0.0f && a.preservation <= 1.0f)) {
+             throw UsageError("--preservation must be in (0, 1], got " + v);
+           }
+         }}},
+        {"--convention", {true, [](ExplainArgs& a, const std::string& v) {
+           a.convention = parse_choice<Convention>(
+               "--convention", v, {{"paper", Convention::paper}, {"xplique", Convention::xplique}});
+         }}},
+        {"--metrics", {true, [](ExplainArgs& a, const std::string& v) { add_metrics(a, v); }}},
+        {"--steps", {true, [](ExplainArgs& a, const std::string& v) {
+           a.steps = parse_int("--steps", v, 1, kBig);
+         }}},
+        {"--max-percentage", {true, [](ExplainArgs& a, const std::string& v) {
+           a.max_percentage = parse_real("--max-percentage", v);
+           if (!(a.max_percentage > 0.0 && a.max_percentage <= 1.0)) {
+             throw UsageError("--max-percentage must be in (0, 1], got " + v);
+           }
+         }}},
+        {"--metric-baseline", {true, [](ExplainArgs& a, const std::string& v) {
+           a.metric_baseline = static_cast<float>(parse_real("--metric-baseline", v));
+         }}},
+        {"--mu-grid", {true, [](ExplainArgs& a, const std::string& v) {
+           a.mu_grid = parse_int("--mu-grid", v, 1, 4096);
+         }}},
+        {"--mu-samples", {true, [](ExplainArgs& a, const std::string& v) {
+           a.mu_samples = parse_int("--mu-samples", v, 2, kBig);
+         }}},
+        {"--subset-percent", {true, [](ExplainArgs& a, const std::string& v) {
+           a.subset_percent = static_cast<float>(parse_real("--subset-percent", v));
+           if (!(a.subset_percent >= 0.0f && a.subset_percent <= 1.0f)) {
+             throw UsageError("--subset-percent must be in [0, 1], got " + v);
+           }
+         }}},
+        {"--activation", {true, [](ExplainArgs& a, const std::string& v) {
+           a.activation = parse_choice<OutputActivation>(
+               "--activation", v,
+               {{"none", OutputActivation::none},
+                {"softmax", OutputActivation::softmax},
+                {"sigmoid", OutputActivation::sigmoid}});
+         }}},
+        {"--stability-samples", {true, [](ExplainArgs& a, const std::string& v) {
+           a.stability_samples = parse_int("--stability-samples", v, 1, kBig);
+         }}},
+        {"--radius", {true, [](ExplainArgs& a, const std::string& v) {
+           a.radius = static_cast<float>(parse_real("--radius", v));
+           if (!(a.radius > 0.0f)) throw UsageError("--radius must be > 0, got " + v);
+         }}},
+        {"--metric-batch-size", {true, [](ExplainArgs& a, const std::string& v) {
+           a.metric_batch_size = parse_int("--metric-batch-size", v, 1, kBig);
+         }}},
+    };
+    all.insert(extra.begin(), extra.end());
+    return all;
+  }();
+  return options;
+}
+
+/// Methods in the fixed order sobol, hsic, eva, occlusion, rise, kernelshap.
+void order_methods(ExplainArgs& args) {
+  std::vector<Method> ordered;
+  for (Method m : {Method::sobol, Method::hsic, Method::eva, Method::occlusion, Method::rise,
+                   Method::kernelshap}) {
+    if (args.runs(m)) ordered.push_back(m);
+  }
+  args.methods = ordered;
+}
+
 ExplainArgs parse_explain(const std::vector<std::string>& args, std::size_t first) {
   ExplainArgs result;
-  apply_options(args, first, explain_options(), result);
+  apply_options(args, first, explain_and_metric_options(), result);
 
   if (result.methods.empty()) add_methods(result, "all");
   // Keep a fixed order whatever the command line's.
-  std::vector<Method> ordered;
-  for (Method m : {Method::sobol, Method::hsic, Method::eva}) {
-    if (result.runs(m)) ordered.push_back(m);
-  }
-  result.methods = ordered;
+  order_methods(result);
 
   if (result.nb_design && result.runs(Method::sobol) && !is_power_of_two(*result.nb_design)) {
     throw UsageError("--nb-design must be a power of two for sobol, got " +
@@ -628,11 +797,57 @@ ConceptsArgs parse_concepts(const std::vector<std::string>& args, std::size_t fi
   return result;
 }
 
+const OptionMap<EvaluateArgs>& evaluate_options() {
+  static const OptionMap<EvaluateArgs> options = [] {
+    OptionMap<EvaluateArgs> all;
+    // Every option of explain but the single image and its target.
+    for (const auto& [name, spec] : explain_and_metric_options()) {
+      if (name == "--image" || name == "--target") continue;
+      const auto handle = spec.handle;
+      all[name] = {spec.takes_value,
+                   [handle](EvaluateArgs& a, const std::string& v) { handle(a.explain, v); }};
+    }
+    all["--images"] = {true, [](EvaluateArgs& a, const std::string& v) {
+                         a.images = parse_int("--images", v, 1, std::int64_t{1} << 20);
+                       }};
+    all["--data"] = {true, [](EvaluateArgs& a, const std::string& v) {
+                       if (v.empty()) throw UsageError("--data takes a directory, got ''");
+                       a.data_dir = v;
+                     }};
+    all["--save-maps"] = {false, [](EvaluateArgs& a, const std::string&) { a.save_maps = true; }};
+    all["--target"] = {true, [](EvaluateArgs& a, const std::string& v) {
+                         a.label_targets = parse_choice<bool>(
+                             "--target", v, {{"predicted", false}, {"label", true}});
+                       }};
+    return all;
+  }();
+  return options;
+}
+
+EvaluateArgs parse_evaluate(const std::vector<std::string>& args, std::size_t first) {
+  EvaluateArgs result;
+  result.data_dir = kFashionMnistDir;
+  apply_options(args, first, evaluate_options(), result);
+  ExplainArgs& e = result.explain;
+  if (e.methods.empty()) {
+    add_methods(e, "all");
+    add_methods(e, "baselines");
+  }
+  order_methods(e);
+  if (e.metrics.empty()) add_metrics(e, "deletion,insertion,mufidelity");
+  if (e.nb_design && e.runs(Method::sobol) && !is_power_of_two(*e.nb_design)) {
+    throw UsageError("--nb-design must be a power of two for sobol, got " +
+                     std::to_string(*e.nb_design));
+  }
+  return result;
+}
+
 bool is_help(const std::string& arg) { return arg == "-h" || arg == "--help" || arg == "help"; }
 
 const char kHelpHeader[] =
     "usage: cuxplain explain [options]\n"
     "       cuxplain concepts --class N [options]\n"
+    "       cuxplain evaluate [options]\n"
     "       cuxplain --help | --version\n";
 
 }  // namespace
@@ -642,8 +857,31 @@ const char* to_string(Method method) {
     case Method::sobol: return "sobol";
     case Method::hsic: return "hsic";
     case Method::eva: return "eva";
+    case Method::occlusion: return "occlusion";
+    case Method::rise: return "rise";
+    case Method::kernelshap: return "kernelshap";
   }
   return "unknown";
+}
+
+const char* to_string(Metric metric) {
+  switch (metric) {
+    case Metric::deletion: return "deletion";
+    case Metric::insertion: return "insertion";
+    case Metric::mufidelity: return "mufidelity";
+    case Metric::average: return "average";
+    case Metric::complexity: return "complexity";
+    case Metric::sparseness: return "sparseness";
+    case Metric::stability: return "stability";
+  }
+  return "unknown";
+}
+
+bool ExplainArgs::scores(Metric metric) const {
+  for (Metric m : metrics) {
+    if (m == metric) return true;
+  }
+  return false;
 }
 
 bool ExplainArgs::runs(Method method) const {
@@ -665,7 +903,7 @@ Command parse_command_line(const std::vector<std::string>& args) {
     command.kind = Command::Kind::version;
     return command;
   }
-  if (first != "explain" && first != "concepts") {
+  if (first != "explain" && first != "concepts" && first != "evaluate") {
     throw UsageError(first.rfind("-", 0) == 0 ? "unknown option " + quoted(first)
                                               : "unknown command " + quoted(first));
   }
@@ -679,6 +917,9 @@ Command parse_command_line(const std::vector<std::string>& args) {
   if (first == "explain") {
     command.kind = Command::Kind::explain;
     command.explain = parse_explain(args, 1);
+  } else if (first == "evaluate") {
+    command.kind = Command::Kind::evaluate;
+    command.evaluate = parse_evaluate(args, 1);
   } else {
     command.kind = Command::Kind::concepts;
     command.concepts = parse_concepts(args, 1);
@@ -690,7 +931,8 @@ const char* usage_text() { return kUsage; }
 
 std::string help_text() {
   return std::string(kHelpHeader) + "\ncuxplain explain [options]\n\n" + kExplainHelp +
-         "\ncuxplain concepts --class N [options]\n\n" + kConceptsHelp + kExitStatus;
+         kBaselineMetricHelp + "\ncuxplain concepts --class N [options]\n\n" + kConceptsHelp +
+         "\ncuxplain evaluate [options]\n\n" + kEvaluateHelp + kExitStatus;
 }
 
 std::string help_text(const std::string& command) {
@@ -699,7 +941,12 @@ std::string help_text(const std::string& command) {
            kExitStatus;
   }
   if (command == "explain") {
-    return std::string("usage: cuxplain explain [options]\n\n") + kExplainHelp + kExitStatus;
+    return std::string("usage: cuxplain explain [options]\n\n") + kExplainHelp +
+           kBaselineMetricHelp + kExitStatus;
+  }
+  if (command == "evaluate") {
+    return std::string("usage: cuxplain evaluate [options]\n\n") + kEvaluateHelp +
+           kBaselineMetricHelp + kExitStatus;
   }
   return help_text();
 }

@@ -27,11 +27,14 @@
 
 #include "args.hpp"
 #include "concepts.hpp"
+#include "evaluate.hpp"
 #include "image_io.hpp"
 #include "json.hpp"
 #include "model_files.hpp"
 #include "output_files.hpp"
+#include "methods.hpp"
 #include "overlay.hpp"
+#include "plot.hpp"
 #include "progress.hpp"
 
 namespace fs = std::filesystem;
@@ -54,6 +57,10 @@ struct MethodResult {
   std::vector<std::pair<std::string, float>> float_options;
   std::vector<std::pair<std::string, std::string>> text_options;
   std::vector<std::pair<std::string, bool>> flag_options;
+  // A pixel map (occlusion, rise): rows x cols = the input's h x w; 0 for
+  // the grid methods.
+  std::int64_t rows = 0;
+  std::int64_t cols = 0;
 };
 
 bool all_finite(const std::vector<float>& values) {
@@ -66,6 +73,19 @@ void write_grid(JsonWriter& json, const std::vector<float>& scores, std::int64_t
     json.begin_array(/*inline_items=*/true);
     for (std::int64_t col = 0; col < grid; ++col) {
       json.value(scores[static_cast<std::size_t>(row * grid + col)]);
+    }
+    json.end_array();
+  }
+  json.end_array();
+}
+
+void write_map(JsonWriter& json, const std::vector<float>& map, std::int64_t rows,
+               std::int64_t cols) {
+  json.begin_array();
+  for (std::int64_t row = 0; row < rows; ++row) {
+    json.begin_array(/*inline_items=*/true);
+    for (std::int64_t col = 0; col < cols; ++col) {
+      json.value(map[static_cast<std::size_t>(row * cols + col)]);
     }
     json.end_array();
   }
@@ -246,7 +266,7 @@ int run_explain(const ExplainArgs& args) {
                              {"mask_interpolation",
                               cuxplain::to_string(options.mask_interpolation)}};
       result.flag_options = {{"binary_masks", options.binary}};
-    } else {
+    } else if (method == Method::eva) {
       EvaOptions options;
       options.grid_size = grid;
       options.epsilon = args.epsilon;
@@ -272,8 +292,26 @@ int run_explain(const ExplainArgs& args) {
       }
       result.text_options = {{"cell_mapping", cuxplain::to_string(options.cell_mapping)}};
       result.flag_options = {{"clamp", options.clamp}, {"sound", options.sound}};
+    } else {
+      // The baselines (occlusion, rise, kernelshap), through methods.hpp.
+      progress.emplace(show_progress, terminal, name,
+                       method_cost(method, args, grid, in.h, in.w), "model evaluations");
+      const MethodMaps maps = run_method(ctx, network, method, images, targets, args,
+                                         [&](std::int64_t done) { progress->update(done); });
+      forwards = maps.forwards;
+      result.summary = maps.summary;
+      for (const auto& [key, v] : maps.numbers) result.float_options.emplace_back(key, v);
+      for (const auto& [key, v] : maps.texts) result.text_options.emplace_back(key, v);
+      result.int_options = {{"batch_size", args.batch_size}};
+      if (maps.rows != grid || maps.cols != grid) {
+        result.rows = maps.rows;
+        result.cols = maps.cols;
+      }
+      result.scores = maps.scores;
     }
-    result.scores = to_host(ctx, scores_device.data(), cells);
+    if (result.rows == 0 && result.scores.empty()) {
+      result.scores = to_host(ctx, scores_device.data(), cells);
+    }
     if (first_order_device.size() > 0) {
       result.first_order = to_host(ctx, first_order_device.data(), cells);
     }
@@ -286,16 +324,53 @@ int run_explain(const ExplainArgs& args) {
       throw std::runtime_error(std::string(name) + " produced non-finite scores");
     }
     const std::string overlay = std::string(name) + ".png";
-    out.write(overlay,
-              encode_png(render_overlay(display, result.scores, grid, factor, args.alpha)));
+    out.write(overlay, encode_png(result.rows > 0
+                                      ? render_map_overlay(display, result.scores, result.rows,
+                                                           result.cols, factor, args.alpha)
+                                      : render_overlay(display, result.scores, grid, factor,
+                                                       args.alpha)));
     result.overlay = out.path(overlay);
 
     std::printf("%-7s %s, %lld %s in %.3f s -> %s\n", name, result.summary.c_str(),
                 static_cast<long long>(result.forwards), result.forwards_unit, result.seconds,
                 result.overlay.c_str());
-    print_grid(result.scores, grid);
+    if (result.rows > 0) {
+      const auto [low, high] = std::minmax_element(result.scores.begin(), result.scores.end());
+      std::printf("        %lld x %lld pixel map, from %.3g to %.3g\n",
+                  static_cast<long long>(result.rows), static_cast<long long>(result.cols),
+                  static_cast<double>(*low), static_cast<double>(*high));
+    } else {
+      print_grid(result.scores, grid);
+    }
     std::fflush(stdout);
     results.push_back(std::move(result));
+  }
+
+  // The metrics of every method's map on the image (--metrics).
+  std::vector<Scored> scored;
+  if (!args.metrics.empty()) {
+    for (const MethodResult& r : results) {
+      Scored s;
+      s.maps.method = r.method;
+      s.maps.rows = r.rows > 0 ? r.rows : grid;
+      s.maps.cols = r.rows > 0 ? r.cols : grid;
+      s.maps.scores = r.scores;
+      s.maps.seconds = r.seconds;
+      const std::vector<float> maps = pixel_maps(s.maps, 1, in.h, in.w);
+      MetricProgress progress(show_progress, terminal, to_string(r.method));
+      s.metrics = score_maps(ctx, network, r.method, images, targets, maps, args,
+                             [&](const std::string& label, std::int64_t done, std::int64_t all) {
+                               progress(label, done, all);
+                             });
+      progress.finish();
+      scored.push_back(std::move(s));
+    }
+    print_metric_table(scored, 1);
+    const Image8 plot = render_curves(scored);
+    if (!plot.pixels.empty()) {
+      out.write("curves.png", encode_png(plot));
+      std::printf("curves  %s\n", out.path("curves.png").c_str());
+    }
   }
 
   // scores.json
@@ -336,14 +411,23 @@ int run_explain(const ExplainArgs& args) {
   json.value(predicted);
   json.key("target");
   json.value(target);
+  if (!scored.empty()) write_metric_options_json(json, args);
   json.key("methods");
   json.begin_array();
   for (const MethodResult& r : results) {
     json.begin_object();
     json.key("method");
     json.value(to_string(r.method));
-    json.key("grid_size");
-    json.value(grid);
+    if (r.rows > 0) {
+      json.key("map_size");
+      json.begin_array(true);
+      json.value(r.rows);
+      json.value(r.cols);
+      json.end_array();
+    } else {
+      json.key("grid_size");
+      json.value(grid);
+    }
     json.key("target");
     json.value(target);
     if (!names.empty()) {
@@ -357,7 +441,11 @@ int run_explain(const ExplainArgs& args) {
       json.value(names[static_cast<std::size_t>(predicted)]);
     }
     json.key("scores");
-    write_grid(json, r.scores, grid);
+    if (r.rows > 0) {
+      write_map(json, r.scores, r.rows, r.cols);
+    } else {
+      write_grid(json, r.scores, grid);
+    }
     if (!r.first_order.empty()) {
       json.key("first_order");
       write_grid(json, r.first_order, grid);
@@ -393,6 +481,9 @@ int run_explain(const ExplainArgs& args) {
       json.value(static_cast<std::uint64_t>(args.seed));
     }
     json.end_object();
+    for (const Scored& s : scored) {
+      if (s.maps.method == r.method) write_metrics_json(json, s.metrics);
+    }
     json.end_object();
   }
   json.end_array();
@@ -448,9 +539,13 @@ int main(int argc, char** argv) {
                   cuxplain::nn::onnx_available() ? "yes" : "no");
       return check_report(0);
     case Command::Kind::explain:
-    case Command::Kind::concepts: break;
+    case Command::Kind::concepts:
+    case Command::Kind::evaluate: break;
   }
   try {
+    if (command.kind == Command::Kind::evaluate) {
+      return check_report(run_evaluate(command.evaluate));
+    }
     return check_report(command.kind == Command::Kind::concepts ? run_concepts(command.concepts)
                                                                 : run_explain(command.explain));
   } catch (const UsageError& e) {
