@@ -10,6 +10,10 @@
 #include <cmath>
 #include <limits>
 #include <map>
+#include <memory>
+#include <tuple>
+#include <utility>
+#include <vector>
 #include <sstream>
 
 #include "fashion_mnist.hpp"
@@ -24,16 +28,16 @@ const char kUsage[] =
     "       cuxplain concepts --class N [--images N] [--data DIR] [--model FILE.onnx]\n"
     "                         [--layer TENSOR] [--patch P] [--concepts R] [--device cpu|cuda]\n"
     "                         [--subconcepts S] [--out DIR] [options]\n"
+    "       cuxplain evaluate [--method M,...] [--metrics deletion,insertion,mufidelity,...]\n"
+    "                         [--images N] [--data DIR] [--device cpu|cuda] [--out DIR]\n"
     "       cuxplain --help | --version\n"
     "Run 'cuxplain --help' for every option.\n";
 
 const char kHelpHeader[] =
     "usage: cuxplain explain [options]\n"
     "       cuxplain concepts --class N [options]\n"
+    "       cuxplain evaluate [options]\n"
     "       cuxplain --help | --version\n";
-
-const char kExplainUsage[] = "usage: cuxplain explain [options]";
-const char kConceptsUsage[] = "usage: cuxplain concepts --class N [options]";
 
 const char kExplainDescription[] =
     "Explains an image classifier's decision on one image with black-box\n"
@@ -50,7 +54,32 @@ const char kExplainFooter[] =
     "the model, image and device, the prediction, and per method: method,\n"
     "grid_size, target (and its name), predicted class, the G x G scores (rows of\n"
     "cells, top to bottom), seconds, forwards (model evaluations, or boxes for\n"
-    "eva) and the options used.\n";
+    "eva) and the options used. With --metrics, explain prints a table, adds\n"
+    "\"metrics\" to each method in scores.json and draws the deletion and\n"
+    "insertion curves in curves.png.\n";
+
+const char kEvaluateDescription[] =
+    "Scores attribution methods with the metrics on the first N images of the\n"
+    "Fashion-MNIST test set: each method explains every image (its time is\n"
+    "measured), then each metric scores the maps. Prints a table of the mean\n"
+    "of each metric (and its standard error) with the methods' times, and\n"
+    "writes metrics.json (per method: seconds, and per metric the mean, the\n"
+    "standard deviation, every image's value and, for deletion and insertion,\n"
+    "the mean curve and its pixel counts) and curves.png (the mean deletion and\n"
+    "insertion curves of every method). Every option of explain but --image\n"
+    "and --target applies.";
+
+const char kEvaluateFooter[] = "";
+
+// Option groups hold one line; what they share is said in kMethodsNote.
+const char kBaselinesGroup[] = "Baselines (--method occlusion,rise,kernelshap, or baselines)";
+const char kMetricsGroup[] = "Metrics (--metrics, a comma list)";
+
+const char kMethodsNote[] =
+    "Baselines: occlusion and rise give pixel maps, kernelshap G x G cell\n"
+    "scores. Metrics: explain scores the image, evaluate the test images; each\n"
+    "method's map is its pixel map, or its grid resized to the image as\n"
+    "xplique does: bicubic, or nearest for kernelshap's cells.\n\n";
 
 const char kConceptsDescription[] =
     "Extracts CRAFT concepts (Fel et al., CVPR 2023) of one class: the model is\n"
@@ -95,7 +124,8 @@ class HelpFormatter final : public CLI::Formatter {
 
   std::string make_help(const CLI::App* app, std::string, CLI::AppFormatMode) const override {
     std::ostringstream out;
-    out << (app->get_name() == "concepts" ? kConceptsUsage : kExplainUsage) << "\n\n";
+    out << "usage: cuxplain " << app->get_name()
+        << (app->get_name() == "concepts" ? " --class N" : "") << " [options]\n\n";
     out << app->get_description() << "\n\n";
     out << make_groups(app, CLI::AppFormatMode::Normal) << "\n";
     out << app->get_footer();
@@ -153,34 +183,47 @@ CLI::Validator finite_number(double low = -std::numeric_limits<double>::infinity
       "NUMBER");
 }
 
-/// The library's names of Enum (those `keep` accepts), as CLI11 reads them.
+/// Names and values of a choice, in the order messages list them.
+template <class Enum>
+using Names = std::vector<std::pair<std::string, Enum>>;
+
+/// The library's names of Enum (those `keep` accepts), in declaration order.
 template <class Enum, class Keep>
-std::map<std::string, Enum> names_of(Keep keep) {
-  std::map<std::string, Enum> names;
+Names<Enum> names_of(Keep keep) {
+  Names<Enum> names;
   for (const EnumName<Enum>& entry : enum_names<Enum>()) {
-    if (keep(entry.value)) names.emplace(entry.name, entry.value);
+    if (keep(entry.value)) names.emplace_back(entry.name, entry.value);
   }
   return names;
 }
 
 template <class Enum>
-std::map<std::string, Enum> names_of() {
+Names<Enum> names_of() {
   return names_of<Enum>([](Enum) { return true; });
+}
+
+/// "a, b or c"-style list of the names, as errors give them.
+template <class Enum>
+std::string listed(const Names<Enum>& names) {
+  std::string text;
+  for (const auto& entry : names) text += (text.empty() ? "" : ", ") + entry.first;
+  return text;
 }
 
 /// An option choosing among `names`, bound to `value`: a name is read as its
 /// enumerator, anything else is an error listing the names.
 template <class Enum>
-CLI::Option* choice(CLI::App& app, const std::string& flag, Enum& value,
-                    const std::map<std::string, Enum>& names, const std::string& help) {
-  std::string listed;
-  for (const auto& entry : names) listed += (listed.empty() ? "" : ", ") + entry.first;
+CLI::Option* choice(CLI::App& app, const std::string& flag, Enum& value, const Names<Enum>& names,
+                    const std::string& help) {
   const CLI::Validator to_enumerator(
-      [names, listed](std::string& text) -> std::string {
-        const auto found = names.find(text);
-        if (found == names.end()) return "must be one of " + listed + ", got '" + text + "'";
-        text = std::to_string(static_cast<int>(found->second));
-        return {};
+      [names](std::string& text) -> std::string {
+        for (const auto& [name, enumerator] : names) {
+          if (text == name) {
+            text = std::to_string(static_cast<int>(enumerator));
+            return {};
+          }
+        }
+        return "must be one of " + listed(names) + ", got '" + text + "'";
       },
       "NAME");
   return app.add_option(flag, value, help)->transform(to_enumerator);
@@ -213,9 +256,14 @@ void add_output_options(CLI::App& app, Args& args) {
       ->group("Output");
 }
 
-/// The explain subcommand's options, bound to `args`; `set` runs after a
+void add_baselines_and_metrics(CLI::App& app, ExplainArgs& args,
+                               std::vector<std::function<void()>>& set, bool single_image);
+
+/// The explain subcommand's options (evaluate's, without --image and
+/// --target, when not single_image), bound to `args`; `set` runs after a
 /// parse to copy the options that have no value of their own (optionals).
-void add_explain(CLI::App& app, ExplainArgs& args, std::vector<std::function<void()>>& set) {
+void add_explain(CLI::App& app, ExplainArgs& args, std::vector<std::function<void()>>& set,
+                 bool single_image) {
   // Input
   auto* model = app.add_option("--model", "ONNX classifier: one float input N x C x H x W, one\n"
                                           "output N x K (default: the embedded\n"
@@ -223,21 +271,26 @@ void add_explain(CLI::App& app, ExplainArgs& args, std::vector<std::function<voi
                                           "with .json in place of .onnx, when it has a\n"
                                           "\"class_names\" array.");
   value_text(model->check(kNonEmpty), "FILE")->group("Input");
-  auto* image = app.add_option("--image", "PNG, JPEG, BMP, GIF, TGA, PNM, PSD or HDR (default: the\n"
+  CLI::Option* image = nullptr;
+  CLI::Option* target = nullptr;
+  if (single_image) image = app.add_option("--image", "PNG, JPEG, BMP, GIF, TGA, PNM, PSD or HDR (default: the\n"
                                           "bundled sample_fashion_mnist.png). Converted to the\n"
                                           "model's channels (1: luma, 3: RGB) and resized to its\n"
                                           "H x W when they differ (bilinear; a triangle filter\n"
                                           "when shrinking). At most 2^26 = 67108864 pixels\n"
                                           "(e.g. 8192 x 8192), checked from the header before\n"
                                           "decoding.");
-  value_text(image->check(kNonEmpty), "FILE")->group("Input");
+  if (image) value_text(image->check(kNonEmpty), "FILE")->group("Input");
   value_text(app.add_option("--scale", args.scale, "model input = pixel / S, pixels 0..255 (default 255,\n"
                                                   "the embedded model's [0, 1] input)")
                  ->check(finite_number(0.0, false)),
              "S")
       ->group("Input");
-  auto* target = app.add_option("--target", "class to explain (default: the predicted class)");
-  value_text(target->check(CLI::Range(0, std::numeric_limits<int>::max())), "N")->group("Input");
+  if (single_image) {
+    target = app.add_option("--target", "class to explain (default: the predicted class)");
+    value_text(target->check(CLI::Range(0, std::numeric_limits<int>::max())), "N")
+        ->group("Input");
+  }
   value_text(app.add_option("--device", args.device, "backend that runs the model and the methods\n"
                                                      "(default cpu)")
                  ->check(CLI::IsMember({"cpu", "cuda"})),
@@ -247,9 +300,14 @@ void add_explain(CLI::App& app, ExplainArgs& args, std::vector<std::function<voi
   // Methods
   auto names = std::make_shared<std::vector<std::string>>();
   auto* method = app.add_option("--method", *names,
-                                "sobol, hsic, eva or all (default all); a\n"
-                                "comma-separated list or a repeated flag runs several");
-  value_text(method->delimiter(',')->check(CLI::IsMember({"sobol", "hsic", "eva", "all"})), "M")
+                                single_image ? "sobol, hsic, eva or all (default all), and the\n"
+                                               "baselines below; a comma-separated list or a\n"
+                                               "repeated flag runs several"
+                                             : "as explain, default all six (all,baselines)");
+  value_text(method->delimiter(',')->check(
+                 CLI::IsMember({"sobol", "hsic", "eva", "occlusion", "rise", "kernelshap", "all",
+                                "baselines"})),
+             "M")
       ->group("Methods");
   auto* grid = app.add_option("--grid-size", "explain the image on G x G cells (default 7 when the\n"
                                              "model input is 28 x 28, 8 otherwise)");
@@ -346,23 +404,188 @@ void add_explain(CLI::App& app, ExplainArgs& args, std::vector<std::function<voi
                "outward-rounded float32 bounds that hold for the exact\n"
                "network (slower)")
       ->group("EVA");
+  add_baselines_and_metrics(app, args, set, single_image);
   add_output_options(app, args);
 
-  set.emplace_back([&args, model, image, target, names, grid, nb_design] {
+  set.emplace_back([&args, model, image, target, names, grid, nb_design, single_image] {
     if (model->count() > 0) args.model_path = model->as<std::string>();
-    if (image->count() > 0) args.image_path = image->as<std::string>();
-    if (target->count() > 0) args.target = target->as<int>();
+    if (image && image->count() > 0) args.image_path = image->as<std::string>();
+    if (target && target->count() > 0) args.target = target->as<int>();
     if (grid->count() > 0) args.grid_size = grid->as<std::int64_t>();
     if (nb_design->count() > 0) args.nb_design = nb_design->as<std::int64_t>();
-    if (names->empty()) names->push_back("all");
+    if (names->empty()) {
+      names->push_back("all");
+      if (!single_image) names->push_back("baselines");
+    }
+    const auto named = [&](const char* name) {
+      return std::find(names->begin(), names->end(), name) != names->end();
+    };
     // A fixed order whatever the command line's.
-    for (Method m : {Method::sobol, Method::hsic, Method::eva}) {
-      if (std::find(names->begin(), names->end(), "all") != names->end() ||
-          std::find(names->begin(), names->end(), to_string(m)) != names->end()) {
-        args.methods.push_back(m);
+    for (Method m : {Method::sobol, Method::hsic, Method::eva, Method::occlusion, Method::rise,
+                     Method::kernelshap}) {
+      const bool baseline = m == Method::occlusion || m == Method::rise || m == Method::kernelshap;
+      if (named(to_string(m)) || named(baseline ? "baselines" : "all")) args.methods.push_back(m);
+    }
+  });
+}
+
+const Names<Metric> kMetricNames = {{"deletion", Metric::deletion},
+                                    {"insertion", Metric::insertion},
+                                    {"mufidelity", Metric::mufidelity},
+                                    {"average", Metric::average},
+                                    {"complexity", Metric::complexity},
+                                    {"sparseness", Metric::sparseness},
+                                    {"stability", Metric::stability}};
+
+void add_baselines_and_metrics(CLI::App& app, ExplainArgs& args,
+                               std::vector<std::function<void()>>& set, bool single_image) {
+  value_text(app.add_option("--patch-size", args.patch_size,
+                            "occlusion patch side in pixels (default 3)")
+                 ->check(CLI::Range(std::int64_t{1}, kBig)),
+             "P")
+      ->group(kBaselinesGroup);
+  value_text(app.add_option("--patch-stride", args.patch_stride,
+                            "occlusion patch stride (default 3)")
+                 ->check(CLI::Range(std::int64_t{1}, kBig)),
+             "S")
+      ->group(kBaselinesGroup);
+  value_text(app.add_option("--occlusion-value", args.occlusion_value,
+                            "occluded value, in model input units (default 0)")
+                 ->check(finite_number()),
+             "V")
+      ->group(kBaselinesGroup);
+  auto* samples = app.add_option("--nb-samples",
+                                 "rise masks (default 4000) or kernelshap coalitions\n"
+                                 "(default 800); rise draws --grid-size cells");
+  value_text(samples->check(CLI::Range(std::int64_t{2}, kBig)), "N")->group(kBaselinesGroup);
+  value_text(app.add_option("--preservation", args.preservation,
+                            "rise: probability a cell is kept (default 0.5)")
+                 ->check(finite_number(0.0, false) & CLI::Range(0.0, 1.0)),
+             "P")
+      ->group(kBaselinesGroup);
+  value_text(choice(app, "--convention", args.convention, names_of<Convention>(),
+                    "paper or xplique (default paper): rise's shifts and\n"
+                    "normalization, the metrics' tie order, areas and mask\n"
+                    "sharing, as metrics.hpp and baselines.hpp document\n"
+                    "(--baseline is kernelshap's absent-cell value; --seed\n"
+                    "seeds rise, kernelshap and the random metrics)"),
+             "C")
+      ->group(kBaselinesGroup);
+
+  auto metrics = std::make_shared<std::vector<std::string>>();
+  std::string metric_list;
+  for (const auto& entry : kMetricNames) metric_list += (metric_list.empty() ? "" : ", ") + entry.first;
+  const CLI::Validator known_metric(
+      [metric_list](std::string& text) -> std::string {
+        for (const auto& entry : kMetricNames) {
+          if (text == entry.first) return {};
+        }
+        return "must be one of " + metric_list + ", got '" + text + "'";
+      },
+      "METRIC");
+  value_text(app.add_option("--metrics", *metrics,
+                            single_image
+                                ? "deletion, insertion, mufidelity, average (Average\n"
+                                  "Drop, Increase and Gain), complexity, sparseness,\n"
+                                  "stability (re-runs the method 20 times an image)"
+                                : "as explain, default deletion,insertion,mufidelity")
+                 ->delimiter(',')
+                 ->check(known_metric),
+             "M")
+      ->group(kMetricsGroup);
+  value_text(app.add_option("--steps", args.steps, "deletion/insertion points - 1 (default 10)")
+                 ->check(CLI::Range(std::int64_t{1}, kBig)),
+             "K")
+      ->group(kMetricsGroup);
+  value_text(app.add_option("--max-percentage", args.max_percentage,
+                            "share of the pixels perturbed at the end (default 1)")
+                 ->check(finite_number(0.0, false) & CLI::Range(0.0, 1.0)),
+             "F")
+      ->group(kMetricsGroup);
+  value_text(app.add_option("--metric-baseline", args.metric_baseline,
+                            "value of deleted / not yet inserted pixels and of\n"
+                            "mufidelity's removed cells (default 0)")
+                 ->check(finite_number()),
+             "V")
+      ->group(kMetricsGroup);
+  value_text(app.add_option("--mu-grid", args.mu_grid, "mufidelity grid (default 9)")
+                 ->check(CLI::Range(std::int64_t{1}, std::int64_t{4096})),
+             "G")
+      ->group(kMetricsGroup);
+  value_text(app.add_option("--mu-samples", args.mu_samples, "mufidelity subsets (default 200)")
+                 ->check(CLI::Range(std::int64_t{2}, kBig)),
+             "N")
+      ->group(kMetricsGroup);
+  value_text(app.add_option("--subset-percent", args.subset_percent,
+                            "mufidelity's removal probability (default 0.2)")
+                 ->check(finite_number(0.0) & CLI::Range(0.0, 1.0)),
+             "F")
+      ->group(kMetricsGroup);
+  value_text(choice(app, "--activation", args.activation, names_of<OutputActivation>(),
+                    "none, softmax or sigmoid: the score the metrics read\n"
+                    "(default none, the raw output, as xplique)"),
+             "A")
+      ->group(kMetricsGroup);
+  value_text(app.add_option("--stability-samples", args.stability_samples,
+                            "stability's neighbours (default 20)")
+                 ->check(CLI::Range(std::int64_t{1}, kBig)),
+             "N")
+      ->group(kMetricsGroup);
+  value_text(app.add_option("--radius", args.radius, "stability's noise (default 0.1)")
+                 ->check(finite_number(0.0, false)),
+             "R")
+      ->group(kMetricsGroup);
+  value_text(app.add_option("--metric-batch-size", args.metric_batch_size,
+                            "perturbed images per model call in the metrics\n"
+                            "(default 64, xplique's)")
+                 ->check(CLI::Range(std::int64_t{1}, kBig)),
+             "B")
+      ->group(kMetricsGroup);
+
+  set.emplace_back([&args, samples, metrics, single_image] {
+    if (samples->count() > 0) args.nb_samples = samples->as<std::int64_t>();
+    if (metrics->empty() && !single_image) *metrics = {"deletion", "insertion", "mufidelity"};
+    for (const auto& [name, metric] : kMetricNames) {
+      if (std::find(metrics->begin(), metrics->end(), name) != metrics->end()) {
+        args.metrics.push_back(metric);
       }
     }
   });
+}
+
+void add_evaluate(CLI::App& app, EvaluateArgs& args, std::vector<std::function<void()>>& set) {
+  args.data_dir = kFashionMnistDir;
+  value_text(app.add_option("--images", args.images, "the first N test images (default 100)")
+                 ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 20)),
+             "N")
+      ->group("Input");
+  value_text(app.add_option("--data", args.data_dir,
+                            "the data set's directory (default\n"
+                            "/usr/share/datasets/fashion-mnist)")
+                 ->check(kNonEmpty),
+             "DIR")
+      ->group("Input");
+  const Names<bool> target_modes = {{"predicted", false}, {"label", true}};
+  value_text(app.add_option("--target", args.label_targets,
+                            "predicted (the model's class, default) or label")
+                 ->transform(CLI::Validator(
+                     [target_modes](std::string& text) -> std::string {
+                       for (const auto& [name, label] : target_modes) {
+                         if (text == name) {
+                           text = label ? "1" : "0";
+                           return {};
+                         }
+                       }
+                       return "must be one of predicted, label, got '" + text + "'";
+                     },
+                     "T")),
+             "T")
+      ->group("Input");
+  add_explain(app, args.explain, set, /*single_image=*/false);
+  app.add_flag("--save-maps", args.save_maps,
+               "also write every method's n x h x w maps (the ones\n"
+               "the metrics read) to metrics.json, as \"maps\"")
+      ->group("Output");
 }
 
 void add_concepts(CLI::App& app, ConceptsArgs& args, std::vector<std::function<void()>>& set) {
@@ -440,7 +663,7 @@ void add_concepts(CLI::App& app, ConceptsArgs& args, std::vector<std::function<v
              "S")
       ->group("CRAFT");
   // The crop resize's short names; concepts.json records the library's.
-  const std::map<std::string, craft::CropResize> resizes = {
+  const Names<craft::CropResize> resizes = {
       {"tensorflow", craft::CropResize::tensorflow_bicubic},
       {"opencv", craft::CropResize::opencv_bicubic}};
   value_text(choice(app, "--crop-resize", args.crop_resize, resizes,
@@ -545,14 +768,19 @@ class Parser {
   explicit Parser(Command& command) : app_("", "cuxplain") {
     app_.require_subcommand(1);
     app_.set_help_flag();  // help is found before parsing (parse_command_line)
-    for (auto [name, description] : {std::pair{"explain", kExplainDescription},
-                                     std::pair{"concepts", kConceptsDescription}}) {
+    const std::tuple<std::string, const char*, const char*> commands[] = {
+        {"explain", kExplainDescription, kExplainFooter},
+        {"concepts", kConceptsDescription, kConceptsFooter},
+        {"evaluate", kEvaluateDescription, kEvaluateFooter}};
+    for (const auto& [name, description, footer] : commands) {
       CLI::App* sub = app_.add_subcommand(name, description);
       sub->formatter(std::make_shared<HelpFormatter>());
-      sub->footer(std::string(std::string(name) == "explain" ? kExplainFooter : kConceptsFooter) +
+      sub->footer((name == "concepts" ? std::string() : std::string(kMethodsNote)) + footer +
                   kExitStatus);
-      if (std::string(name) == "explain") {
-        add_explain(*sub, command.explain, set_);
+      if (name == "explain") {
+        add_explain(*sub, command.explain, set_, /*single_image=*/true);
+      } else if (name == "evaluate") {
+        add_evaluate(*sub, command.evaluate, set_);
       } else {
         command.concepts.data_dir = kFashionMnistDir;
         add_concepts(*sub, command.concepts, set_);
@@ -563,11 +791,23 @@ class Parser {
   }
 
   void parse(std::vector<std::string> args) {
+    const std::string command = args.front();
     std::reverse(args.begin(), args.end());  // CLI11 reads the vector from its end
     try {
       app_.parse(args);
+    } catch (const CLI::ExtrasError&) {
+      const std::vector<std::string> extras = app_.get_subcommand(command)->remaining();
+      throw UsageError("unknown option '" + (extras.empty() ? std::string() : extras.front()) +
+                       "'");
     } catch (const CLI::ParseError& e) {
-      throw UsageError(e.what());
+      // "--name: must be ..." reads "--name must be ...".
+      std::string message = e.what();
+      const std::size_t colon = message.find(": ");
+      if (message.rfind("--", 0) == 0 && colon != std::string::npos &&
+          message.find(' ') == colon + 1) {
+        message.erase(colon, 1);
+      }
+      throw UsageError(message);
     }
     for (const auto& set : set_) set();
   }
@@ -622,12 +862,26 @@ const char* to_string(Method method) {
     case Method::sobol: return "sobol";
     case Method::hsic: return "hsic";
     case Method::eva: return "eva";
+    case Method::occlusion: return "occlusion";
+    case Method::rise: return "rise";
+    case Method::kernelshap: return "kernelshap";
+  }
+  return "unknown";
+}
+
+const char* to_string(Metric metric) {
+  for (const auto& [name, value] : kMetricNames) {
+    if (value == metric) return name.c_str();
   }
   return "unknown";
 }
 
 bool ExplainArgs::runs(Method method) const {
   return std::find(methods.begin(), methods.end(), method) != methods.end();
+}
+
+bool ExplainArgs::scores(Metric metric) const {
+  return std::find(metrics.begin(), metrics.end(), metric) != metrics.end();
 }
 
 Command parse_command_line(const std::vector<std::string>& args) {
@@ -642,7 +896,7 @@ Command parse_command_line(const std::vector<std::string>& args) {
     command.kind = Command::Kind::version;
     return command;
   }
-  if (first != "explain" && first != "concepts") {
+  if (first != "explain" && first != "concepts" && first != "evaluate") {
     throw UsageError(first.rfind("-", 0) == 0 ? "unknown option " + quoted(first)
                                               : "unknown command " + quoted(first));
   }
@@ -659,6 +913,9 @@ Command parse_command_line(const std::vector<std::string>& args) {
   if (first == "explain") {
     command.kind = Command::Kind::explain;
     check_explain(command.explain);
+  } else if (first == "evaluate") {
+    command.kind = Command::Kind::evaluate;
+    check_explain(command.evaluate.explain);
   } else {
     command.kind = Command::Kind::concepts;
     check_concepts(command.concepts);
@@ -672,11 +929,11 @@ std::string help_text() {
   Command unused;
   const Parser parser(unused);
   return std::string(kHelpHeader) + "\n" + parser.help("explain") + "\n" +
-         parser.help("concepts");
+         parser.help("concepts") + "\n" + parser.help("evaluate");
 }
 
 std::string help_text(const std::string& command) {
-  if (command != "explain" && command != "concepts") return help_text();
+  if (command != "explain" && command != "concepts" && command != "evaluate") return help_text();
   Command unused;
   return Parser(unused).help(command);
 }

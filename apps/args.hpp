@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include <cuxplain/core/conventions.hpp>
 #include <cuxplain/core/options.hpp>
 #include <cuxplain/craft.hpp>
 #include <cuxplain/nmf.hpp>
@@ -20,8 +21,14 @@ class UsageError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-enum class Method { sobol, hsic, eva };
+enum class Method { sobol, hsic, eva, occlusion, rise, kernelshap };
 const char* to_string(Method method);
+
+/// What `--metrics` scores (metrics.hpp): deletion and insertion AUC,
+/// MuFidelity, Average Drop / Increase / Gain ("average"), Complexity,
+/// Sparseness and AverageStability.
+enum class Metric { deletion, insertion, mufidelity, average, complexity, sparseness, stability };
+const char* to_string(Metric metric);
 
 enum class ProgressMode { automatic, on, off };
 
@@ -63,7 +70,40 @@ struct ExplainArgs {
   float alpha = 0.5f;
   ProgressMode progress = ProgressMode::automatic;
 
+  // The baselines (baselines.hpp).
+  std::int64_t patch_size = 3;    // occlusion
+  std::int64_t patch_stride = 3;
+  float occlusion_value = 0.0f;
+  std::optional<std::int64_t> nb_samples;  // rise 4000, kernelshap 800 when unset
+  float preservation = 0.5f;               // rise
+  Convention convention = Convention::paper;  // rise and the metrics
+
+  // The metrics (metrics.hpp), scored on each method's map.
+  std::vector<Metric> metrics;  // empty: none (explain), the default set (evaluate)
+  std::int64_t steps = 10;
+  double max_percentage = 1.0;
+  float metric_baseline = 0.0f;
+  std::int64_t mu_grid = 9;
+  std::int64_t mu_samples = 200;
+  float subset_percent = 0.2f;
+  OutputActivation activation = OutputActivation::none;
+  std::int64_t stability_samples = 20;
+  float radius = 0.1f;
+  std::int64_t metric_batch_size = 64;
+
   bool runs(Method method) const;
+  bool scores(Metric metric) const;
+};
+
+/// Everything `cuxplain evaluate` takes: the methods and metrics of explain,
+/// run on the first N images of the Fashion-MNIST test set.
+struct EvaluateArgs {
+  ExplainArgs explain;   // methods (default all six), metrics (default deletion,
+                         // insertion, mufidelity) and their options
+  std::string data_dir;  // default kFashionMnistDir
+  std::int64_t images = 100;
+  bool label_targets = false;  // --target label: explain the true class
+  bool save_maps = false;      // --save-maps: every method's pixel maps in metrics.json
 };
 
 /// Everything `cuxplain concepts` takes: CRAFT concepts of one class of the
@@ -108,12 +148,13 @@ struct ConceptsArgs {
 
 /// What the command line asks for.
 struct Command {
-  enum class Kind { help, version, explain, concepts } kind = Kind::help;
+  enum class Kind { help, version, explain, concepts, evaluate } kind = Kind::help;
   /// For help: the command whose help was asked for (explain, concepts), or
   /// empty for the whole help.
   std::string help_topic;
   ExplainArgs explain;
   ConceptsArgs concepts;
+  EvaluateArgs evaluate;
 };
 
 /// Parses argv (argv[0] excluded). Throws UsageError on an unknown command or
@@ -124,7 +165,7 @@ Command parse_command_line(const std::vector<std::string>& args);
 const char* usage_text();
 /// The full help: every option of every command with its default.
 std::string help_text();
-/// The help of one command ("explain" or "concepts").
+/// The help of one command ("explain", "concepts" or "evaluate").
 std::string help_text(const std::string& command);
 
 }  // namespace cuxplain::cli

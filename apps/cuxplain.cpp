@@ -1,12 +1,14 @@
 // cuxplain: explains an image classifier read from an ONNX file with Sobol,
 // HSIC and EVA attribution, and writes heatmap overlays and scores.json; and
-// extracts CRAFT concepts of a Fashion-MNIST class. This file is the
-// program's entry: the command line (args.cpp), then explain.cpp or
-// concepts.cpp, and their errors as exit statuses.
+// extracts CRAFT concepts of a Fashion-MNIST class; and scores methods with
+// the metrics. This file is the program's entry: the command line
+// (args.cpp), then explain.cpp, concepts.cpp or evaluate.cpp, and their
+// errors as exit statuses.
 //
 //   cuxplain explain [--method sobol|hsic|eva|all] [--model FILE.onnx] [--image FILE]
 //                    [--target N] [--device cpu|cuda] [--out DIR] ...
 //   cuxplain concepts --class N [--images N] [--patch P] [--concepts R] ...
+//   cuxplain evaluate [--method M,...] [--metrics deletion,insertion,...] ...
 //
 // `cuxplain --help` documents every option (apps/args.cpp).
 #include <cuxplain/core/context.hpp>
@@ -21,6 +23,7 @@
 
 #include "args.hpp"
 #include "concepts.hpp"
+#include "evaluate.hpp"
 #include "explain.hpp"
 #include "output_files.hpp"
 
@@ -69,11 +72,15 @@ int main(int argc, char** argv) {
                   cuxplain::nn::onnx_available() ? "yes" : "no");
       return check_report(0);
     case Command::Kind::explain:
-    case Command::Kind::concepts: break;
+    case Command::Kind::concepts:
+    case Command::Kind::evaluate: break;
   }
   try {
-    return check_report(command.kind == Command::Kind::concepts ? run_concepts(command.concepts)
-                                                                : run_explain(command.explain));
+    switch (command.kind) {
+      case Command::Kind::concepts: return check_report(run_concepts(command.concepts));
+      case Command::Kind::evaluate: return check_report(run_evaluate(command.evaluate));
+      default: return check_report(run_explain(command.explain));
+    }
   } catch (const UsageError& e) {
     print_usage_error(e.what());
     return 2;

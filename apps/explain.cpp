@@ -1,6 +1,8 @@
-// cuxplain explain: one image through Sobol, HSIC and EVA attribution, each
-// method a row of a table (kMethods) that runs it and reports its options;
-// the overlays and scores.json are written once every method has run.
+// cuxplain explain: one image through Sobol, HSIC and EVA attribution and
+// the baselines (occlusion, RISE, KernelSHAP), each method a row of a table
+// (kMethods) that runs it and reports its options; with --metrics each map
+// is then scored (evaluate.hpp); the overlays, curves.png and scores.json
+// are written once every method has run.
 #include "explain.hpp"
 
 #include <cuxplain/cuxplain.hpp>
@@ -19,11 +21,14 @@
 #include <string>
 #include <vector>
 
+#include "evaluate.hpp"
 #include "image_io.hpp"
 #include "json.hpp"
+#include "methods.hpp"
 #include "model_files.hpp"
 #include "output_files.hpp"
 #include "overlay.hpp"
+#include "plot.hpp"
 #include "progress.hpp"
 
 namespace fs = std::filesystem;
@@ -54,6 +59,10 @@ struct MethodResult {
   const char* forwards_unit = "model evaluations";
   std::string summary;  // "32 designs" / "epsilon 0.05"
   Json options;         // the options used, as scores.json lists them
+  // A pixel map (occlusion, rise): rows x cols = the input's h x w; 0 for
+  // the grid methods.
+  std::int64_t rows = 0;
+  std::int64_t cols = 0;
 };
 
 using Clock = std::chrono::steady_clock;
@@ -198,6 +207,37 @@ MethodResult run_eva(const ExplainRun& run) {
   return result;
 }
 
+/// The baselines (occlusion, rise, kernelshap), through methods.hpp; their
+/// maps are the input's pixels or the grid's cells.
+MethodResult run_baseline(const ExplainRun& run, Method method) {
+  const nn::Shape in = run.network.input_shape();
+  Progress progress(run.show_progress, run.terminal, to_string(method),
+                    method_cost(method, run.args, run.grid, in.h, in.w), "model evaluations");
+  const MethodMaps maps = run_method(run.ctx, run.network, method, run.images, run.targets,
+                                     run.args, [&](std::int64_t done) { progress.update(done); });
+  progress.finish(maps.forwards, maps.seconds);
+  MethodResult result;
+  result.scores = maps.scores;
+  result.seconds = maps.seconds;
+  result.forwards = maps.forwards;
+  result.forwards_unit = maps.forwards_unit;
+  result.summary = maps.summary;
+  if (maps.rows != run.grid || maps.cols != run.grid) {
+    result.rows = maps.rows;
+    result.cols = maps.cols;
+  }
+  result.options["batch_size"] = run.args.batch_size;
+  for (const auto& [key, v] : maps.numbers) result.options[key] = json_float(static_cast<float>(v));
+  for (const auto& [key, v] : maps.texts) result.options[key] = v;
+  return result;
+}
+
+MethodResult run_occlusion(const ExplainRun& run) { return run_baseline(run, Method::occlusion); }
+MethodResult run_rise(const ExplainRun& run) { return run_baseline(run, Method::rise); }
+MethodResult run_kernelshap(const ExplainRun& run) {
+  return run_baseline(run, Method::kernelshap);
+}
+
 /// The methods, in the order a run takes them and scores.json lists them.
 struct MethodEntry {
   Method method;
@@ -206,9 +246,9 @@ struct MethodEntry {
 };
 
 constexpr MethodEntry kMethods[] = {
-    {Method::sobol, run_sobol, true},
-    {Method::hsic, run_hsic, true},
-    {Method::eva, run_eva, false},
+    {Method::sobol, run_sobol, true},         {Method::hsic, run_hsic, true},
+    {Method::eva, run_eva, false},            {Method::occlusion, run_occlusion, true},
+    {Method::rise, run_rise, true},           {Method::kernelshap, run_kernelshap, true},
 };
 
 /// The image: RGB for the overlays, the model's channels and size for the model.
@@ -240,16 +280,17 @@ void print_grid(const std::vector<float>& scores, std::int64_t grid) {
   }
 }
 
-Json grid_json(const std::vector<float>& scores, std::int64_t grid) {
-  Json rows = Json::array();
-  for (std::int64_t row = 0; row < grid; ++row) {
+/// Scores of rows x cols (a grid or a pixel map), one array per row.
+Json grid_json(const std::vector<float>& scores, std::int64_t rows, std::int64_t cols) {
+  Json json = Json::array();
+  for (std::int64_t row = 0; row < rows; ++row) {
     Json cells = Json::array();
-    for (std::int64_t col = 0; col < grid; ++col) {
-      cells.push_back(json_float(scores[static_cast<std::size_t>(row * grid + col)]));
+    for (std::int64_t col = 0; col < cols; ++col) {
+      cells.push_back(json_float(scores[static_cast<std::size_t>(row * cols + col)]));
     }
-    rows.push_back(std::move(cells));
+    json.push_back(std::move(cells));
   }
-  return rows;
+  return json;
 }
 
 Json floats_json(const std::vector<float>& values) {
@@ -260,17 +301,22 @@ Json floats_json(const std::vector<float>& values) {
 
 /// One method's entry of scores.json.
 Json method_json(const MethodEntry& entry, const MethodResult& r, const ExplainRun& run,
-                 int predicted, const std::vector<std::string>& names) {
+                 int predicted, const std::vector<std::string>& names, const Scored* scored) {
   const int target = run.targets.front();
   Json json;
   json["method"] = to_string(entry.method);
-  json["grid_size"] = run.grid;
+  if (r.rows > 0) {
+    json["map_size"] = {r.rows, r.cols};
+  } else {
+    json["grid_size"] = run.grid;
+  }
   json["target"] = target;
   if (!names.empty()) json["target_name"] = names[static_cast<std::size_t>(target)];
   json["predicted_class"] = predicted;
   if (!names.empty()) json["predicted_name"] = names[static_cast<std::size_t>(predicted)];
-  json["scores"] = grid_json(r.scores, run.grid);
-  if (!r.first_order.empty()) json["first_order"] = grid_json(r.first_order, run.grid);
+  json["scores"] = r.rows > 0 ? grid_json(r.scores, r.rows, r.cols)
+                              : grid_json(r.scores, run.grid, run.grid);
+  if (!r.first_order.empty()) json["first_order"] = grid_json(r.first_order, run.grid, run.grid);
   json["seconds"] = json_rounded(r.seconds, 6);
   json["forwards"] = r.forwards;
   json["forwards_unit"] = r.forwards_unit;
@@ -278,7 +324,40 @@ Json method_json(const MethodEntry& entry, const MethodResult& r, const ExplainR
   Json options = r.options;
   if (entry.seeded) options["seed"] = static_cast<std::uint64_t>(run.args.seed);
   json["options"] = std::move(options);
+  if (scored != nullptr) json["metrics"] = metrics_json(scored->metrics);
   return json;
+}
+
+/// --metrics: each method's map scored on the image, the table printed and
+/// the deletion and insertion curves drawn.
+std::vector<Scored> score_methods(const ExplainRun& run,
+                                  const std::vector<std::pair<Method, MethodResult>>& results,
+                                  OutputDir& out) {
+  std::vector<Scored> scored;
+  const nn::Shape in = run.network.input_shape();
+  for (const auto& [method, r] : results) {
+    Scored s;
+    s.maps.method = method;
+    s.maps.rows = r.rows > 0 ? r.rows : run.grid;
+    s.maps.cols = r.rows > 0 ? r.cols : run.grid;
+    s.maps.scores = r.scores;
+    s.maps.seconds = r.seconds;
+    const std::vector<float> maps = pixel_maps(s.maps, 1, in.h, in.w);
+    MetricProgress progress(run.show_progress, run.terminal, to_string(method));
+    s.metrics = score_maps(run.ctx, run.network, method, run.images, run.targets, maps, run.args,
+                           [&](const std::string& label, std::int64_t done, std::int64_t all) {
+                             progress(label, done, all);
+                           });
+    progress.finish();
+    scored.push_back(std::move(s));
+  }
+  print_metric_table(scored, 1);
+  const Image8 plot = render_curves(scored);
+  if (!plot.pixels.empty()) {
+    out.write("curves.png", encode_png(plot));
+    std::printf("curves  %s\n", out.path("curves.png").c_str());
+  }
+  return scored;
 }
 
 }  // namespace
@@ -352,23 +431,47 @@ int run_explain(const ExplainArgs& args) {
   // method has succeeded (commit below).
   OutputDir out(args.out_dir);
   const int factor = display_factor(image.display);
-  Json methods = Json::array();
+  std::vector<std::pair<Method, MethodResult>> results;
   for (const MethodEntry& entry : kMethods) {
     if (!args.runs(entry.method)) continue;
     const char* name = to_string(entry.method);
-    const MethodResult result = entry.run(run);
+    MethodResult result = entry.run(run);
     if (!all_finite(result.scores) || !all_finite(result.first_order)) {
       throw std::runtime_error(std::string(name) + " produced non-finite scores");
     }
     const std::string overlay = std::string(name) + ".png";
-    out.write(overlay, encode_png(render_overlay(image.display, result.scores, run.grid, factor,
-                                                 args.alpha)));
+    out.write(overlay, encode_png(result.rows > 0
+                                      ? render_map_overlay(image.display, result.scores,
+                                                           result.rows, result.cols, factor,
+                                                           args.alpha)
+                                      : render_overlay(image.display, result.scores, run.grid,
+                                                       factor, args.alpha)));
     std::printf("%-7s %s, %lld %s in %.3f s -> %s\n", name, result.summary.c_str(),
                 static_cast<long long>(result.forwards), result.forwards_unit, result.seconds,
                 out.path(overlay).c_str());
-    print_grid(result.scores, run.grid);
+    if (result.rows > 0) {
+      const auto [low, high] = std::minmax_element(result.scores.begin(), result.scores.end());
+      std::printf("        %lld x %lld pixel map, from %.3g to %.3g\n",
+                  static_cast<long long>(result.rows), static_cast<long long>(result.cols),
+                  static_cast<double>(*low), static_cast<double>(*high));
+    } else {
+      print_grid(result.scores, run.grid);
+    }
     std::fflush(stdout);
-    methods.push_back(method_json(entry, result, run, predicted, names));
+    results.emplace_back(entry.method, std::move(result));
+  }
+  // The metrics of every method's map on the image (--metrics).
+  const std::vector<Scored> scored =
+      args.metrics.empty() ? std::vector<Scored>{} : score_methods(run, results, out);
+  Json methods = Json::array();
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    const auto& [method, result] = results[i];
+    const MethodEntry& entry = *std::find_if(std::begin(kMethods), std::end(kMethods),
+                                             [m = method](const MethodEntry& e) {
+                                               return e.method == m;
+                                             });
+    methods.push_back(method_json(entry, result, run, predicted, names,
+                                  scored.empty() ? nullptr : &scored[i]));
   }
 
   // scores.json
@@ -384,6 +487,7 @@ int run_explain(const ExplainArgs& args) {
   json["logits"] = floats_json(logits);
   json["predicted_class"] = predicted;
   json["target"] = target;
+  if (!scored.empty()) json["metric_options"] = metric_options_json(args);
   json["methods"] = std::move(methods);
   out.write("scores.json", json_text(json));
   std::printf("scores  %s\n", out.path("scores.json").c_str());

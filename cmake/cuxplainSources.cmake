@@ -6,3 +6,8 @@ file(GLOB CUXPLAIN_HOST_SOURCES CONFIGURE_DEPENDS
   ${CMAKE_CURRENT_SOURCE_DIR}/kernels/cpu/*.cpp)
 file(GLOB CUXPLAIN_CUDA_SOURCES CONFIGURE_DEPENDS
   ${CMAKE_CURRENT_SOURCE_DIR}/kernels/cuda/*.cu)
+
+# The metric and baseline ops (kernels/metrics.inl) hand CUXPLAIN_LAMBDA
+# (__host__ __device__) lambdas to the contract's for_each.
+set_source_files_properties(${CMAKE_CURRENT_SOURCE_DIR}/kernels/cuda/metrics.cu
+  PROPERTIES COMPILE_OPTIONS "--extended-lambda")

@@ -16,7 +16,9 @@
 //   atomic_add(counter, value)                inside f, for counts
 //
 // f is a functor whose call operator is CUXPLAIN_HD (detail/hd.hpp), so that
-// g++ and nvcc compile the same body; on CUDA it runs on ctx.stream(). Every
+// g++ and nvcc compile the same body, or a lambda marked CUXPLAIN_LAMBDA
+// (the .cu file that compiles it then needs nvcc's --extended-lambda,
+// cmake/cuxplainSources.cmake); on CUDA it runs on ctx.stream(). Every
 // index is 64-bit. The non-template part below (GEMM, fills, copies) is
 // declared for both backends and dispatched from host/ (kernels/dispatch.hpp).
 #include <cstddef>
@@ -24,6 +26,12 @@
 
 #include <cuxplain/core/context.hpp>
 #include <cuxplain/detail/hd.hpp>
+
+#if defined(__CUDACC__)
+#define CUXPLAIN_LAMBDA __host__ __device__
+#else
+#define CUXPLAIN_LAMBDA
+#endif
 
 namespace cuxplain::kernels {
 

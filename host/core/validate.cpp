@@ -32,6 +32,13 @@ void validate_model(const Model& model, const char* caller) {
   CUXPLAIN_EXPECTS(static_cast<bool>(model.forward), caller, ": model.forward is empty");
 }
 
+void validate_model_and_images(const Context& ctx, const Model& model, ConstImageView images,
+                               HostSpan<const int> targets, const char* caller) {
+  validate_model(model, caller);
+  validate_images(ctx, images, caller);
+  validate_targets(targets, images.n, model.num_outputs, caller);
+}
+
 void validate_images(const Context& ctx, ConstImageView images, const char* caller) {
   CUXPLAIN_EXPECTS(images.n >= 1, caller, ": images.n must be >= 1 (empty batch), got ",
                    images.n);

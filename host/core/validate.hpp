@@ -36,6 +36,10 @@ constexpr bool is_power_of_two(std::int64_t value) {
 /// model.num_outputs >= 1 and a forward callback.
 void validate_model(const Model& model, const char* caller);
 
+/// The model, the images and their targets, as every explainer needs them.
+void validate_model_and_images(const Context& ctx, const Model& model, ConstImageView images,
+                               HostSpan<const int> targets, const char* caller);
+
 /// images: a non-empty batch of known layout on ctx's device.
 void validate_images(const Context& ctx, ConstImageView images, const char* caller);
 

@@ -163,9 +163,7 @@ template <class Options>
 void validate_explainer(const Context& ctx, const Model& model, ConstImageView images,
                         HostSpan<const int> targets, const float* scores, const Options& options,
                         const char* caller) {
-  validate_model(model, caller);
-  validate_images(ctx, images, caller);
-  validate_targets(targets, images.n, model.num_outputs, caller);
+  validate_model_and_images(ctx, model, images, targets, caller);
   expect_on_device(ctx, scores, concat(caller, ": scores").c_str());
   validate_grid(images, options.grid_size, caller);
   validate_skip(options.skip, caller);

@@ -1,7 +1,9 @@
 #pragma once
 // cuxplain: black-box explainability kernels for vision models.
+#include "baselines.hpp"
 #include "core/buffer.hpp"
 #include "core/context.hpp"
+#include "core/conventions.hpp"
 #include "core/error.hpp"
 #include "core/memory.hpp"
 #include "core/options.hpp"
@@ -10,6 +12,7 @@
 #include "estimators.hpp"
 #include "eva.hpp"
 #include "hsic.hpp"
+#include "metrics.hpp"
 #include "model.hpp"
 #include "nmf.hpp"
 #include "nn.hpp"

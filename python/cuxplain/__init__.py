@@ -25,9 +25,22 @@ from ._api import (
     sobol_total_order,
     upsample,
 )
+from .metrics import (
+    average_drop_increase_gain,
+    average_stability,
+    causal_step_counts,
+    complexity,
+    deletion,
+    insertion,
+    kernel_shap,
+    mu_fidelity,
+    occlusion,
+    rise,
+    sparseness,
+)
 from ._call import ConversionWarning
 from ._core import ArgumentError, Error
-from . import craft, nmf, nn  # noqa: E402  (they import the names above)
+from . import craft, metrics, nmf, nn  # noqa: E402  (they import the names above)
 
 __version__ = "0.1.0"
 
@@ -35,18 +48,30 @@ __all__ = [
     "ArgumentError",
     "ConversionWarning",
     "Error",
+    "average_drop_increase_gain",
+    "average_stability",
     "backends",
+    "causal_step_counts",
+    "complexity",
     "craft",
     "cuda_available",
+    "deletion",
     "eva_attribution",
     "generate_samples",
     "hsic_attribution",
     "hsic_design",
+    "insertion",
+    "kernel_shap",
+    "metrics",
+    "mu_fidelity",
     "nmf",
     "nn",
+    "occlusion",
+    "rise",
     "sobol_attribution",
     "sobol_design_masks",
     "sobol_first_order",
     "sobol_total_order",
+    "sparseness",
     "upsample",
 ]

@@ -120,5 +120,6 @@ ConstImageView image_view(const InArray& images, const Context& ctx, Layout layo
 void bind_explainers(nb::module_& m);
 void bind_nn(nb::module_& m);
 void bind_craft_nmf(nb::module_& m);
+void bind_metrics(nb::module_& m);
 
 }  // namespace cuxplain::python

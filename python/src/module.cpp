@@ -184,4 +184,5 @@ NB_MODULE(_core, m) {
   bind_explainers(m);
   bind_nn(m);
   bind_craft_nmf(m);
+  bind_metrics(m);
 }
