@@ -387,11 +387,18 @@ void kernel_shap_masks(const Context& ctx, std::uint64_t seed, Index samples, In
     keys[i] = detail::kernel_shap_key(seed, row / samples, samples, row % samples, cells,
                                       i % cells);
   });
+  // The rank of each key, then the coalition's size: two passes, because
+  // Philox and the rank loop together need more registers than CUB's
+  // DeviceFor policy grants a thread (the kernel spilled).
   for_each(ctx, rows * cells, [=] CUXPLAIN_LAMBDA(Index i) {
-    const Index b = i / cells, row = row_begin + b;
+    masks[i] = static_cast<float>(detail::kernel_shap_key_rank(keys + i / cells * cells, cells,
+                                                              i % cells));
+  });
+  for_each(ctx, rows * cells, [=] CUXPLAIN_LAMBDA(Index i) {
+    const Index row = row_begin + i / cells;
     const Index size =
         detail::kernel_shap_size(seed, row / samples, samples, row % samples, cdf, cells);
-    masks[i] = detail::kernel_shap_member(keys + b * cells, cells, i % cells, size);
+    masks[i] = masks[i] < static_cast<float>(size) ? 1.0f : 0.0f;
   });
 }
 

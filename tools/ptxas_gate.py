@@ -10,8 +10,10 @@ needed: this is what CI can check of the kernels' code generation.
 
     tools/ptxas_gate.py BUILD_DIR [--arch sm_90] [--allow tools/ptxas_allow.txt]
 
-Allow-list lines: `<substring of the demangled name> <largest stack frame
-in bytes> <why>`; spills are never allowed.
+Allow-list lines: `<substring of the demangled name without spaces> <largest stack frame
+in bytes> <largest spill stores or loads in bytes> <why>`; a kernel of the
+project's own is fixed rather than listed, a library's (CUB's tuned
+policies) is listed with its reason.
 """
 import argparse
 import json
@@ -84,8 +86,8 @@ def main():
     allow = []
     for line in pathlib.Path(args.allow).read_text().splitlines():
         if line.strip() and not line.startswith("#"):
-            pattern, frame, why = line.split(maxsplit=2)
-            allow.append((pattern, int(frame), why))
+            pattern, frame, spill, why = line.split(maxsplit=3)
+            allow.append((pattern, int(frame), int(spill), why))
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         reports = list(pool.map(lambda e: (e["file"], report(e, args.arch)), entries))
@@ -96,12 +98,12 @@ def main():
         kernels += 1
         if frame == 0 and stores == 0 and loads == 0:
             continue
-        rule = next((a for a in allow if a[0] in name), None)
+        rule = next((a for a in allow if a[0] in name.replace(" ", "")), None)
         where = f"{pathlib.Path(file).name}: {name}: {frame} bytes stack frame, {stores} bytes " \
                 f"spill stores, {loads} bytes spill loads, {registers} registers"
-        if stores == 0 and loads == 0 and rule is not None and frame <= rule[1]:
+        if rule is not None and frame <= rule[1] and max(stores, loads) <= rule[2]:
             allowed += 1
-            print(f"ptxas_gate: allowed: {where} ({rule[2]})")
+            print(f"ptxas_gate: allowed: {where} ({rule[3]})")
         else:
             failures += 1
             print(f"ptxas_gate: FAIL: {where}", file=sys.stderr)

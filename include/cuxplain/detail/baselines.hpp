@@ -173,16 +173,17 @@ CUXPLAIN_HD std::uint32_t kernel_shap_key(std::uint64_t seed, std::int64_t image
       seed, kRegionMasks + static_cast<std::uint64_t>((image * samples + sample) * cells + cell));
 }
 
-/// Whether cell `cell` is in a coalition of `size` cells: its key is among
-/// the `size` largest of the sample's `cells` keys (ties to the lower cell).
-CUXPLAIN_HD float kernel_shap_member(const std::uint32_t* keys, std::int64_t cells,
-                                     std::int64_t cell, std::int64_t size) {
+/// Rank of cell `cell`'s key among the sample's `cells` keys, largest first
+/// (ties to the lower cell): the cell is in a coalition of `size` cells when
+/// its rank is below `size`. Ranks are below 2^24 (cells is), exact as floats.
+CUXPLAIN_HD std::int64_t kernel_shap_key_rank(const std::uint32_t* keys, std::int64_t cells,
+                                              std::int64_t cell) {
   const std::uint32_t key = keys[cell];
   std::int64_t rank = 0;
   for (std::int64_t c = 0; c < cells; ++c) {
     rank += (keys[c] > key || (keys[c] == key && c < cell)) ? 1 : 0;
   }
-  return rank < size ? 1.0f : 0.0f;
+  return rank;
 }
 
 }  // namespace cuxplain::detail
