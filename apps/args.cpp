@@ -84,8 +84,9 @@ const char kMethodsNote[] =
 const char kConceptsDescription[] =
     "Extracts CRAFT concepts (Fel et al., CVPR 2023) of one class: the model is\n"
     "cut at a layer into g (image -> activations) and h (activations -> logits);\n"
-    "every patch x patch crop of the Fashion-MNIST test images of the class,\n"
-    "resized back to 28 x 28, goes through g, and the crops' spatially averaged\n"
+    "every patch x patch crop of the Fashion-MNIST test images of the class\n"
+    "(or of the images of --image-dir), resized back to the model's input size,\n"
+    "goes through g, and the crops' spatially averaged\n"
     "activations are factorized by NMF into R concepts. Each concept's\n"
     "importance for the class is its Sobol total index in concept space (h on\n"
     "the images' activations with the concepts masked), averaged over the\n"
@@ -259,6 +260,102 @@ void add_output_options(CLI::App& app, Args& args) {
 void add_baselines_and_metrics(CLI::App& app, ExplainArgs& args,
                                std::vector<std::function<void()>>& set, bool single_image);
 
+/// "a,b,c" as finite floats; UsageError naming the option and the value.
+std::vector<float> float_list(const char* option, const std::string& text, bool positive) {
+  std::vector<float> values;
+  std::string item;
+  std::istringstream items(text);
+  const auto bad = [&](const std::string& why) {
+    return UsageError(std::string(option) + " takes " + why + ", got '" + text + "'");
+  };
+  while (std::getline(items, item, ',')) {
+    std::istringstream in(item);
+    double parsed = 0.0;
+    in >> parsed;
+    if (item.empty() || in.fail() || !in.eof() || !std::isfinite(parsed) ||
+        std::abs(parsed) > std::numeric_limits<float>::max()) {
+      throw bad("comma-separated finite numbers, one per channel");
+    }
+    if (positive && !(parsed > 0.0)) throw bad("numbers > 0");
+    values.push_back(static_cast<float>(parsed));
+  }
+  if (values.empty() || text.back() == ',') {
+    throw bad("comma-separated finite numbers, one per channel");
+  }
+  if (values.size() > 4) throw bad("at most 4 numbers (one per channel)");
+  return values;
+}
+
+/// The preprocessing options of every command (preprocess.hpp) and
+/// --labels, in the Input group, bound to `p` and `labels`.
+void add_preprocess_options(CLI::App& app, Preprocess& p, std::optional<std::string>& labels,
+                            std::vector<std::function<void()>>& set) {
+  auto* mean = app.add_option("--mean", "per-channel mean subtracted after the scaling, in the\n"
+                                        "model's channel order: 1 value or one per channel\n"
+                                        "(ImageNet: 0.485,0.456,0.406; default none)");
+  value_text(mean->check(kNonEmpty), "R,G,B")->group("Input");
+  auto* std_dev = app.add_option("--std", "per-channel divisor after --mean, > 0 (ImageNet:\n"
+                                          "0.229,0.224,0.225; default none)");
+  value_text(std_dev->check(kNonEmpty), "R,G,B")->group("Input");
+  auto* resize = app.add_option("--resize", "resize the shorter side to N, the longer to\n"
+                                            "int(N * long / short), as torchvision's Resize(N)\n"
+                                            "on a tensor (bilinear, antialias=True); then\n"
+                                            "--center-crop. Without --resize and --center-crop\n"
+                                            "the image is resized to the model's H x W");
+  value_text(resize->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 16)), "N")
+      ->group("Input");
+  auto* crop = app.add_option("--center-crop", "crop the H x W centre (one number: square), as\n"
+                                               "torchvision's CenterCrop (zero padding when the\n"
+                                               "image is smaller); the result must be the\n"
+                                               "model's H x W");
+  value_text(crop->check(kNonEmpty), "H[,W]")->group("Input");
+  value_text(app.add_option("--channel-order", "rgb (default) or bgr: the order of the\n"
+                                               "model's 3 input channels")
+                 ->check(CLI::IsMember({"rgb", "bgr"}))
+                 ->each([&p](const std::string& order) { p.bgr = order == "bgr"; }),
+             "rgb|bgr")
+      ->group("Input");
+  auto* names = app.add_option("--labels", "class names: a JSON file (an array of names,\n"
+                                           "{\"class_names\": [...]}, or Keras's\n"
+                                           "imagenet_class_index.json {\"0\": [\"n01440764\",\n"
+                                           "\"tench\"], ...}) or a text file of one name a line\n"
+                                           "(default: the model's sidecar FILE.json)");
+  value_text(names->check(kNonEmpty), "FILE")->group("Input");
+
+  set.emplace_back([&p, &labels, mean, std_dev, resize, crop, names] {
+    if (mean->count() > 0) p.mean = float_list("--mean", mean->as<std::string>(), false);
+    if (std_dev->count() > 0) p.std = float_list("--std", std_dev->as<std::string>(), true);
+    if (resize->count() > 0) p.resize = resize->as<std::int64_t>();
+    if (names->count() > 0) labels = names->as<std::string>();
+    if (crop->count() > 0) {
+      const std::string text = crop->as<std::string>();
+      std::vector<std::int64_t> sides;
+      std::string item;
+      std::istringstream items(text);
+      while (std::getline(items, item, ',')) {
+        std::size_t used = 0;
+        long long side = 0;
+        try {
+          side = std::stoll(item, &used);
+        } catch (const std::exception&) {
+          used = 0;
+        }
+        if (item.empty() || used != item.size() || side < 1 || side > (1 << 16)) {
+          sides.clear();
+          break;
+        }
+        sides.push_back(side);
+      }
+      if (sides.empty() || sides.size() > 2 || text.back() == ',') {
+        throw UsageError("--center-crop takes H or H,W, whole numbers in 1..65536, got '" + text +
+                         "'");
+      }
+      p.crop_h = sides.front();
+      p.crop_w = sides.back();
+    }
+  });
+}
+
 /// The explain subcommand's options (evaluate's, without --image and
 /// --target, when not single_image), bound to `args`; `set` runs after a
 /// parse to copy the options that have no value of their own (optionals).
@@ -286,6 +383,7 @@ void add_explain(CLI::App& app, ExplainArgs& args, std::vector<std::function<voi
                  ->check(finite_number(0.0, false)),
              "S")
       ->group("Input");
+  add_preprocess_options(app, args.preprocess, args.labels_path, set);
   if (single_image) {
     target = app.add_option("--target", "class to explain (default: the predicted class)");
     value_text(target->check(CLI::Range(0, std::numeric_limits<int>::max())), "N")
@@ -398,7 +496,8 @@ void add_explain(CLI::App& app, ExplainArgs& args, std::vector<std::function<voi
       ->group("EVA");
   app.add_flag_callback("--no-clamp", [&args] { args.clamp = false; },
                         "do not intersect the ball with the input range\n"
-                        "[0, 255 / S]")
+                        "[0, 255 / S] (normalized by --mean and --std: the\n"
+                        "lowest and highest over the channels)")
       ->group("EVA");
   app.add_flag("--sound", args.sound,
                "outward-rounded float32 bounds that hold for the exact\n"
@@ -591,18 +690,27 @@ void add_evaluate(CLI::App& app, EvaluateArgs& args, std::vector<std::function<v
 void add_concepts(CLI::App& app, ConceptsArgs& args, std::vector<std::function<void()>>& set) {
   // Input
   value_text(app.add_option("--class", args.class_id,
-                            "the class whose test images are used, 0..9 (required\n"
-                            "unless --list-layers)")
-                 ->check(CLI::Range(0, 9)),
+                            "the class explained: its test images are used, 0..9\n"
+                            "(with --image-dir, the folder's class, 0 to the\n"
+                            "model's classes - 1; required unless --list-layers)")
+                 ->check(CLI::Range(0, std::numeric_limits<int>::max())),
              "N")
       ->group("Input");
   value_text(app.add_option("--images", args.max_images,
                             "at most N test images of the class, the first in the\n"
                             "test set's order (default 500; the set has 1000 a\n"
-                            "class)")
+                            "class), or the first N files of --image-dir")
                  ->check(CLI::Range(std::int64_t{1}, kBig)),
              "N")
       ->group("Input");
+  auto* image_dir = app.add_option("--image-dir",
+                                   "a folder of images of the class, read instead of the\n"
+                                   "test set: every .png, .jpg, .jpeg, .bmp, .gif, .tga,\n"
+                                   ".pnm, .pgm, .ppm, .psd, .hdr or .pic file in it (not\n"
+                                   "hidden ones), in name order, with --resize,\n"
+                                   "--center-crop, --mean, --std; a file that does not\n"
+                                   "decode fails the run, naming it");
+  value_text(image_dir->check(kNonEmpty), "DIR")->group("Input");
   value_text(app.add_option("--data", args.data_dir,
                             "directory with t10k-images-idx3-ubyte and\n"
                             "t10k-labels-idx1-ubyte, gzip-compressed (.gz) or raw\n"
@@ -612,8 +720,9 @@ void add_concepts(CLI::App& app, ConceptsArgs& args, std::vector<std::function<v
                  ->check(kNonEmpty),
              "DIR")
       ->group("Input");
-  auto* model = app.add_option("--model", "ONNX classifier with a 1 x 28 x 28 input and one output\n"
-                                          "of at least N + 1 class scores (default: the embedded\n"
+  auto* model = app.add_option("--model", "ONNX classifier with a 1 x 28 x 28 input (any C x H x W\n"
+                                          "with --image-dir) and one output of at least N + 1\n"
+                                          "class scores (default: the embedded\n"
                                           "fashion_mnist_cnn.onnx); class names as for explain");
   value_text(model->check(kNonEmpty), "FILE")->group("Input");
   auto* layer = app.add_option("--layer", "ONNX tensor the model is cut at; its values must be\n"
@@ -630,6 +739,7 @@ void add_concepts(CLI::App& app, ConceptsArgs& args, std::vector<std::function<v
                  ->check(finite_number(0.0, false)),
              "S")
       ->group("Input");
+  add_preprocess_options(app, args.preprocess, args.labels_path, set);
   value_text(app.add_option("--device", args.device, "backend (default cpu)")
                  ->check(CLI::IsMember({"cpu", "cuda"})),
              "cpu|cuda")
@@ -637,9 +747,10 @@ void add_concepts(CLI::App& app, ConceptsArgs& args, std::vector<std::function<v
 
   // CRAFT
   value_text(app.add_option("--patch", args.patch,
-                            "crop side in pixels, 2..28; crops start every\n"
-                            "int(0.8 P) pixels (default 10: 3 x 3 crops an image)")
-                 ->check(CLI::Range(std::int64_t{2}, std::int64_t{28})),
+                            "crop side in pixels, 2 to the model input's side (28\n"
+                            "for the embedded model); crops start every int(0.8 P)\n"
+                            "pixels (default 10: 3 x 3 crops a 28 x 28 image)")
+                 ->check(CLI::Range(std::int64_t{2}, kBig)),
              "P")
       ->group("CRAFT");
   value_text(app.add_option("--concepts", args.rank,
@@ -748,8 +859,9 @@ void add_concepts(CLI::App& app, ConceptsArgs& args, std::vector<std::function<v
       ->group("Output");
   add_output_options(app, args);
 
-  set.emplace_back([&args, model, layer, sub_concept, sub_crops, sub_layer, top] {
+  set.emplace_back([&args, model, layer, sub_concept, sub_crops, sub_layer, top, image_dir] {
     if (model->count() > 0) args.model_path = model->as<std::string>();
+    if (image_dir->count() > 0) args.image_dir = image_dir->as<std::string>();
     if (layer->count() > 0) args.layer = layer->as<std::string>();
     if (sub_concept->count() > 0) args.sub_concept = sub_concept->as<std::int64_t>();
     if (sub_crops->count() > 0) args.sub_crops = sub_crops->as<std::int64_t>();
@@ -838,6 +950,10 @@ void check_explain(const ExplainArgs& args) {
 void check_concepts(const ConceptsArgs& args) {
   if (args.class_id < 0 && !args.list_layers) {
     throw UsageError("cuxplain concepts needs --class N, the class 0..9 to explain");
+  }
+  if (!args.image_dir && args.class_id > 9 && !args.list_layers) {
+    throw UsageError("--class must be in 0..9 for the Fashion-MNIST test set, got " +
+                     std::to_string(args.class_id) + " (--image-dir reads images of another class)");
   }
   if (!is_power_of_two(args.nb_design)) {
     throw UsageError("--nb-design must be a power of two, got " + std::to_string(args.nb_design));

@@ -13,6 +13,8 @@
 #include <cuxplain/craft.hpp>
 #include <cuxplain/nmf.hpp>
 
+#include "preprocess.hpp"
+
 namespace cuxplain::cli {
 
 /// A bad command line: the program prints the message and the usage, exits 2.
@@ -43,6 +45,8 @@ struct ExplainArgs {
   std::string device = "cpu";
   std::string out_dir = "cuxplain-out";
   double scale = 255.0;  // model input = pixel / scale
+  Preprocess preprocess;  // --mean, --std, --resize, --center-crop, --channel-order
+  std::optional<std::string> labels_path;  // --labels: class names
 
   std::optional<std::int64_t> grid_size;
   std::optional<std::int64_t> nb_design;
@@ -118,6 +122,11 @@ struct ConceptsArgs {
   std::string device = "cpu";
   std::string out_dir = "cuxplain-out";
   double scale = 255.0;
+  Preprocess preprocess;
+  std::optional<std::string> labels_path;
+  /// --image-dir: the class's images, every image file of the folder in name
+  /// order (at most max_images), instead of the Fashion-MNIST test set.
+  std::optional<std::string> image_dir;
 
   std::int64_t patch = 10;
   std::int64_t rank = 10;

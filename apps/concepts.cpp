@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -35,6 +36,7 @@
 #include "model_files.hpp"
 #include "output_files.hpp"
 #include "overlay.hpp"
+#include "preprocess.hpp"
 #include "progress.hpp"
 
 namespace fs = std::filesystem;
@@ -212,14 +214,15 @@ int sheet_label_width(const std::vector<std::string>& labels, int scale) {
 /// the gray background, `label_width` pixels wide, enlarged `label_scale`
 /// times) then the crops of `crops[concept]`, cut from the 8-bit images and
 /// enlarged `factor` times, separated (and framed) by `line` gray pixels.
-Image8 crop_sheet(const FashionMnist& set, const std::vector<std::int64_t>& rows,
+Image8 crop_sheet(const std::vector<Image8>& images, const std::vector<std::int64_t>& rows,
                   const std::vector<std::vector<CropPlace>>& crops, std::int64_t patch,
                   std::int64_t per_row, int factor, int line,
                   const std::vector<std::string>& labels, int label_width, int label_scale) {
   const int tile = static_cast<int>(patch) * factor;
   const int width = label_width + static_cast<int>(per_row) * (tile + line) + line;
   const int height = static_cast<int>(rows.size()) * (tile + line) + line;
-  Image8 sheet = blank_image(width, height, 1, 128);
+  const int channels = images.front().channels;
+  Image8 sheet = blank_image(width, height, channels, 128);
   for (std::size_t r = 0; r < rows.size(); ++r) {
     const int row_top = line + static_cast<int>(r) * (tile + line);
     const int text_top = row_top + std::max(0, (tile - text_height(labels[r], label_scale)) / 2);
@@ -227,12 +230,15 @@ Image8 crop_sheet(const FashionMnist& set, const std::vector<std::int64_t>& rows
     const std::vector<CropPlace>& places = crops[static_cast<std::size_t>(rows[r])];
     for (std::size_t k = 0; k < places.size() && static_cast<std::int64_t>(k) < per_row; ++k) {
       const CropPlace& place = places[k];
-      Image8 cut = blank_image(static_cast<int>(patch), static_cast<int>(patch), 1, 0);
-      const unsigned char* pixels = set.image(place.image);
+      const Image8& image = images[static_cast<std::size_t>(place.position)];
+      Image8 cut = blank_image(static_cast<int>(patch), static_cast<int>(patch), channels, 0);
       for (std::int64_t y = 0; y < patch; ++y) {
         for (std::int64_t x = 0; x < patch; ++x) {
-          cut.pixels[static_cast<std::size_t>(y * patch + x)] =
-              pixels[static_cast<std::size_t>((place.top + y) * set.cols + place.left + x)];
+          for (int ch = 0; ch < channels; ++ch) {
+            cut.pixels[static_cast<std::size_t>((y * patch + x) * channels + ch)] =
+                image.pixels[static_cast<std::size_t>(
+                    ((place.top + y) * image.width + place.left + x) * channels + ch)];
+          }
         }
       }
       paste(sheet, enlarge(cut, factor),
@@ -242,14 +248,16 @@ Image8 crop_sheet(const FashionMnist& set, const std::vector<std::int64_t>& rows
   return sheet;
 }
 
-/// The 8-bit test image `index` as RGB.
-Image8 rgb_image(const FashionMnist& set, std::int64_t index) {
-  Image8 image = blank_image(static_cast<int>(set.cols), static_cast<int>(set.rows), 3, 0);
-  const unsigned char* pixels = set.image(index);
-  for (std::size_t i = 0; i < static_cast<std::size_t>(set.rows * set.cols); ++i) {
-    for (std::size_t k = 0; k < 3; ++k) image.pixels[i * 3 + k] = pixels[i];
+/// An 8-bit image as RGB (gray repeated).
+Image8 rgb_image(const Image8& image) {
+  if (image.channels == 3) return image;
+  Image8 rgb = blank_image(image.width, image.height, 3, 0);
+  for (std::size_t i = 0; i < static_cast<std::size_t>(image.width) * image.height; ++i) {
+    for (std::size_t k = 0; k < 3; ++k) {
+      rgb.pixels[i * 3 + k] = image.pixels[i * static_cast<std::size_t>(image.channels)];
+    }
   }
-  return image;
+  return rgb;
 }
 
 Json nmf_json(const nmf::Result& result) {
@@ -309,7 +317,10 @@ struct Session {
   std::string sidecar;
   std::vector<std::string> names;
   FashionMnist set;
-  std::vector<std::int64_t> indices;  // test-set indices of the images used
+  std::string data;                   // the test set's images file, or --image-dir
+  std::vector<std::string> files;     // --image-dir: the images used, by name
+  std::vector<Image8> display;        // the images used as the model sees them, 8-bit
+  std::vector<std::int64_t> indices;  // test-set (or folder) indices of the images used
   std::int64_t in_class = 0, n = 0, predicted_in_class = 0;
   craft::CropGrid grid;
   std::int64_t crops = 0, sub_crops = 0;
@@ -420,7 +431,7 @@ Level run_level(Session& s, const LevelNames& names, const craft::SplitModel& sp
   const std::vector<std::int64_t> rows = drawn_of(level.ranking);
   const std::vector<std::string> labels = sheet_labels(names.what, rows, level.importances);
   level.label_width = sheet_label_width(labels, s.label_scale);
-  out.write(names.sheet, encode_png(crop_sheet(s.set, rows, level.top_crops, s.grid.patch,
+  out.write(names.sheet, encode_png(crop_sheet(s.display, rows, level.top_crops, s.grid.patch,
                                                s.args.crops_per_concept, s.crop_factor, 2, labels,
                                                level.label_width, s.label_scale)));
   level.crops_seconds = seconds_since(crops_start);
@@ -456,9 +467,21 @@ void open_model(Session& s, const nn::OnnxModel& onnx) {
     s.sub_layer = resolve_sub_layer(onnx, args, s.model_file.is_default, s.layer);
   }
   s.in = onnx.builder.shape(onnx.tensors.front().second);
-  if (s.in != nn::Shape{1, 28, 28}) {
+  if (!args.image_dir && (s.in.c != 1 || (!args.preprocess.geometric() &&
+                                          (s.in.h != 28 || s.in.w != 28)))) {
     throw std::runtime_error("the model takes " + nn::to_string(s.in) +
-                             " inputs; the Fashion-MNIST images are 1 x 28 x 28");
+                             " inputs; the Fashion-MNIST images are 1 x 28 x 28 (--image-dir "
+                             "reads a folder of images instead)");
+  }
+  if (s.in.c > 4) {
+    throw std::runtime_error("the model takes " + std::to_string(s.in.c) +
+                             " channels; images convert to 1 to 4");
+  }
+  check_preprocess(args.preprocess, s.in.c);
+  if (args.patch > std::min(s.in.h, s.in.w)) {
+    throw UsageError("--patch " + std::to_string(args.patch) +
+                     " is larger than the model input (" + std::to_string(s.in.h) + " x " +
+                     std::to_string(s.in.w) + ")");
   }
   s.g = onnx.builder.build(s.ctx, cut);
   s.h = onnx.builder.build(s.ctx, cut, onnx.output);
@@ -479,15 +502,18 @@ void open_model(Session& s, const nn::OnnxModel& onnx) {
     s.sub_h = onnx.builder.build(s.ctx, sub_cut, onnx.output);
     s.sub_activations = s.sub_g.output_shape();
   }
-  s.names = class_names(s.model_file.path, s.classes, s.sidecar);
+  s.names = class_names(s.model_file.path, args.labels_path, s.classes, s.sidecar);
 }
 
 /// The test images of the class, on the device; UsageError when they give
 /// too few crops for the ranks asked for.
-void read_class_images(Session& s) {
+/// The Fashion-MNIST test images of the class: their indices, model inputs
+/// (appended to `inputs`) and display images.
+void read_test_set_images(Session& s, std::vector<float>& inputs) {
   const ConceptsArgs& args = s.args;
   s.set = read_fashion_mnist_test(args.data_dir);
-  if (s.set.rows != s.in.h || s.set.cols != s.in.w) {
+  s.data = s.set.images_file;
+  if (!args.preprocess.geometric() && (s.set.rows != s.in.h || s.set.cols != s.in.w)) {
     throw std::runtime_error("'" + s.set.images_file + "' holds " + std::to_string(s.set.rows) +
                              " x " + std::to_string(s.set.cols) + " images, the model takes " +
                              nn::to_string(s.in));
@@ -497,11 +523,98 @@ void read_class_images(Session& s) {
     ++s.in_class;
     if (static_cast<std::int64_t>(s.indices.size()) < args.max_images) s.indices.push_back(i);
   }
-  s.n = static_cast<std::int64_t>(s.indices.size());
-  if (s.n == 0) {
+  if (s.indices.empty()) {
     throw std::runtime_error("'" + s.set.labels_file + "' has no image of class " +
                              std::to_string(args.class_id));
   }
+  Image8 gray;
+  gray.width = static_cast<int>(s.set.cols);
+  gray.height = static_cast<int>(s.set.rows);
+  gray.channels = 1;
+  for (const std::int64_t index : s.indices) {
+    gray.pixels.assign(s.set.image(index), s.set.image(index) + s.set.rows * s.set.cols);
+    const std::vector<float> input =
+        preprocess_image(gray, s.in.c, s.in.h, s.in.w, args.scale, args.preprocess);
+    inputs.insert(inputs.end(), input.begin(), input.end());
+    s.display.push_back(preprocess_display(gray, args.preprocess, s.in.h, s.in.w));
+  }
+}
+
+/// The file extensions --image-dir reads (stb's decoders), lower case.
+bool has_image_extension(const fs::path& file) {
+  std::string ext = file.extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(),
+                 [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+  for (const char* known : {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tga", ".pnm", ".pgm",
+                            ".ppm", ".psd", ".hdr", ".pic"}) {
+    if (ext == known) return true;
+  }
+  return false;
+}
+
+/// --image-dir: its image files in name order (at most --images), decoded
+/// to the model's channels and preprocessed.
+void read_folder_images(Session& s, std::vector<float>& inputs) {
+  const ConceptsArgs& args = s.args;
+  const std::string& dir = *args.image_dir;
+  s.data = dir;
+  std::error_code error;
+  if (!fs::is_directory(dir, error)) {
+    throw UsageError("--image-dir: '" + dir + "' is not a directory");
+  }
+  std::vector<std::string> names;
+  std::int64_t skipped = 0;
+  for (fs::directory_iterator it(dir, error), end; !error && it != end; it.increment(error)) {
+    const fs::path path = it->path();
+    const std::string name = path.filename().string();
+    if (name.empty() || name.front() == '.') continue;  // hidden files
+    std::error_code kind_error;
+    if (!fs::is_regular_file(path, kind_error)) continue;
+    if (has_image_extension(path)) {
+      names.push_back(name);
+    } else {
+      ++skipped;
+    }
+  }
+  if (error) {
+    throw std::runtime_error("cannot list --image-dir '" + dir + "': " + error.message());
+  }
+  if (names.empty()) {
+    throw std::runtime_error("--image-dir '" + dir + "' has no image file (.png, .jpg, .jpeg, "
+                             ".bmp, .gif, .tga, .pnm, .pgm, .ppm, .psd, .hdr, .pic)" +
+                             (skipped > 0 ? "; " + std::to_string(skipped) +
+                                                " other files were skipped"
+                                          : std::string()));
+  }
+  std::sort(names.begin(), names.end());
+  s.in_class = static_cast<std::int64_t>(names.size());
+  if (static_cast<std::int64_t>(names.size()) > args.max_images) {
+    names.resize(static_cast<std::size_t>(args.max_images));
+  }
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    const std::string path = (fs::path(dir) / names[i]).string();
+    // read_image names the file in its errors (undecodable, too large).
+    const Image8 source = read_image(path, static_cast<int>(s.in.c));
+    const std::vector<float> input =
+        preprocess_image(source, s.in.c, s.in.h, s.in.w, args.scale, args.preprocess);
+    inputs.insert(inputs.end(), input.begin(), input.end());
+    s.display.push_back(preprocess_display(read_image(path, 3), args.preprocess, s.in.h, s.in.w));
+    s.indices.push_back(static_cast<std::int64_t>(i));
+  }
+  s.files = std::move(names);
+}
+
+/// The images of the class, on the device; UsageError when they give too
+/// few crops for the ranks asked for.
+void read_class_images(Session& s) {
+  const ConceptsArgs& args = s.args;
+  std::vector<float> host_images;
+  if (args.image_dir) {
+    read_folder_images(s, host_images);
+  } else {
+    read_test_set_images(s, host_images);
+  }
+  s.n = static_cast<std::int64_t>(s.indices.size());
   s.grid = craft::crop_grid(s.in.h, s.in.w, args.patch);
   s.crops = s.n * s.grid.per_image();
   if (s.crops < args.rank) {
@@ -517,16 +630,7 @@ void read_class_images(Session& s) {
                      std::to_string(s.sub_crops) + " (--sub-crops, at most the " +
                      std::to_string(s.crops) + " crops)");
   }
-  const std::int64_t pixels = s.in.size();
-  std::vector<float> host_images(static_cast<std::size_t>(s.n * pixels));
-  for (std::int64_t i = 0; i < s.n; ++i) {
-    const unsigned char* source = s.set.image(s.indices[static_cast<std::size_t>(i)]);
-    for (std::int64_t p = 0; p < pixels; ++p) {
-      host_images[static_cast<std::size_t>(i * pixels + p)] =
-          static_cast<float>(source[p] / args.scale);
-    }
-  }
-  s.device_images = Buffer<float>(s.ctx, s.n * pixels);
+  s.device_images = Buffer<float>(s.ctx, s.n * s.in.size());
   copy_to_device(s.ctx, s.device_images.data(), host_images.data(),
                  host_images.size() * sizeof(float));
   s.images = {s.device_images.data(), s.n, s.in.c, s.in.h, s.in.w, Layout::nchw};
@@ -564,10 +668,11 @@ void print_setup(const Session& s) {
     std::printf("sub-layer  %s%s: %s\n", s.sub_layer.c_str(), args.sub_layer ? "" : " (default)",
                 nn::to_string(s.sub_activations).c_str());
   }
-  std::printf("data       %s: %lld of the %lld test images of class %s; the model predicts "
+  std::printf("data       %s: %lld of the %lld %s of class %s; the model predicts "
               "the class on %lld\n",
-              s.set.images_file.c_str(), static_cast<long long>(s.n),
-              static_cast<long long>(s.in_class), class_label(args.class_id, s.names).c_str(),
+              s.data.c_str(), static_cast<long long>(s.n), static_cast<long long>(s.in_class),
+              args.image_dir ? "images of the folder" : "test images",
+              class_label(args.class_id, s.names).c_str(),
               static_cast<long long>(s.predicted_in_class));
   std::printf("device     %s\n", args.device.c_str());
   std::printf("crops      %lld x %lld pixels every %lld: %lld x %lld per image, %lld crops\n",
@@ -607,14 +712,14 @@ double draw_maps(const Session& s, const Level& level, const std::vector<std::in
   craft::concept_maps(s.ctx, model, level.concepts.W.data(), r, first, maps_device.data(),
                       s.options);
   const std::vector<float> maps = to_host(s.ctx, maps_device.data(), map_count * r * plane);
-  const int factor = display_factor(rgb_image(s.set, s.indices[0]), 168);
+  const int factor = display_factor(rgb_image(s.display.front()), 168);
   const int tile_w = static_cast<int>(s.in.w) * factor, tile_h = static_cast<int>(s.in.h) * factor;
   const int line = 2;
   const auto top = static_cast<int>(drawn.size());
   Image8 canvas = blank_image((top + 1) * (tile_w + line) + line,
                               static_cast<int>(map_count) * (tile_h + line) + line, 3, 128);
   for (std::int64_t i = 0; i < map_count; ++i) {
-    const Image8 image = rgb_image(s.set, s.indices[static_cast<std::size_t>(i)]);
+    const Image8 image = rgb_image(s.display[static_cast<std::size_t>(i)]);
     const int y = line + static_cast<int>(i) * (tile_h + line);
     paste(canvas, enlarge(image, factor), line, y);
     float high = 0.0f;
@@ -687,11 +792,13 @@ Json concepts_json(const Session& s, const Level& level, const std::vector<std::
   json["layer_shape"] = {s.activations.c, s.activations.h, s.activations.w};
   json["input_shape"] = {s.in.c, s.in.h, s.in.w};
   json["scale"] = args.scale;
+  if (!args.preprocess.is_default()) json["preprocess"] = preprocess_json(args.preprocess);
   json["device"] = args.device;
   json["num_classes"] = s.classes;
   json["class"] = args.class_id;
   if (!s.names.empty()) json["class_name"] = s.names[static_cast<std::size_t>(args.class_id)];
-  json["data"] = fs::absolute(s.set.images_file).lexically_normal().string();
+  json["data"] = fs::absolute(s.data).lexically_normal().string();
+  if (args.image_dir) json["image_files"] = s.files;
   json["images_in_class"] = s.in_class;
   json["num_images"] = s.n;
   json["image_indices"] = ints_json(s.indices);

@@ -25,6 +25,7 @@
 #include "model_files.hpp"
 #include "output_files.hpp"
 #include "plot.hpp"
+#include "preprocess.hpp"
 #include "progress.hpp"
 
 namespace fs = std::filesystem;
@@ -311,10 +312,14 @@ int run_evaluate(const EvaluateArgs& args) {
   expect_class_scores(model_file.path, network.output_shape());
   const std::int64_t classes = network.output_shape().size();
   std::string sidecar;
-  const std::vector<std::string> names = class_names(model_file.path, classes, sidecar);
+  const std::vector<std::string> names =
+      class_names(model_file.path, e.labels_path, classes, sidecar);
+  check_preprocess(e.preprocess, in.c);
 
   const FashionMnist set = read_fashion_mnist_test(args.data_dir);
-  if (in.c != 1 || set.rows != in.h || set.cols != in.w) {
+  // --resize and --center-crop may shape the images to the model's size
+  // (preprocess_image says when they do not).
+  if (in.c != 1 || (!e.preprocess.geometric() && (set.rows != in.h || set.cols != in.w))) {
     throw std::runtime_error("'" + set.images_file + "' holds " + std::to_string(set.rows) +
                              " x " + std::to_string(set.cols) + " grayscale images, the model "
                              "takes " + nn::to_string(in));
@@ -325,11 +330,14 @@ int run_evaluate(const EvaluateArgs& args) {
   }
   const std::int64_t n = args.images, pixels = in.size();
   std::vector<float> host_images(static_cast<std::size_t>(n * pixels));
+  Image8 gray;
+  gray.width = static_cast<int>(set.cols);
+  gray.height = static_cast<int>(set.rows);
+  gray.channels = 1;
   for (std::int64_t i = 0; i < n; ++i) {
-    for (std::int64_t p = 0; p < pixels; ++p) {
-      host_images[static_cast<std::size_t>(i * pixels + p)] =
-          static_cast<float>(set.image(i)[p] / e.scale);
-    }
+    gray.pixels.assign(set.image(i), set.image(i) + set.rows * set.cols);
+    const std::vector<float> input = preprocess_image(gray, in.c, in.h, in.w, e.scale, e.preprocess);
+    std::copy(input.begin(), input.end(), host_images.begin() + i * pixels);
   }
   Buffer<float> device_images(ctx, n * pixels, "the test images");
   copy_to_device(ctx, device_images.data(), host_images.data(),
@@ -404,6 +412,7 @@ int run_evaluate(const EvaluateArgs& args) {
   json["correct_predictions"] = correct;
   json["device"] = e.device;
   json["scale"] = e.scale;
+  if (!e.preprocess.is_default()) json["preprocess"] = preprocess_json(e.preprocess);
   json["metric_options"] = metric_options_json(e);
   Json methods = Json::array();
   for (const Scored& s : scored) {

@@ -19,6 +19,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "evaluate.hpp"
@@ -29,6 +30,7 @@
 #include "output_files.hpp"
 #include "overlay.hpp"
 #include "plot.hpp"
+#include "preprocess.hpp"
 #include "progress.hpp"
 
 namespace fs = std::filesystem;
@@ -176,8 +178,10 @@ MethodResult run_eva(const ExplainRun& run) {
   options.grid_size = run.grid;
   options.epsilon = args.epsilon;
   options.clamp = args.clamp;
-  options.clamp_min = 0.0f;
-  options.clamp_max = static_cast<float>(255.0 / args.scale);
+  // The inputs' range over the channels (preprocess.hpp: [0, 255 / S]
+  // normalized by --mean and --std).
+  std::tie(options.clamp_min, options.clamp_max) =
+      input_range(args.preprocess, run.images.c, args.scale);
   options.cell_mapping = args.mask_interpolation == Interpolation::nearest
                              ? Interpolation::nearest
                              : Interpolation::nearest_exact;
@@ -258,16 +262,36 @@ struct LoadedImage {
   std::vector<float> input;
 };
 
-LoadedImage load_image(const ResolvedFile& file, const nn::Shape& in, double scale) {
+LoadedImage load_image(const ResolvedFile& file, const nn::Shape& in, double scale,
+                       const Preprocess& preprocess) {
   if (in.c > 4) {
     throw std::runtime_error("the model takes " + std::to_string(in.c) +
                              " channels; images convert to 1 to 4");
   }
+  check_preprocess(preprocess, in.c);
   LoadedImage image;
-  image.display = read_image(file.path, 3);
+  image.display = preprocess_display(read_image(file.path, 3), preprocess);
   image.source = read_image(file.path, static_cast<int>(in.c));
-  image.input = to_model_input(image.source, in.c, in.h, in.w, scale);
+  image.input = preprocess_image(image.source, in.c, in.h, in.w, scale, preprocess);
   return image;
+}
+
+/// How the image became the model's input, for the report: "", ", resized
+/// to W x H" or ", resized to W x H, cropped to W x H".
+std::string shaping_text(const Image8& source, const nn::Shape& in, const Preprocess& p) {
+  const auto wh = [](std::int64_t h, std::int64_t w) {
+    return std::to_string(w) + " x " + std::to_string(h);
+  };
+  if (!p.geometric()) {
+    return source.height != in.h || source.width != in.w ? ", resized to " + wh(in.h, in.w) : "";
+  }
+  std::string text;
+  if (p.resize) {
+    const auto [h, w] = resized_size(source.height, source.width, *p.resize);
+    text += ", resized to " + wh(h, w) + " (antialiased bilinear)";
+  }
+  if (p.crop_h) text += ", cropped to " + wh(*p.crop_h, *p.crop_w);
+  return text;
 }
 
 void print_grid(const std::vector<float>& scores, std::int64_t grid) {
@@ -381,10 +405,10 @@ int run_explain(const ExplainArgs& args) {
                              " features; cuxplain explain needs an image input N x C x H x W");
   }
   std::string sidecar;
-  const std::vector<std::string> names = class_names(model_file.path, run.classes, sidecar);
+  const std::vector<std::string> names =
+      class_names(model_file.path, args.labels_path, run.classes, sidecar);
 
-  const LoadedImage image = load_image(image_file, in, args.scale);
-  const bool resized = image.source.height != in.h || image.source.width != in.w;
+  const LoadedImage image = load_image(image_file, in, args.scale, args.preprocess);
   run.grid = args.grid_size.value_or(in.h == 28 && in.w == 28 ? 7 : 8);
   if (run.grid > std::min(in.h, in.w)) {
     throw UsageError("--grid-size " + std::to_string(run.grid) +
@@ -416,15 +440,22 @@ int run_explain(const ExplainArgs& args) {
               sidecar.empty() ? "" : (", names from " + sidecar).c_str());
   std::printf("image   %s%s: %d x %d%s\n", image_file.path.c_str(),
               image_file.is_default ? " (bundled sample)" : "", image.source.width,
-              image.source.height,
-              resized ? (", resized to " + std::to_string(in.w) + " x " + std::to_string(in.h))
-                            .c_str()
-                      : "");
+              image.source.height, shaping_text(image.source, in, args.preprocess).c_str());
   std::printf("device  %s\n", args.device.c_str());
   std::printf("class   predicted %s, logit %.4g; explaining %s on a %lld x %lld grid\n",
               class_label(predicted, names).c_str(), static_cast<double>(logits[predicted]),
               class_label(target, names).c_str(), static_cast<long long>(run.grid),
               static_cast<long long>(run.grid));
+  if (run.classes > 10) {
+    // Large label sets: the five highest scores.
+    std::printf("top 5  ");
+    for (const Json& entry : top_classes_json(logits, names, 5)) {
+      std::printf(" %s %.4g;",
+                  class_label(entry["class"].get<int>(), names).c_str(),
+                  entry["logit"].get<double>());
+    }
+    std::printf("\n");
+  }
   std::fflush(stdout);
 
   // The files go to a staging directory, and into --out only when every
@@ -481,10 +512,13 @@ int run_explain(const ExplainArgs& args) {
   json["image_size"] = {image.source.height, image.source.width};
   json["input_shape"] = {in.c, in.h, in.w};
   json["scale"] = args.scale;
+  if (!args.preprocess.is_default()) json["preprocess"] = preprocess_json(args.preprocess);
   json["device"] = args.device;
   json["num_classes"] = run.classes;
   if (!names.empty()) json["class_names"] = names;
+  if (!sidecar.empty()) json["class_names_file"] = sidecar;
   json["logits"] = floats_json(logits);
+  json["top_classes"] = top_classes_json(logits, names, 5);
   json["predicted_class"] = predicted;
   json["target"] = target;
   if (!scored.empty()) json["metric_options"] = metric_options_json(args);

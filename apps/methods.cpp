@@ -9,6 +9,7 @@
 #include <cuxplain/upsample.hpp>
 
 #include <chrono>
+#include <tuple>
 #include <stdexcept>
 
 namespace cuxplain::cli {
@@ -123,8 +124,8 @@ MethodMaps run_method(const Context& ctx, const nn::Network& network, Method met
       options.grid_size = grid;
       options.epsilon = args.epsilon;
       options.clamp = args.clamp;
-      options.clamp_min = 0.0f;
-      options.clamp_max = static_cast<float>(255.0 / args.scale);
+      std::tie(options.clamp_min, options.clamp_max) =
+          input_range(args.preprocess, images.c, args.scale);
       options.cell_mapping = args.mask_interpolation == Interpolation::nearest
                                  ? Interpolation::nearest
                                  : Interpolation::nearest_exact;

@@ -31,12 +31,22 @@ struct ResolvedFile {
 ResolvedFile resolve(const std::optional<std::string>& given, const char* option,
                      const char* default_name);
 
-/// Class names from the model's sidecar (FILE.json next to FILE.onnx) when it
-/// exists and holds a "class_names" array of `classes` strings; empty
+/// Class names: from `labels` (--labels) when given, a JSON file (an array
+/// of names, {"class_names": [...]} or Keras's imagenet_class_index.json
+/// {"0": ["n01440764", "tench"], ...}) or a text file of one name a line,
+/// whose names must number `classes` (std::runtime_error naming the file
+/// otherwise); else from the model's sidecar (FILE.json next to FILE.onnx)
+/// in the same JSON forms when it exists and names `classes` classes; empty
 /// otherwise (with a warning on stderr when the sidecar is malformed).
-/// sidecar_used: the sidecar's path when the names came from it.
-std::vector<std::string> class_names(const std::string& model_path, std::int64_t classes,
-                                     std::string& sidecar_used);
+/// names_used: the file the names came from.
+std::vector<std::string> class_names(const std::string& model_path,
+                                     const std::optional<std::string>& labels,
+                                     std::int64_t classes, std::string& names_used);
+
+/// The k highest scores, highest first (ties: the lower class), each as
+/// {"class", "name" (with names), "logit"}: scores.json's "top_classes".
+Json top_classes_json(const std::vector<float>& scores, const std::vector<std::string>& names,
+                      std::size_t k);
 
 /// "3 (Dress)", or "3" without names.
 std::string class_label(int id, const std::vector<std::string>& names);

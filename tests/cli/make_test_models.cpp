@@ -1,6 +1,7 @@
 // Writes the small ONNX models that the cuxplain program's tests run on,
 // built with the protobuf classes as tests/host/test_onnx.cpp builds its own.
-// Every model takes a 1 x 28 x 28 image, as the Fashion-MNIST one does:
+// Every model but the last takes a 1 x 28 x 28 image, as the Fashion-MNIST
+// one does:
 //
 //   feature_map.onnx         Conv (16, 3 x 3, pad 1) -> Relu: the graph output is a
 //                            16 x 28 x 28 feature map, not a vector of class scores
@@ -11,6 +12,10 @@
 //   constant_output.onnx     Flatten -> Gemm with zero weights: 10 scores that do not
 //                            depend on the image (Sobol's indices are 0, HSIC has no
 //                            output kernel width and fails)
+//   input_probe_3x3x4.onnx   Flatten of a 3 x 3 x 4 input: its 36 "class scores" are the
+//                            model input itself, which scores.json's logits show (the
+//                            preprocessing tests compare them with torchvision's
+//                            transforms, check_preprocess.py)
 //
 // usage: make_test_models DIR
 #include <onnx/onnx_pb.h>
@@ -24,7 +29,7 @@
 
 namespace {
 
-onnx::ModelProto model_with_input() {
+onnx::ModelProto model_with_input(const std::vector<std::int64_t>& dims = {1, 28, 28}) {
   onnx::ModelProto model;
   model.set_ir_version(8);
   model.add_opset_import()->set_version(17);
@@ -33,7 +38,7 @@ onnx::ModelProto model_with_input() {
   auto* type = input->mutable_type()->mutable_tensor_type();
   type->set_elem_type(onnx::TensorProto::FLOAT);
   type->mutable_shape()->add_dim()->set_dim_param("N");
-  for (std::int64_t d : {1, 28, 28}) type->mutable_shape()->add_dim()->set_dim_value(d);
+  for (std::int64_t d : dims) type->mutable_shape()->add_dim()->set_dim_value(d);
   return model;
 }
 
@@ -141,7 +146,12 @@ int main(int argc, char** argv) {
   add_gemm(constant, "flat", 28 * 28, std::vector<float>(10 * 28 * 28, 0.0f), "scores");
   set_output(constant, "scores");
 
+  onnx::ModelProto probe = model_with_input({3, 3, 4});
+  add_node(probe, "Flatten", {"image"}, "input_values");
+  set_output(probe, "input_values");
+
   const bool ok = save(feature_map, dir + "/feature_map.onnx") &&
+                  save(probe, dir + "/input_probe_3x3x4.onnx") &&
                   save(after, dir + "/layer_after_output.onnx") &&
                   save(constant, dir + "/constant_output.onnx");
   if (!ok) {
