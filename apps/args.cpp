@@ -324,7 +324,7 @@ void add_preprocess_options(CLI::App& app, Preprocess& p, std::optional<std::str
 
   set.emplace_back([&p, &labels, mean, std_dev, resize, crop, names] {
     if (mean->count() > 0) p.mean = float_list("--mean", mean->as<std::string>(), false);
-    if (std_dev->count() > 0) p.std = float_list("--std", std_dev->as<std::string>(), true);
+    if (std_dev->count() > 0) p.stddev = float_list("--std", std_dev->as<std::string>(), true);
     if (resize->count() > 0) p.resize = resize->as<std::int64_t>();
     if (names->count() > 0) labels = names->as<std::string>();
     if (crop->count() > 0) {
@@ -366,7 +366,7 @@ void add_explain(CLI::App& app, ExplainArgs& args, std::vector<std::function<voi
                                           "output N x K (default: the embedded\n"
                                           "fashion_mnist_cnn.onnx). Class names come from FILE\n"
                                           "with .json in place of .onnx, when it has a\n"
-                                          "\"class_names\" array.");
+                                          "\"class_names\" array (or from --labels).");
   value_text(model->check(kNonEmpty), "FILE")->group("Input");
   CLI::Option* image = nullptr;
   CLI::Option* target = nullptr;
@@ -374,7 +374,8 @@ void add_explain(CLI::App& app, ExplainArgs& args, std::vector<std::function<voi
                                           "bundled sample_fashion_mnist.png). Converted to the\n"
                                           "model's channels (1: luma, 3: RGB) and resized to its\n"
                                           "H x W when they differ (bilinear; a triangle filter\n"
-                                          "when shrinking). At most 2^26 = 67108864 pixels\n"
+                                          "when shrinking), unless --resize or --center-crop\n"
+                                          "shape it. At most 2^26 = 67108864 pixels\n"
                                           "(e.g. 8192 x 8192), checked from the header before\n"
                                           "decoding.");
   if (image) value_text(image->check(kNonEmpty), "FILE")->group("Input");
@@ -951,9 +952,14 @@ void check_concepts(const ConceptsArgs& args) {
   if (args.class_id < 0 && !args.list_layers) {
     throw UsageError("cuxplain concepts needs --class N, the class 0..9 to explain");
   }
+  if (args.image_dir && args.data_dir != kFashionMnistDir) {
+    throw UsageError("--image-dir " + *args.image_dir + " and --data " + args.data_dir +
+                     " both name the images; give one");
+  }
   if (!args.image_dir && args.class_id > 9 && !args.list_layers) {
     throw UsageError("--class must be in 0..9 for the Fashion-MNIST test set, got " +
-                     std::to_string(args.class_id) + " (--image-dir reads images of another class)");
+                     std::to_string(args.class_id) +
+                     " (--image-dir reads images of another class)");
   }
   if (!is_power_of_two(args.nb_design)) {
     throw UsageError("--nb-design must be a power of two, got " + std::to_string(args.nb_design));

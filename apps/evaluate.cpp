@@ -336,7 +336,8 @@ int run_evaluate(const EvaluateArgs& args) {
   gray.channels = 1;
   for (std::int64_t i = 0; i < n; ++i) {
     gray.pixels.assign(set.image(i), set.image(i) + set.rows * set.cols);
-    const std::vector<float> input = preprocess_image(gray, in.c, in.h, in.w, e.scale, e.preprocess);
+    const std::vector<float> input =
+        preprocess_image(gray, in.c, in.h, in.w, e.scale, e.preprocess);
     std::copy(input.begin(), input.end(), host_images.begin() + i * pixels);
   }
   Buffer<float> device_images(ctx, n * pixels, "the test images");

@@ -19,7 +19,7 @@ namespace cuxplain::cli {
 /// defaults leave the image as to_model_input makes it.
 struct Preprocess {
   std::vector<float> mean;                 // --mean: empty, or 1 or C values
-  std::vector<float> std;                  // --std: empty, or 1 or C values > 0
+  std::vector<float> stddev;               // --std: empty, or 1 or C values > 0
   std::optional<std::int64_t> resize;      // --resize N: the shorter side
   std::optional<std::int64_t> crop_h;      // --center-crop H[,W]
   std::optional<std::int64_t> crop_w;
@@ -28,7 +28,7 @@ struct Preprocess {
   /// Whether --resize or --center-crop shape the image (instead of a resize
   /// to the model's H x W).
   bool geometric() const { return resize.has_value() || crop_h.has_value(); }
-  bool is_default() const { return !geometric() && mean.empty() && std.empty() && !bgr; }
+  bool is_default() const { return !geometric() && mean.empty() && stddev.empty() && !bgr; }
 };
 
 /// torchvision's Resize(n) output size for an h x w image: the shorter side

@@ -69,8 +69,9 @@ def write_png(path, width, height, value):
                 struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF))
 
     with open(path, "wb") as f:
-        f.write(PNG_SIGNATURE + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
-                + chunk(b"IDAT", zlib.compress(bytes(raw))) + chunk(b"IEND", b""))
+        header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+        f.write(PNG_SIGNATURE + chunk(b"IHDR", header) +
+                chunk(b"IDAT", zlib.compress(bytes(raw))) + chunk(b"IEND", b""))
 
 
 def make_image(args):
