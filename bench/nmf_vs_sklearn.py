@@ -17,7 +17,13 @@ alternating the two for --rounds rounds. Both are timed the same way:
 t is the fastest of the timed fits of that length in the round (bench_nmf
 times 5 fits; scikit-learn 3). Prints each round and the median over the
 rounds; the ratio is cuxplain / scikit-learn (above 1: cuxplain faster).
-Needs scikit-learn and threadpoolctl (not dependencies of cuxplain):
+--omp-wait-policy sets OMP_WAIT_POLICY for bench_nmf: cuxplain's host
+backend and its OpenBLAS share libgomp's threads, which by default spin
+between parallel regions; on a machine with more runnable threads than
+cores, passive (sleep at once) kept the second thread from stealing the
+first's core (2 threads at a load average of 20 on 2 cores: 16 against 4
+iterations per second). Needs scikit-learn and threadpoolctl (not
+dependencies of cuxplain):
 
     python3 bench/nmf_vs_sklearn.py --bench-nmf build/bench/bench_nmf --threads 2
 """
@@ -43,9 +49,11 @@ SKLEARN_FITS = 3
 NAMES = {"mu": "nmf_mu_iterations", "cd": "nmf_cd_iterations"}
 
 
-def cuxplain_round(bench_nmf, threads, solvers):
+def cuxplain_round(bench_nmf, threads, solvers, wait_policy):
     """solver -> (seconds per SHORT-iteration fit, per LONG-iteration fit)."""
     env = dict(os.environ, OMP_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads))
+    if wait_policy != "inherit":
+        env["OMP_WAIT_POLICY"] = wait_policy
     pattern = "|".join(NAMES[s] for s in solvers)
     with tempfile.TemporaryDirectory() as tmp:
         out = pathlib.Path(tmp) / "nmf.json"
@@ -93,6 +101,9 @@ def main():
     parser.add_argument("--threads", type=int, default=os.cpu_count())
     parser.add_argument("--solvers", default="mu,cd")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--omp-wait-policy", default="inherit",
+                        choices=["inherit", "active", "passive"],
+                        help="OMP_WAIT_POLICY for bench_nmf (inherit: the environment's)")
     args = parser.parse_args()
     solvers = args.solvers.split(",")
 
@@ -110,10 +121,12 @@ def main():
                   i.get("num_threads")) for i in threadpool_info()]
         print(f"n {N}, p {P}, r {R}, {args.threads} threads; scikit-learn {sklearn.__version__}, "
               f"numpy {np.__version__}, thread pools {pools}")
-        print(f"load average at the start: {os.getloadavg()}")
+        policy = (os.environ.get("OMP_WAIT_POLICY", "unset") if args.omp_wait_policy == "inherit"
+                  else args.omp_wait_policy)
+        print(f"bench_nmf's OMP_WAIT_POLICY: {policy}; load average at the start: {os.getloadavg()}")
         rows = {s: [] for s in solvers}
         for k in range(args.rounds):
-            ours = cuxplain_round(args.bench_nmf, args.threads, solvers)
+            ours = cuxplain_round(args.bench_nmf, args.threads, solvers, args.omp_wait_policy)
             theirs = sklearn_round(a, w0, h0, solvers)
             for s in solvers:
                 (c_it, c_fit), (s_it, s_fit) = rates(ours[s]), rates(theirs[s])
