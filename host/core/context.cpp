@@ -25,8 +25,9 @@ namespace {
 /// "madvise" (Debian's default) they would otherwise get 4 KiB pages, and
 /// OpenBLAS's packing of a large GEMM operand, which walks it across rows,
 /// then misses the TLB on nearly every row. NMF's two GEMMs over A
-/// (2000 x 2048, rank 25) took 10.0 ms per iteration on one core with A on
-/// 4 KiB pages against 7.9 ms on huge pages (bench/nmf_vs_sklearn.py).
+/// (2000 x 2048, rank 25; the two cblas_sgemm calls alone, one core, CPU
+/// time) took 10.0 ms per iteration with A on 4 KiB pages against 7.9 ms on
+/// huge pages; bench/nmf_vs_sklearn.py compares the whole fits.
 class HostAllocator final : public Allocator {
  public:
   static constexpr std::size_t kAlignment = 64;
