@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdlib>
 #include <memory>
 #include <stdexcept>
@@ -25,6 +26,21 @@ TEST(Context, HostBasics) {
   EXPECT_EQ(ctx.stream(), nullptr);
   EXPECT_EQ(ctx.device(), -1);
   ctx.synchronize();  // a no-op, must not throw
+}
+
+// Blocks of 4 MiB and more start on a 2 MiB boundary (the huge pages the
+// host allocator advises for them), smaller ones on a cache line; both are
+// usable to their last byte.
+TEST(Context, HostAllocatorAlignsLargeBlocksToHugePages) {
+  const Context ctx = Context::host();
+  const std::int64_t large = (std::int64_t{4} << 20) / sizeof(float) + 3, small = 1000;
+  Buffer<float> a(ctx, large), b(ctx, small);
+  EXPECT_EQ(reinterpret_cast<std::uintptr_t>(a.data()) % (std::uintptr_t{2} << 20), 0u);
+  EXPECT_EQ(reinterpret_cast<std::uintptr_t>(b.data()) % 64u, 0u);
+  std::fill(a.data(), a.data() + large, 1.5f);
+  std::fill(b.data(), b.data() + small, 2.5f);
+  EXPECT_EQ(a.data()[large - 1], 1.5f);
+  EXPECT_EQ(b.data()[small - 1], 2.5f);
 }
 
 TEST(Context, CudaWithoutDeviceThrowsAClearError) {
