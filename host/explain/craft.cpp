@@ -364,7 +364,9 @@ void concept_importance(const Context& ctx, const SplitModel& model, const float
   // Sobol indices in concept space: the design masks the concepts.
   const detail::SobolDesign design(ctx, options.sampler, nb_design, rank, false, options.skip,
                                    options.seed, caller, "rank");
-  const std::int64_t h_batch = detail::batch_rows(options.batch_size, design.rows());
+  // h runs on the designs of a g batch's images back to back.
+  const std::int64_t h_batch = detail::batch_rows(
+      options.batch_size, detail::checked_product(g_batch, design.rows(), caller));
   TransformBuffers buffers(ctx, model, rank, g_batch);
   CUXPLAIN_EXPECTS(h_batch * locations <= std::numeric_limits<int>::max(), caller,
                    ": options.batch_size ", options.batch_size, " times ", locations,
@@ -374,13 +376,9 @@ void concept_importance(const Context& ctx, const SplitModel& model, const float
   Buffer<float> by_location(ctx, h_batch * model.activation_size());
   Buffer<float> decoded(ctx, h_batch * model.activation_size());
   detail::DesignRunner runner(
-      ctx, model.num_outputs, h_batch,
+      ctx, model.num_outputs, h_batch, design.rows(), g_batch,
       {detail::concat(caller, ": model.h"), "perturbed concept activations", "n x num_outputs"},
       "the model outputs of a batch");
-  Buffer<float> outputs_on_design(
-      ctx, design.rows(),
-      detail::concat("the outputs on one image's design of ", caller, " (options.nb_design = ",
-                     nb_design, " x (rank + 1) rows)"));
   Buffer<float> scores(ctx, images.n * rank);
 
   for (std::int64_t first = 0; first < images.n; first += g_batch) {
@@ -388,26 +386,27 @@ void concept_importance(const Context& ctx, const SplitModel& model, const float
     transform_images(ctx, model, W, rank, images, first, count, options,
                      buffers.activations.data(), buffers.locations_by_channel.data(),
                      buffers.U.data(), caller);
-    for (std::int64_t image = first; image < first + count; ++image) {
-      const float* U = buffers.U.data() + (image - first) * locations * rank;
-      runner.run(
-          image, targets[static_cast<std::size_t>(image)], design.rows(),
-          [&](std::int64_t row_begin, std::int64_t rows) {
-            design.masks(row_begin, rows, masks.data());
-            // Activations (U o m) W of every row, then channel-major as h reads them.
-            CUXPLAIN_DISPATCH(ctx, perturb_coefficients, U, masks.data(), rows, locations, rank,
-                              perturbed.data());
-            CUXPLAIN_DISPATCH(ctx, gemm, false, false, rows * locations, model.channels, rank,
-                              1.0f, perturbed.data(), rank, W, model.channels, 0.0f,
-                              by_location.data(), model.channels);
-            CUXPLAIN_DISPATCH(ctx, batched_transpose, by_location.data(), rows, locations,
-                              model.channels, decoded.data());
-          },
-          [&](std::int64_t rows, float* outputs) { model.h(decoded.data(), rows, outputs); },
-          outputs_on_design.data());
-      design.estimate(outputs_on_design.data(), options.estimator, scores.data() + image * rank,
-                      nullptr);
-    }
+    runner.run(
+        first, count, targets,
+        [&](const std::vector<detail::DesignSegment>& segments, std::int64_t rows) {
+          for (const detail::DesignSegment& s : segments) {
+            const float* U = buffers.U.data() + (s.image - first) * locations * rank;
+            float* segment_masks = masks.data() + s.offset * rank;
+            design.masks(s.row, s.rows, segment_masks);
+            CUXPLAIN_DISPATCH(ctx, perturb_coefficients, U, segment_masks, s.rows, locations,
+                              rank, perturbed.data() + s.offset * locations * rank);
+          }
+          // Activations (U o m) W of every row, then channel-major as h reads them.
+          CUXPLAIN_DISPATCH(ctx, gemm, false, false, rows * locations, model.channels, rank, 1.0f,
+                            perturbed.data(), rank, W, model.channels, 0.0f, by_location.data(),
+                            model.channels);
+          CUXPLAIN_DISPATCH(ctx, batched_transpose, by_location.data(), rows, locations,
+                            model.channels, decoded.data());
+        },
+        [&](std::int64_t rows, float* outputs) { model.h(decoded.data(), rows, outputs); },
+        [&](std::int64_t image, const float* outputs) {
+          design.estimate(outputs, options.estimator, scores.data() + image * rank, nullptr);
+        });
   }
 
   // Mean over images in double on the host: r values.

@@ -15,14 +15,27 @@
 
 namespace cuxplain::detail {
 
-std::int64_t batch_rows(std::int64_t batch_size, std::int64_t design_rows) {
-  return std::max<std::int64_t>(1, std::min(batch_size, design_rows));
+std::int64_t batch_rows(std::int64_t batch_size, std::int64_t total_rows) {
+  return std::max<std::int64_t>(1, std::min(batch_size, total_rows));
 }
 
-std::string batch_rows_origin(std::int64_t batch_size, std::int64_t design_rows) {
-  return batch_size <= design_rows
+std::string batch_rows_origin(std::int64_t batch_size, std::int64_t total_rows) {
+  return batch_size <= total_rows
              ? concat("options.batch_size = ", batch_size)
-             : concat("one image's design, smaller than options.batch_size = ", batch_size);
+             : concat("all ", total_rows, " design rows of the images, fewer than "
+                      "options.batch_size = ", batch_size);
+}
+
+std::vector<DesignSegment> design_segments(std::int64_t first_image, std::int64_t rows_per_image,
+                                           std::int64_t row_begin, std::int64_t rows) {
+  std::vector<DesignSegment> out;
+  for (std::int64_t row = row_begin; row < row_begin + rows;) {
+    const std::int64_t image = row / rows_per_image;
+    const std::int64_t end = std::min(row_begin + rows, (image + 1) * rows_per_image);
+    out.push_back({first_image + image, row - image * rows_per_image, end - row, row - row_begin});
+    row = end;
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------------------
@@ -66,74 +79,121 @@ void SobolDesign::estimate(const float* outputs, Estimator estimator, float* tot
 
 PerturbedImages::PerturbedImages(const Context& ctx, ConstImageView images,
                                  const PerturbationParams& params, std::int64_t blur_size,
-                                 std::int64_t batch_size, std::int64_t design_rows,
+                                 std::int64_t batch_size, std::int64_t total_rows,
                                  const char* caller)
     : ctx_(ctx),
       images_(images),
       params_(params),
       blur_size_(blur_size),
-      batch_rows_(detail::batch_rows(batch_size, design_rows)),
+      batch_rows_(detail::batch_rows(batch_size, total_rows)),
       masks_(ctx, checked_product(batch_rows_, mask_cells(params, images.c), "the mask batch"),
              concat("the mask batch of ", caller, " (", batch_rows_, " rows x ",
                     mask_cells(params, images.c), " cells; ",
-                    batch_rows_origin(batch_size, design_rows), ")")),
+                    batch_rows_origin(batch_size, total_rows), ")")),
       perturbed_(ctx, checked_product(batch_rows_, images.image_size(), "the perturbed images"),
                  concat("the perturbed images of ", caller, " (", batch_rows_, " rows x ",
                         images.image_size(), " floats; ",
-                        batch_rows_origin(batch_size, design_rows), ")")),
+                        batch_rows_origin(batch_size, total_rows), ")")),
       blurred_(ctx, params.kind == Perturbation::blurring ? images.image_size() : 0,
                concat("the blurred image of ", caller)) {}
 
-void PerturbedImages::start(std::int64_t image) {
-  image_ = images_.image(image);
-  if (params_.kind == Perturbation::blurring) {
-    CUXPLAIN_DISPATCH(ctx_, box_blur, image_, blur_size_,
-                      ImageView{blurred_.data(), 1, image_.c, image_.h, image_.w, image_.layout});
+void PerturbedImages::perturb(const DesignSegment& segment, const float* masks) {
+  const ConstImageView image = images_.image(segment.image);
+  // A batch starts where the last one ended: the image blurred last is
+  // usually the one this segment needs.
+  if (params_.kind == Perturbation::blurring && blurred_image_ != segment.image) {
+    CUXPLAIN_DISPATCH(ctx_, box_blur, image, blur_size_,
+                      ImageView{blurred_.data(), 1, image.c, image.h, image.w, image.layout});
+    blurred_image_ = segment.image;
   }
+  CUXPLAIN_DISPATCH(ctx_, perturb, image, masks, segment.rows, params_, blurred_.data(),
+                    perturbed_.data() + segment.offset * images_.image_size(), DType::f32);
 }
 
-ConstImageView PerturbedImages::perturb(const float* masks, std::int64_t rows) {
-  CUXPLAIN_DISPATCH(ctx_, perturb, image_, masks, rows, params_, blurred_.data(),
-                    perturbed_.data(), DType::f32);
-  return {perturbed_.data(), rows, image_.c, image_.h, image_.w, image_.layout};
+ConstImageView PerturbedImages::batch(std::int64_t rows) const {
+  return {perturbed_.data(), rows, images_.c, images_.h, images_.w, images_.layout};
 }
 
 // ---------------------------------------------------------------------------
 // DesignRunner
 // ---------------------------------------------------------------------------
 
+namespace {
+
+/// Where a batch sits in the images' designs, for the callback's errors.
+std::string describe(const std::vector<DesignSegment>& segments) {
+  const DesignSegment& a = segments.front();
+  const DesignSegment& b = segments.back();
+  if (segments.size() == 1) {
+    return concat("on image ", a.image, " (design rows ", a.row, "..", a.row + a.rows - 1, ")");
+  }
+  return concat("on images ", a.image, "..", b.image, " (design rows ", a.row, "..",
+                a.row + a.rows - 1, " of image ", a.image, " to ", b.row, "..",
+                b.row + b.rows - 1, " of image ", b.image, ")");
+}
+
+}  // namespace
+
 DesignRunner::DesignRunner(const Context& ctx, std::int64_t num_outputs, std::int64_t batch_rows,
-                           CallbackNames names, const std::string& what)
+                           std::int64_t design_rows, std::int64_t max_images, CallbackNames names,
+                           const std::string& what)
     : ctx_(ctx),
       num_outputs_(num_outputs),
       batch_rows_(batch_rows),
+      design_rows_(design_rows),
+      // A batch spans at most ceil((batch_rows - 1) / design_rows) + 1 images,
+      // the first of which may have started in an earlier batch; the images
+      // before it are finished.
+      slots_(std::min(max_images, (batch_rows - 1 + design_rows - 1) / design_rows + 1)),
       names_(std::move(names)),
       outputs_(ctx, checked_product(batch_rows, num_outputs, what), what),
-      nonfinite_rows_(ctx, 1) {}
+      target_outputs_(ctx, checked_product(slots_, design_rows, "the target outputs"),
+                      concat("the target outputs of ", slots_, " images' designs (", design_rows,
+                             " rows each)")),
+      nonfinite_rows_(ctx, max_images) {}
 
-void DesignRunner::run(std::int64_t image, int target, std::int64_t total_rows,
-                       const MakeBatch& make, const Forward& forward, float* target_outputs) {
-  CUXPLAIN_DISPATCH(ctx_, zero, nonfinite_rows_.data(), sizeof(int));
+void DesignRunner::run(std::int64_t first_image, std::int64_t count, HostSpan<const int> targets,
+                       const MakeBatch& make, const Forward& forward, const Finish& finish) {
+  const auto slot = [&](std::int64_t image) {
+    return target_outputs_.data() + (image % slots_) * design_rows_;
+  };
+  CUXPLAIN_DISPATCH(ctx_, zero, nonfinite_rows_.data(), count * sizeof(int));
+  std::vector<int> nonfinite(static_cast<std::size_t>(count));
+  const std::int64_t total_rows = count * design_rows_;
   for (std::int64_t row_begin = 0; row_begin < total_rows; row_begin += batch_rows_) {
     const std::int64_t rows = std::min(batch_rows_, total_rows - row_begin);
-    make(row_begin, rows);
+    const std::vector<DesignSegment> segments =
+        design_segments(first_image, design_rows_, row_begin, rows);
+    make(segments, rows);
     float* outputs = outputs_.data();
     CUXPLAIN_DISPATCH(ctx_, fill, outputs, rows * num_outputs_,
                       std::numeric_limits<float>::quiet_NaN());
-    invoke_callback(
-        names_.callback,
-        [&] { return concat("on image ", image, " (design rows ", row_begin, "..",
-                            row_begin + rows - 1, ")"); },
-        [&] { forward(rows, outputs); });
-    CUXPLAIN_DISPATCH(ctx_, select_target_outputs, outputs, rows, num_outputs_, target,
-                      target_outputs + row_begin, nonfinite_rows_.data());
+    invoke_callback(names_.callback, [&] { return describe(segments); },
+                    [&] { forward(rows, outputs); });
+    std::int64_t done_begin = -1, done_end = -1;  // the images this batch completes
+    for (const DesignSegment& s : segments) {
+      CUXPLAIN_DISPATCH(ctx_, select_target_outputs, outputs + s.offset * num_outputs_, s.rows,
+                        num_outputs_, targets[static_cast<std::size_t>(s.image)],
+                        slot(s.image) + s.row, nonfinite_rows_.data() + (s.image - first_image));
+      if (s.row + s.rows == design_rows_) {
+        if (done_begin < 0) done_begin = s.image;
+        done_end = s.image + 1;
+      }
+    }
+    if (done_begin < 0) continue;
+    const std::int64_t local = done_begin - first_image;
+    CUXPLAIN_DISPATCH(ctx_, copy_to_host, nonfinite.data() + local,
+                      nonfinite_rows_.data() + local, (done_end - done_begin) * sizeof(int));
+    for (std::int64_t image = done_begin; image < done_end; ++image) {
+      const int bad = nonfinite[static_cast<std::size_t>(image - first_image)];
+      const int target = targets[static_cast<std::size_t>(image)];
+      CUXPLAIN_EXPECTS(bad == 0, names_.callback, " wrote a non-finite (NaN/Inf) or no output "
+                       "for targets[", image, "] = ", target, " in ", bad, " of ", design_rows_,
+                       " ", names_.rows, " of image ", image, "; the callback must write ",
+                       names_.contract, " finite floats");
+      finish(image, slot(image));
+    }
   }
-  int nonfinite = 0;
-  CUXPLAIN_DISPATCH(ctx_, copy_to_host, &nonfinite, nonfinite_rows_.data(), sizeof(int));
-  CUXPLAIN_EXPECTS(nonfinite == 0, names_.callback, " wrote a non-finite (NaN/Inf) or no output "
-                   "for targets[", image, "] = ", target, " in ", nonfinite, " of ", total_rows,
-                   " ", names_.rows, " of image ", image, "; the callback must write ",
-                   names_.contract, " finite floats");
 }
 
 }  // namespace cuxplain::detail

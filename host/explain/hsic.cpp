@@ -57,51 +57,53 @@ void hsic_attribution(const Context& ctx, const Model& model, ConstImageView ima
                               detail::concat("the centred output Gram matrix of ", caller, " "
                                              "(options.nb_design^2 = ", nb_design * nb_design,
                                              " entries)"));
-  Buffer<float> outputs(ctx, nb_design, "the outputs on the design of hsic_attribution");
   // Once per call: the public entry checks the sampler's limits.
   hsic_design(ctx, options.sampler, nb_design, cells, options.binary, masks.data(), options.skip,
               options.seed);
 
+  const std::int64_t total_rows = detail::checked_product(
+      images.n, nb_design, detail::concat("the model evaluations of ", caller));
   detail::PerturbedImages perturbed(ctx, images, params, options.blur_size, options.batch_size,
-                                    nb_design, caller);
+                                    total_rows, caller);
   detail::DesignRunner runner(
-      ctx, model.num_outputs, perturbed.batch_rows(),
+      ctx, model.num_outputs, perturbed.batch_rows(), nb_design, images.n,
       {"model.forward", "perturbed copies", "batch.n x num_outputs"},
       detail::concat("the model outputs of a batch of ", caller, " (", perturbed.batch_rows(),
                      " rows x model.num_outputs = ", model.num_outputs, "; ",
-                     detail::batch_rows_origin(options.batch_size, nb_design), ")"));
+                     detail::batch_rows_origin(options.batch_size, total_rows), ")"));
   // Staged so that a failure on a later image leaves the caller's arrays untouched.
   Buffer<float> staged_scores(ctx, images.n * cells, "the staged scores of hsic_attribution");
   Buffer<float> staged_interactions(
       ctx, options.interactions ? detail::checked_product(images.n, cells * cells, caller) : 0,
       detail::concat("the staged interactions of ", caller, " (n x d^2 with d = ", cells, ")"));
 
-  ConstImageView batch;
-  for (std::int64_t image = 0; image < images.n; ++image) {
-    perturbed.start(image);
-    runner.run(
-        image, targets[static_cast<std::size_t>(image)], nb_design,
-        [&](std::int64_t row_begin, std::int64_t rows) {
-          batch = perturbed.perturb(masks.data() + row_begin * cells, rows);
-        },
-        [&](std::int64_t, float* out) { model.forward(batch, out); }, outputs.data());
-    float width = 0.0f;
-    try {
-      width = detail::hsic_output_width(ctx, outputs.data(), nb_design, options.output_width);
-    } catch (const Error& e) {
-      CUXPLAIN_FAIL("hsic_attribution: image ", image, " (targets[", image, "] = ",
-                    targets[static_cast<std::size_t>(image)], "): ", e.what());
-    }
-    CUXPLAIN_DISPATCH(ctx, hsic_centered_gram, outputs.data(), nb_design, width,
-                      centered_gram.data());
-    detail::hsic_scores(ctx, masks.data(), nb_design, cells, options.input_kernel, options.binary,
-                        centered_gram.data(), staged_scores.data() + image * cells);
-    if (options.interactions) {
-      detail::hsic_interactions(ctx, masks.data(), nb_design, cells, options.input_kernel,
-                                centered_gram.data(),
-                                staged_interactions.data() + image * cells * cells);
-    }
-  }
+  runner.run(
+      0, images.n, targets,
+      [&](const std::vector<detail::DesignSegment>& segments, std::int64_t) {
+        for (const detail::DesignSegment& s : segments) {
+          perturbed.perturb(s, masks.data() + s.row * cells);
+        }
+      },
+      [&](std::int64_t rows, float* out) { model.forward(perturbed.batch(rows), out); },
+      [&](std::int64_t image, const float* outputs) {
+        float width = 0.0f;
+        try {
+          width = detail::hsic_output_width(ctx, outputs, nb_design, options.output_width);
+        } catch (const Error& e) {
+          CUXPLAIN_FAIL("hsic_attribution: image ", image, " (targets[", image, "] = ",
+                        targets[static_cast<std::size_t>(image)], "): ", e.what());
+        }
+        CUXPLAIN_DISPATCH(ctx, hsic_centered_gram, outputs, nb_design, width,
+                          centered_gram.data());
+        detail::hsic_scores(ctx, masks.data(), nb_design, cells, options.input_kernel,
+                            options.binary, centered_gram.data(),
+                            staged_scores.data() + image * cells);
+        if (options.interactions) {
+          detail::hsic_interactions(ctx, masks.data(), nb_design, cells, options.input_kernel,
+                                    centered_gram.data(),
+                                    staged_interactions.data() + image * cells * cells);
+        }
+      });
 
   CUXPLAIN_DISPATCH(ctx, copy_on_device, scores, staged_scores.data(), staged_scores.bytes());
   if (options.interactions) {

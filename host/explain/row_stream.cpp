@@ -46,14 +46,7 @@ RowStream::RowStream(const Context& ctx, const Model& model, ConstImageView imag
 
 std::vector<RowStream::Segment> RowStream::segments(std::int64_t row_begin,
                                                     std::int64_t rows) const {
-  std::vector<Segment> out;
-  for (std::int64_t row = row_begin; row < row_begin + rows;) {
-    const std::int64_t image = row / rows_per_image_;
-    const std::int64_t end = std::min(row_begin + rows, (image + 1) * rows_per_image_);
-    out.push_back({image, row - row_begin, end - row});
-    row = end;
-  }
-  return out;
+  return design_segments(0, rows_per_image_, row_begin, rows);
 }
 
 void RowStream::run(const Fill& fill, const Consume& consume) {

@@ -1,7 +1,8 @@
 #pragma once
 // The batching loop of the metrics and the baselines: a sibling of
-// DesignRunner (design_runner.hpp) whose design rows run across
-// images. Row r is row r % rows_per_image of image r / rows_per_image; a
+// DesignRunner (design_runner.hpp), which hands each image's outputs over
+// whole to an estimator, where this stream hands the target scores over
+// batch by batch. Row r is row r % rows_per_image of image r / rows_per_image; a
 // batch of batch_size rows may hold the end of one image and the start of
 // the next, so that designs of a few rows per image (deletion's 11 steps,
 // Average Drop's 2) still fill the model's batches. The caller writes the
@@ -18,6 +19,8 @@
 #include <cuxplain/core/conventions.hpp>
 #include <cuxplain/core/views.hpp>
 #include <cuxplain/model.hpp>
+
+#include "design_runner.hpp"
 
 namespace cuxplain::detail {
 
@@ -46,13 +49,9 @@ class RowStream {
   /// synchronization on CUDA).
   void run(const Fill& fill, const Consume& consume);
 
-  /// The images a range of rows spans: [first, last] and, for each, the
-  /// rows of the range in it.
-  struct Segment {
-    std::int64_t image;
-    std::int64_t offset;  ///< first row of the segment, relative to the range
-    std::int64_t rows;
-  };
+  /// The images a range of rows spans, and for each the rows of the range
+  /// in it (DesignSegment::offset: relative to row_begin).
+  using Segment = DesignSegment;
   std::vector<Segment> segments(std::int64_t row_begin, std::int64_t rows) const;
 
  private:

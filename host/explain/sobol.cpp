@@ -1,5 +1,6 @@
-// Sobol attribution: streams the Saltelli design through the model in batches
-// and reduces the outputs with the chosen estimator, one image at a time.
+// Sobol attribution: streams the images' Saltelli designs through the model in
+// batches (an image's design, then the next's, so that the batches are full)
+// and reduces each image's outputs with the chosen estimator.
 #include <cuxplain/core/buffer.hpp>
 #include <cuxplain/core/error.hpp>
 #include <cuxplain/core/memory.hpp>
@@ -46,39 +47,36 @@ void sobol_attribution(const Context& ctx, const Model& model, ConstImageView im
 
   const detail::SobolDesign design(ctx, options.sampler, nb_design, cells, with_b, options.skip,
                                    options.seed, caller, "d");
-  Buffer<float> outputs_on_design(
-      ctx, design.rows(),
-      detail::concat("the model outputs on one image's design of ", caller,
-                     " (options.nb_design = ", nb_design, " x (", cells,
-                     with_b ? " + 2" : " + 1", ") rows)"));
+  const std::int64_t total_rows = detail::checked_product(
+      images.n, design.rows(), detail::concat("the design rows of all the images of ", caller));
   detail::PerturbedImages perturbed(ctx, images, params, options.blur_size, options.batch_size,
-                                    design.rows(), caller);
+                                    total_rows, caller);
   detail::DesignRunner runner(
-      ctx, model.num_outputs, perturbed.batch_rows(),
+      ctx, model.num_outputs, perturbed.batch_rows(), design.rows(), images.n,
       {"model.forward", "perturbed copies", "batch.n x num_outputs"},
       detail::concat("the model outputs of a batch of ", caller, " (", perturbed.batch_rows(),
                      " rows x model.num_outputs = ", model.num_outputs, "; ",
-                     detail::batch_rows_origin(options.batch_size, design.rows()), ")"));
+                     detail::batch_rows_origin(options.batch_size, total_rows), ")"));
   // Results go to a staging buffer first so that `scores` is untouched when
   // a later image fails.
   Buffer<float> total(ctx, images.n * cells, "the staged scores of sobol_attribution");
   Buffer<float> first(ctx, with_b ? images.n * cells : 0,
                       "the staged first-order scores of sobol_attribution");
 
-  ConstImageView batch;
-  for (std::int64_t image = 0; image < images.n; ++image) {
-    perturbed.start(image);
-    runner.run(
-        image, targets[static_cast<std::size_t>(image)], design.rows(),
-        [&](std::int64_t row_begin, std::int64_t rows) {
-          design.masks(row_begin, rows, perturbed.mask_scratch());
-          batch = perturbed.perturb(perturbed.mask_scratch(), rows);
-        },
-        [&](std::int64_t, float* outputs) { model.forward(batch, outputs); },
-        outputs_on_design.data());
-    design.estimate(outputs_on_design.data(), options.estimator, total.data() + image * cells,
-                    with_b ? first.data() + image * cells : nullptr);
-  }
+  runner.run(
+      0, images.n, targets,
+      [&](const std::vector<detail::DesignSegment>& segments, std::int64_t) {
+        for (const detail::DesignSegment& s : segments) {
+          float* masks = perturbed.mask_scratch() + s.offset * cells;
+          design.masks(s.row, s.rows, masks);
+          perturbed.perturb(s, masks);
+        }
+      },
+      [&](std::int64_t rows, float* outputs) { model.forward(perturbed.batch(rows), outputs); },
+      [&](std::int64_t image, const float* outputs) {
+        design.estimate(outputs, options.estimator, total.data() + image * cells,
+                        with_b ? first.data() + image * cells : nullptr);
+      });
 
   CUXPLAIN_DISPATCH(ctx, copy_on_device, scores, total.data(), total.bytes());
   if (with_b) CUXPLAIN_DISPATCH(ctx, copy_on_device, first_order_scores, first.data(), first.bytes());

@@ -187,8 +187,9 @@ void concept_coefficients(const Context& ctx, const SplitModel& model, const flo
 /// n x r. Both written only when the call succeeds. targets: n host class
 /// ids in [0, num_outputs). Throws cuxplain::Error on bad arguments, when g
 /// or h throws, or when h writes a non-finite or no target output (naming
-/// the image). CUDA synchronizes once per image (the output check) and as
-/// nmf::transform does.
+/// the image). h runs on the designs of a g batch's images back to back,
+/// batch_size rows per call. CUDA synchronizes once per h call that
+/// completes images' designs (the output check) and as nmf::transform does.
 void concept_importance(const Context& ctx, const SplitModel& model, const float* W,
                         std::int64_t rank, ConstImageView images, HostSpan<const int> targets,
                         float* importances, const CraftOptions& options = {},

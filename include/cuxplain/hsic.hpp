@@ -38,7 +38,11 @@ struct HsicOptions {
 /// HSIC between each grid cell's mask and the model's target output.
 ///
 /// For each image the model runs exactly nb_design times, batch_size at a
-/// time, on the image perturbed by N masks (the same masks for every image).
+/// time, on the image perturbed by N masks (the same masks for every image);
+/// the images' designs run back to back, so that every call but the last
+/// holds batch_size rows (with a model whose output on a row does not depend
+/// on the rest of the batch, the scores are those of one image per call,
+/// bit for bit).
 /// score_i = tr(K_i H L H) / N with K_i the input kernel on cell i, L the
 /// output RBF Gram matrix, H = I - 11^T/N.
 ///
@@ -48,7 +52,8 @@ struct HsicOptions {
 /// Throws cuxplain::Error on invalid arguments, a model that throws or writes
 /// non-finite outputs, or outputs that are constant over the design (HSIC is
 /// undefined: no output kernel width exists). On CUDA the call synchronizes
-/// ctx.stream() once per image (output checks and the kernel width).
+/// ctx.stream() once per model call that completes images' designs (the
+/// output checks) and once per image (the kernel width).
 void hsic_attribution(const Context& ctx, const Model& model, ConstImageView images,
                       HostSpan<const int> targets, float* scores, const HsicOptions& options = {},
                       float* interactions = nullptr);

@@ -32,7 +32,11 @@ struct SobolOptions {
 /// For each image, the model runs on nb_design * (d + 1) perturbed copies
 /// (d = g*g, or g*g*c with per_channel; plus nb_design with first_order),
 /// at most batch_size at a time: memory stays bounded by batch_size perturbed
-/// images plus the model outputs, whatever nb_design and d are.
+/// images plus the model outputs, whatever nb_design and d are. The images'
+/// designs run back to back, so that a call may hold the end of one image's
+/// design and the start of the next and every call but the last is full;
+/// with a model whose output on a row does not depend on the rest of the
+/// batch, the scores are those of one image per call, bit for bit.
 ///
 /// images: n images on ctx's device. targets: n host class ids in
 /// [0, model.num_outputs). scores: n x g x g (x c with per_channel, channel
@@ -41,7 +45,8 @@ struct SobolOptions {
 ///
 /// Throws cuxplain::Error on invalid arguments, when the model callback throws
 /// or writes a non-finite output; `scores` is then left untouched. On CUDA the
-/// call synchronizes ctx.stream() once per image to check the model outputs.
+/// call synchronizes ctx.stream() once per model call that completes images'
+/// designs, to check their outputs.
 void sobol_attribution(const Context& ctx, const Model& model, ConstImageView images,
                        HostSpan<const int> targets, float* scores,
                        const SobolOptions& options = {}, float* first_order_scores = nullptr);

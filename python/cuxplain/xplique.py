@@ -152,7 +152,7 @@ class _GsaMethod:
             raise ArgumentError(f"inputs must be (N, H, W, C) channels-last, got shape {shape}")
         batch_size = self.batch_size
         if batch_size is None:
-            batch_size = 1 << 62  # all at once (cuxplain still bounds it by one image's design)
+            batch_size = 1 << 62  # all at once (cuxplain still bounds it by the images' designs)
         scores = self._scores(inputs, targets, batch_size, verbose)
         return _api.upsample(scores, (shape[1], shape[2]), method="bicubic_tensorflow")
 

@@ -7,6 +7,7 @@
 #include <cuxplain/cuxplain.hpp>
 
 #include "common/cell_model.hpp"
+#include "common/design_packing.hpp"
 #include "common/test_utils.hpp"
 
 namespace cuxplain {
@@ -97,6 +98,29 @@ TEST(HsicCuda, AttributionMatchesHost) {
                    {0, 2}, scores_dev.data(), options, inter_dev.data());
   expect_close(test::download(cuda, scores_dev), scores, 1e-4, "scores");
   expect_close(test::download(cuda, inter_dev), inter, 1e-4, "interactions");
+}
+
+TEST(HsicCuda, PackedDesignsMatchOneImagePerCallBitwiseAndTheHost) {
+  // Three designs of 40 rows: batches that split every design (13), that
+  // hold the end of one and the start of the next (60) and all of them (120).
+  CUXPLAIN_REQUIRE_CUDA();
+  const Context host = Context::host();
+  const Context cuda = Context::cuda();
+  const std::vector<float> pixels = test::random_uniform(3 * 3 * 16 * 16, 19, 0.2f, 1.0f);
+  const Buffer<float> images = test::upload(cuda, pixels);
+  const test::CellReader reader{4, {1, 5, 10}, 2};
+  HsicOptions options;
+  options.grid_size = 4;
+  options.nb_design = 40;
+  options.interactions = true;
+  test::expect_packing_matches_one_image_per_call(
+      cuda, reader, {images.data(), 3, 3, 16, 16, Layout::nchw}, {1, 0, 1}, 40, {13, 60, 120},
+      test::hsic_outputs(cuda, options, 16));
+  expect_close(test::hsic_outputs(cuda, options, 16)(
+                   reader.as_model(cuda), {images.data(), 3, 3, 16, 16, Layout::nchw}, {1, 0, 1}, 60),
+               test::hsic_outputs(host, options, 16)(
+                   reader.as_model(host), {pixels.data(), 3, 3, 16, 16, Layout::nchw}, {1, 0, 1}, 60),
+               1e-4, "packed scores and interactions");
 }
 
 TEST(HsicCuda, ExtremeOutputsGiveTheHostsFiniteScores) {

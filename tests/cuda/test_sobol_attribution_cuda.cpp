@@ -7,6 +7,7 @@
 #include <cuxplain/cuxplain.hpp>
 
 #include "common/cell_model.hpp"
+#include "common/design_packing.hpp"
 #include "common/test_utils.hpp"
 
 namespace cuxplain {
@@ -85,6 +86,38 @@ INSTANTIATE_TEST_SUITE_P(
              Estimator::glen, false, false},
         Case{Layout::nchw, Perturbation::blurring, Interpolation::nearest,
              Sampler::monte_carlo, Estimator::saltelli, true, true}));
+
+TEST(SobolCuda, PackedDesignsMatchOneImagePerCallBitwiseAndTheHost) {
+  // Three designs of 8 x (16 + 2) = 144 rows: batches that split every
+  // design (1, 7, 100), that hold the end of one and the start of the next
+  // (145, 200, 300) and that hold them all (432).
+  CUXPLAIN_REQUIRE_CUDA();
+  const Context host = Context::host();
+  const Context cuda = Context::cuda();
+  const std::int64_t n = 3, c = 2, h = 16, w = 16;
+  const std::vector<float> pixels =
+      test::random_uniform(static_cast<std::size_t>(n * c * h * w), 17, 0.1f, 1.0f);
+  const Buffer<float> images = test::upload(cuda, pixels);
+  const CellReader reader{4, {2, 5, 13}, 3};
+  SobolOptions options;
+  options.grid_size = 4;
+  options.nb_design = 8;
+  options.first_order = true;
+  options.perturbation = Perturbation::blurring;
+  options.blur_size = 3;
+  options.mask_interpolation = Interpolation::bilinear;
+  test::expect_packing_matches_one_image_per_call(
+      cuda, reader, {images.data(), n, c, h, w, Layout::nhwc}, {0, 2, 1}, 8 * (16 + 2),
+      {1, 7, 100, 145, 200, 300, 432}, test::sobol_outputs(cuda, options, 16));
+  const std::vector<float> on_host = test::sobol_outputs(host, options, 16)(
+      reader.as_model(host), {pixels.data(), n, c, h, w, Layout::nhwc}, {0, 2, 1}, 100);
+  const std::vector<float> on_cuda = test::sobol_outputs(cuda, options, 16)(
+      reader.as_model(cuda), {images.data(), n, c, h, w, Layout::nhwc}, {0, 2, 1}, 100);
+  ASSERT_EQ(on_cuda.size(), on_host.size());
+  for (std::size_t i = 0; i < on_host.size(); ++i) {
+    EXPECT_NEAR(on_cuda[i], on_host[i], 1e-5 + 1e-5 * std::fabs(on_host[i])) << i;
+  }
+}
 
 TEST(SobolCuda, BatchSizeIndependentAndRepeatable) {
   CUXPLAIN_REQUIRE_CUDA();

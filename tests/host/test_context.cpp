@@ -70,14 +70,18 @@ TEST(Context, CopiesShareTheAllocator) {
 }
 
 /// Peak temporary memory of sobol_attribution: the design sequence (N x 2d),
-/// one batch of masks, perturbed images and model outputs, the outputs on the
-/// design (N (d + 1)) and the staged scores; nothing grows with N * d images.
+/// one batch of masks, perturbed images and model outputs, the target
+/// outputs on the designs (N (d + 1) each) of the images one batch spans
+/// (the designs run back to back), a non-finite counter per image and the
+/// staged scores; nothing grows with N * d images.
 std::int64_t expected_sobol_bound(std::int64_t n_images, std::int64_t c, std::int64_t h,
                                   std::int64_t w, std::int64_t cells, std::int64_t nb_design,
                                   std::int64_t batch, std::int64_t outputs) {
+  const std::int64_t rows = nb_design * (cells + 1);
+  const std::int64_t spanned = std::min(n_images, (batch - 1 + rows - 1) / rows + 1);
   const std::int64_t floats = nb_design * 2 * cells + batch * cells + batch * c * h * w +
-                              batch * outputs + nb_design * (cells + 1) + n_images * cells;
-  return floats * 4 + 64;  // + the non-finite counter and rounding
+                              batch * outputs + spanned * rows + n_images + n_images * cells;
+  return floats * 4 + 64;  // + rounding
 }
 
 TEST(Context, SobolMemoryIsBoundedByTheBatchNotTheDesign) {

@@ -459,7 +459,11 @@ TEST(CraftImportance, RunsHExactlyNbDesignTimesRPlusOneRowsPerImage) {
   craft::concept_importance(s.ctx, s.model, s.identity.data(), 6, s.images.view(), {0, 1, 0},
                             importances.data(), s.options);
   EXPECT_EQ(s.counts.h_rows, 3 * s.options.nb_design * (6 + 1));
-  EXPECT_LE(s.counts.h_max_batch, s.options.batch_size);
+  // The three images (one g batch) run their designs back to back: every h
+  // call but the last holds batch_size rows.
+  EXPECT_EQ(s.counts.h_max_batch, s.options.batch_size);
+  EXPECT_EQ(s.counts.h_calls,
+            (s.counts.h_rows + s.options.batch_size - 1) / s.options.batch_size);
   // Each image goes through g once (its own activations, not crops).
   EXPECT_EQ(s.counts.g_rows, 3);
   for (float v : importances) EXPECT_TRUE(std::isfinite(v));

@@ -13,6 +13,7 @@
 #include <cuxplain/cuxplain.hpp>
 
 #include "common/cell_model.hpp"
+#include "common/design_packing.hpp"
 #include "common/test_utils.hpp"
 #include "reference/hsic_reference.hpp"
 
@@ -282,6 +283,27 @@ TEST(HsicAttribution, BatchSizeIndependentAndRepeatableWithInteractions) {
     }
     EXPECT_EQ(scores, first_scores) << batch;
     EXPECT_EQ(inter, first_inter) << batch;
+  }
+}
+
+TEST(HsicAttribution, PackedDesignsMatchOneImagePerCallBitwise) {
+  // Three images of 40 design rows each: batches of 1, 13 and 39 rows split
+  // every design, 41, 60 and 100 hold the end of one image and the start of
+  // the next, 120 and more every image in one call.
+  const Context ctx = Context::host();
+  const std::vector<float> pixels = test::random_uniform(3 * 3 * 16 * 16, 19, 0.2f, 1.0f);
+  const test::CellReader reader{4, {1, 5, 10}, 2};
+  for (const Perturbation perturbation : {Perturbation::inpainting, Perturbation::blurring}) {
+    HsicOptions options;
+    options.grid_size = 4;
+    options.nb_design = 40;
+    options.interactions = true;
+    options.perturbation = perturbation;
+    options.blur_size = 3;
+    SCOPED_TRACE(to_string(perturbation));
+    test::expect_packing_matches_one_image_per_call(
+        ctx, reader, {pixels.data(), 3, 3, 16, 16, Layout::nchw}, {1, 0, 1}, 40,
+        {1, 13, 39, 40, 41, 60, 100, 120, 1000}, test::hsic_outputs(ctx, options, 16));
   }
 }
 

@@ -14,6 +14,7 @@
 #include <cuxplain/cuxplain.hpp>
 
 #include "common/cell_model.hpp"
+#include "common/design_packing.hpp"
 #include "common/test_utils.hpp"
 
 namespace cuxplain {
@@ -143,6 +144,29 @@ TEST(SobolAttribution, ResultsIndependentOfBatchSizeAndBitwiseRepeatable) {
       EXPECT_EQ(std::memcmp(&scores[i], &reference[i], sizeof(float)), 0)
           << "batch_size " << batch << " cell " << i;
     }
+  }
+}
+
+TEST(SobolAttribution, PackedDesignsMatchOneImagePerCallBitwise) {
+  // Three images of 8 x (16 + 2) = 144 design rows each: batches of 1 and 7
+  // rows split every design, 100 and 143 split them across calls, 145, 200
+  // and 300 hold the end of one image and the start of the next, 432 and
+  // more hold every image in one call.
+  const Context ctx = Context::host();
+  const Scene scene = make_images(3, 2, 16, 16, Layout::nhwc, 17);
+  const CellReader reader{4, {2, 5, 13}, 3};
+  for (const Perturbation perturbation : {Perturbation::inpainting, Perturbation::blurring}) {
+    SobolOptions options;
+    options.grid_size = 4;
+    options.nb_design = 8;
+    options.first_order = true;
+    options.perturbation = perturbation;
+    options.blur_size = 3;
+    options.mask_interpolation = Interpolation::bilinear;
+    SCOPED_TRACE(to_string(perturbation));
+    test::expect_packing_matches_one_image_per_call(
+        ctx, reader, scene.view, {0, 2, 1}, 8 * (16 + 2),
+        {1, 7, 100, 143, 144, 145, 200, 300, 432, 100000}, test::sobol_outputs(ctx, options, 16));
   }
 }
 
@@ -351,8 +375,14 @@ TEST_F(SobolBadInput, ModelWritesNothing) {
 
 TEST_F(SobolBadInput, ModelThrows) {
   const Model throwing{2, [](ConstImageView, float*) { throw std::runtime_error("out of memory in layer 3"); }};
+  // Two designs of 136 rows in a batch of 256: the end of the batch is image 1's.
   expect_error([&] { sobol_attribution(ctx, throwing, scene.view, {0, 1}, scores.data(), options); },
-               "model.forward threw on image 0 (design rows 0..");
+               "model.forward threw on images 0..1 (design rows 0..135 of image 0 to 0..119 of "
+               "image 1)");
+  auto small = options;
+  small.batch_size = 100;
+  expect_error([&] { sobol_attribution(ctx, throwing, scene.view, {0, 1}, scores.data(), small); },
+               "model.forward threw on image 0 (design rows 0..99)");
   expect_error([&] { sobol_attribution(ctx, throwing, scene.view, {0, 1}, scores.data(), options); },
                "out of memory in layer 3");
 }
