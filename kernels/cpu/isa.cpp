@@ -12,7 +12,8 @@ bool isa_supported(Isa isa) {
       // libgcc's checks include the operating system's saving of the AVX
       // registers (XGETBV), not only the CPUID bits.
       __builtin_cpu_init();
-      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+             __builtin_cpu_supports("f16c");
 #else
       return false;
 #endif

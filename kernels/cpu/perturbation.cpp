@@ -9,24 +9,30 @@
 // row (detail::mask_row_mix), so the inner loop over a row is the vertical
 // mix and the perturbation formula on contiguous arrays: the compiler
 // vectorizes it. The loops are compiled twice, for the baseline target and
-// for AVX2 + FMA (isa.hpp); std::fma gives the same bits in both. Outputs
-// from kPerturbStreamingBytes on are written with non-temporal stores, which
-// skip reading each destination line before writing it.
+// for AVX2 + FMA + F16C (isa.hpp); std::fma gives the same bits in both,
+// and so does F16C's conversion to binary16. Outputs from
+// kPerturbStreamingBytes on are written with non-temporal stores, which skip
+// reading each destination line before writing it.
 #include "../perturbation.hpp"
+
+#include "isa.hpp"
 
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <vector>
 
+#include <type_traits>
+
 #if defined(__SSE2__)
 #include <emmintrin.h>
+#endif
+#if CUXPLAIN_CPU_HAVE_AVX2_FMA
+#include <immintrin.h>
 #endif
 
 #include <cuxplain/core/buffer.hpp>
 #include <cuxplain/detail/perturbation.hpp>
-
-#include "isa.hpp"
 
 namespace cuxplain::kernels::cpu {
 namespace {
@@ -133,6 +139,26 @@ inline const float* row_mix(const Walk& walk, RowMixes& cache, const float* mask
   return values;
 }
 
+/// binary16 bits of `count` floats. With F16C, its vcvtps2ph rounding to
+/// nearest even: the bits of detail::float_to_f16_bits for every one of the
+/// 2^32 floats (NaN payloads included), in one instruction per 8.
+#if CUXPLAIN_CPU_HAVE_AVX2_FMA
+__attribute__((target("avx2,fma,f16c"))) inline void encode_f16(const float* src,
+                                                                std::uint16_t* dst,
+                                                                Index count) {
+  Index k = 0;
+  for (; k + 8 <= count; k += 8) {
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + k),
+                     _mm256_cvtps_ph(_mm256_loadu_ps(src + k), _MM_FROUND_TO_NEAREST_INT));
+  }
+  for (; k < count; ++k) dst[k] = detail::float_to_f16_bits(src[k]);
+}
+#else
+inline void encode_f16(const float* src, std::uint16_t* dst, Index count) {
+  for (Index k = 0; k < count; ++k) dst[k] = detail::float_to_f16_bits(src[k]);
+}
+#endif
+
 /// `count` elements of a pixel row: the vertical mix of the grid rows' mixes
 /// `top` and `bottom`, then the perturbation.
 template <Perturbation Kind, bool Bilinear, class Store>
@@ -147,11 +173,14 @@ inline void perturb_span(const float* __restrict image, const float* __restrict 
   }
 }
 
-/// Output rows [row_begin, row_end).
-template <Perturbation Kind, bool Bilinear, class Store>
+/// Output rows [row_begin, row_end). With `F16c`, half outputs are computed
+/// as floats and converted by encode_f16.
+template <Perturbation Kind, bool Bilinear, class Store, bool F16c>
 inline void perturb_rows(const Walk& walk, RowMixes& cache, Index row_begin, Index row_end) {
   using T = typename Store::type;
+  constexpr bool via_floats = F16c && std::is_same_v<Store, detail::StoreF16>;
   alignas(64) T staging[kChunk];
+  alignas(64) float values[via_floats ? kChunk : 1];
   T* const out = static_cast<T*>(walk.out);
   const Index per_mask = walk.planes * walk.h;
   for (Index row = row_begin; row < row_end; ++row) {
@@ -170,51 +199,60 @@ inline void perturb_rows(const Walk& walk, RowMixes& cache, Index row_begin, Ind
     for (Index k0 = 0; k0 < walk.length; k0 += kChunk) {
       const Index count = std::min(kChunk, walk.length - k0);
       T* target = walk.stream ? staging : dst + k0;
-      perturb_span<Kind, Bilinear, Store>(walk.image + in + k0, fill ? fill + k0 : nullptr,
-                                          top + k0, bottom + k0, tap.t, walk.baseline,
-                                          walk.sigma, target, count);
+      const float* image = walk.image + in + k0;
+      const float* fill_row = fill ? fill + k0 : nullptr;
+      if constexpr (via_floats) {
+        perturb_span<Kind, Bilinear, detail::StoreF32>(image, fill_row, top + k0, bottom + k0,
+                                                       tap.t, walk.baseline, walk.sigma, values,
+                                                       count);
+        encode_f16(values, target, count);
+      } else {
+        perturb_span<Kind, Bilinear, Store>(image, fill_row, top + k0, bottom + k0, tap.t,
+                                            walk.baseline, walk.sigma, target, count);
+      }
       if (walk.stream) stream_out(dst + k0, staging, static_cast<std::size_t>(count) * sizeof(T));
     }
   }
   if (walk.stream) stream_fence();
 }
 
-template <bool Bilinear, class Store>
+template <bool Bilinear, class Store, bool F16c>
 inline void perturb_rows_of_kind(Perturbation kind, const Walk& walk, RowMixes& cache,
                                  Index row_begin, Index row_end) {
   switch (kind) {
     case Perturbation::inpainting:
-      return perturb_rows<Perturbation::inpainting, Bilinear, Store>(walk, cache, row_begin,
+      return perturb_rows<Perturbation::inpainting, Bilinear, Store, F16c>(walk, cache, row_begin,
                                                                      row_end);
     case Perturbation::blurring:
-      return perturb_rows<Perturbation::blurring, Bilinear, Store>(walk, cache, row_begin,
+      return perturb_rows<Perturbation::blurring, Bilinear, Store, F16c>(walk, cache, row_begin,
                                                                    row_end);
     case Perturbation::amplitude:
-      return perturb_rows<Perturbation::amplitude, Bilinear, Store>(walk, cache, row_begin,
+      return perturb_rows<Perturbation::amplitude, Bilinear, Store, F16c>(walk, cache, row_begin,
                                                                     row_end);
   }
 }
 
-template <class Store>
+template <class Store, bool F16c>
 inline void perturb_rows_of_store(const PerturbationParams& params, const Walk& walk,
                                   RowMixes& cache, Index row_begin, Index row_end) {
   if (params.interpolation == Interpolation::bilinear) {
-    perturb_rows_of_kind<true, Store>(params.kind, walk, cache, row_begin, row_end);
+    perturb_rows_of_kind<true, Store, F16c>(params.kind, walk, cache, row_begin, row_end);
   } else {
-    perturb_rows_of_kind<false, Store>(params.kind, walk, cache, row_begin, row_end);
+    perturb_rows_of_kind<false, Store, F16c>(params.kind, walk, cache, row_begin, row_end);
   }
 }
 
 /// Every instantiation of perturb_rows for one call's parameters.
+template <bool F16c>
 inline void perturb_rows_any(const PerturbationParams& params, DType out_type, const Walk& walk,
                              RowMixes& cache, Index row_begin, Index row_end) {
   switch (out_type) {
     case DType::f32:
-      return perturb_rows_of_store<detail::StoreF32>(params, walk, cache, row_begin, row_end);
+      return perturb_rows_of_store<detail::StoreF32, F16c>(params, walk, cache, row_begin, row_end);
     case DType::f16:
-      return perturb_rows_of_store<detail::StoreF16>(params, walk, cache, row_begin, row_end);
+      return perturb_rows_of_store<detail::StoreF16, F16c>(params, walk, cache, row_begin, row_end);
     case DType::bf16:
-      return perturb_rows_of_store<detail::StoreBF16>(params, walk, cache, row_begin, row_end);
+      return perturb_rows_of_store<detail::StoreBF16, F16c>(params, walk, cache, row_begin, row_end);
   }
 }
 
@@ -224,14 +262,14 @@ CUXPLAIN_TARGET_GENERIC void perturb_rows_generic(const PerturbationParams& para
                                                   DType out_type, const Walk& walk,
                                                   RowMixes& cache, Index row_begin,
                                                   Index row_end) {
-  perturb_rows_any(params, out_type, walk, cache, row_begin, row_end);
+  perturb_rows_any<false>(params, out_type, walk, cache, row_begin, row_end);
 }
 
 CUXPLAIN_TARGET_AVX2_FMA void perturb_rows_avx2_fma(const PerturbationParams& params,
                                                     DType out_type, const Walk& walk,
                                                     RowMixes& cache, Index row_begin,
                                                     Index row_end) {
-  perturb_rows_any(params, out_type, walk, cache, row_begin, row_end);
+  perturb_rows_any<true>(params, out_type, walk, cache, row_begin, row_end);
 }
 
 }  // namespace

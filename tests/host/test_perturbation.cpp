@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <iterator>
 #include <limits>
 #include <random>
 #include <string>
@@ -527,11 +528,13 @@ std::vector<unsigned char> perturb_bits(kernels::cpu::Isa isa, const ConstImageV
 
 TEST(PerturbInstructionSets, FmaAndFallbackWalksGiveTheSameBits) {
   // The walk compiled for the baseline target (std::fma a libm call, scalar
-  // loops) and for AVX2 + FMA (fused multiply-adds in vector registers, half
-  // conversions vectorized): every mode and shape, every output type, and
-  // the half cases whose outputs overflow or turn subnormal.
+  // loops, detail::float_to_f16_bits) and for AVX2 + FMA + F16C (fused
+  // multiply-adds in vector registers, the F16C conversion to binary16):
+  // every mode and shape, every output type, the half cases whose outputs
+  // overflow or turn subnormal, and images with NaN, infinite, huge and
+  // subnormal pixels.
   using kernels::cpu::Isa;
-  if (!kernels::cpu::isa_supported(Isa::avx2_fma)) GTEST_SKIP() << "no AVX2 + FMA on this CPU";
+  if (!kernels::cpu::isa_supported(Isa::avx2_fma)) GTEST_SKIP() << "no AVX2 + FMA + F16C on this CPU";
   std::vector<std::tuple<PerturbShape, Layout, PerturbationParams>> cases;
   for (Perturbation kind :
        {Perturbation::inpainting, Perturbation::blurring, Perturbation::amplitude}) {
@@ -547,9 +550,23 @@ TEST(PerturbInstructionSets, FmaAndFallbackWalksGiveTheSameBits) {
     }
   }
   for (const auto& c : test::half_output_cases()) cases.emplace_back(c.shape, c.layout, c.params);
+  // Pixels that make every kind of half and bfloat16 result: NaNs with
+  // payloads, infinities, the largest and the subnormal floats, values at
+  // and around the f16 overflow and subnormal boundaries.
+  const std::uint32_t special_bits[] = {
+      0x7fc00000u, 0xffc00001u, 0x7f800001u, 0x7fbfe000u, 0x7fc02000u, 0x7f800000u,
+      0xff800000u, 0x7f7fffffu, 0x00000001u, 0x807fffffu, 0x477fefffu, 0x477ff000u,
+      0xc77fe000u, 0x38800000u, 0x387fffffu, 0x33000000u, 0x33000001u, 0xb3800000u,
+      0x34401000u, 0x00800000u, 0x3f800000u, 0x3f801000u, 0x3f803000u, 0x80000000u};
   std::uint32_t seed = 900;
+  bool special = false;
   for (const auto& [s, layout, p] : cases) {
-    const PerturbInputs in = make_inputs(s, p, kNumMasks, seed += 10);
+    PerturbInputs in = make_inputs(s, p, kNumMasks, seed += 10);
+    if ((special = !special)) {  // every other case
+      for (std::size_t e = 0; e < in.image.size(); e += 3) {
+        std::memcpy(&in.image[e], &special_bits[e / 3 % std::size(special_bits)], 4);
+      }
+    }
     const ConstImageView image{in.image.data(), 1, s.c, s.h, s.w, layout};
     for (DType type : {DType::f32, DType::f16, DType::bf16}) {
       const auto generic = perturb_bits(Isa::generic, image, in, kNumMasks, p, type);

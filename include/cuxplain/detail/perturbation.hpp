@@ -187,40 +187,40 @@ CUXPLAIN_HD float bits_as_float(std::uint32_t bits) {
 /// IEEE binary16 bits of `value` rounded to nearest, ties to even. Magnitudes
 /// from 65520 up become Inf, tiny values become subnormals or (signed) zero,
 /// NaN stays a quiet NaN with its sign and leading payload bits.
-///
-/// Every case is computed and the result selected, without branches: the
-/// host compiler vectorizes a loop of these (perturb's half outputs), and
-/// the GPU runs the few extra integer operations in a memory-bound walk.
 CUXPLAIN_HD std::uint16_t float_to_f16_bits(float value) {
   const std::uint32_t bits = float_as_bits(value);
   const std::uint32_t sign = (bits >> 16) & 0x8000u;
   const std::uint32_t magnitude = bits & 0x7fffffffu;
-  // Normal halves, [2^-14, 65520): rebias the exponent (127 -> 15), then
-  // round off 13 mantissa bits; a carry out of the mantissa correctly bumps
-  // the exponent.
-  const std::uint32_t rebased = magnitude - 0x38000000u;
-  const std::uint32_t normal = (rebased + 0x0fffu + ((rebased >> 13) & 1u)) >> 13;
-  // Subnormal halves, below 2^-14: value / 2^-24 = significand >> (126 -
-  // exponent), rounded to nearest even as above; from a shift of 25 on
-  // (below 2^-25, float subnormals and zero included) that is 0. The shift
-  // is clamped to [14, 25] so that it stays defined where another case wins.
+  // Normal halves, [2^-14, 65520), first: one unsigned range test (smaller
+  // magnitudes wrap around) keeps the common case short on the GPU.
+  if (magnitude - 0x38800000u < 0x477ff000u - 0x38800000u) {
+    // Rebias the exponent (127 -> 15), then round off 13 mantissa bits; a carry
+    // out of the mantissa correctly bumps the exponent.
+    const std::uint32_t rebased = magnitude - 0x38000000u;
+    return static_cast<std::uint16_t>(sign |
+                                      ((rebased + 0x0fffu + ((rebased >> 13) & 1u)) >> 13));
+  }
+  if (magnitude > 0x7f800000u) {  // NaN: quiet, keeping the leading payload bits
+    return static_cast<std::uint16_t>(sign | 0x7e00u | ((magnitude >> 13) & 0x03ffu));
+  }
+  if (magnitude >= 0x477ff000u) return static_cast<std::uint16_t>(sign | 0x7c00u);  // >= 65520, Inf
+  // Subnormal half: value / 2^-24 = significand >> (126 - exponent).
   const std::uint32_t exponent = magnitude >> 23;
-  const std::uint32_t at_least = exponent < 101u ? 101u : exponent;
-  const std::uint32_t shift = 126u - (at_least > 112u ? 112u : at_least);
+  const std::uint32_t shift = 126u - exponent;  // >= 14 here
+  if (shift > 24u) return static_cast<std::uint16_t>(sign);  // below 2^-25: rounds to 0
   const std::uint32_t significand = (magnitude & 0x007fffffu) | 0x00800000u;
-  const std::uint32_t subnormal =
-      (significand + ((1u << (shift - 1u)) - 1u) + ((significand >> shift) & 1u)) >> shift;
-  // NaN: quiet, keeping the leading payload bits; from 65520 on: Inf. (One
-  // select per case: GCC if-converts this chain, not a nested ?:.)
-  const std::uint32_t nan = 0x7e00u | ((magnitude >> 13) & 0x03ffu);
-  std::uint32_t result = magnitude >= 0x38800000u ? normal : subnormal;
-  result = magnitude >= 0x477ff000u ? 0x7c00u : result;
-  result = magnitude > 0x7f800000u ? nan : result;
-  return static_cast<std::uint16_t>(sign | result);
+  const std::uint32_t quotient = significand >> shift;
+  const std::uint32_t remainder = significand & ((1u << shift) - 1u);
+  const std::uint32_t halfway = 1u << (shift - 1u);
+  const std::uint32_t round_up =
+      (remainder > halfway || (remainder == halfway && (quotient & 1u))) ? 1u : 0u;
+  return static_cast<std::uint16_t>(sign | (quotient + round_up));
 }
 
 /// bfloat16 bits of `value` rounded to nearest, ties to even (overflow to Inf
-/// comes out of the carry); NaN stays a quiet NaN. Branch-free, as above.
+/// comes out of the carry); NaN stays a quiet NaN. Both computed and one
+/// selected, without a branch: the host compiler vectorizes a loop of these
+/// (perturb's bf16 outputs).
 CUXPLAIN_HD std::uint16_t float_to_bf16_bits(float value) {
   const std::uint32_t bits = float_as_bits(value);
   const std::uint32_t nan = (bits >> 16) | 0x0040u;
