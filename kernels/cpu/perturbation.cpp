@@ -20,6 +20,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <vector>
 
 #include <type_traits>
@@ -86,7 +87,10 @@ struct Walk {
 /// Per-thread cache of one mask's horizontal mixes: grid rows x row length,
 /// each grid row filled when a pixel row first reads it.
 struct RowMixes {
-  std::vector<float> values;
+  explicit RowMixes(const Walk& walk)
+      : values(new float[static_cast<std::size_t>(walk.grid * walk.length)]),
+        ready(static_cast<std::size_t>(walk.grid), 0) {}
+  std::unique_ptr<float[]> values;  // filled row by row: not initialized
   std::vector<char> ready;
   const float* mask = nullptr;  // the mask (and channel) the cache holds
 };
@@ -128,7 +132,7 @@ inline const float* row_mix(const Walk& walk, RowMixes& cache, const float* mask
     std::fill(cache.ready.begin(), cache.ready.end(), 0);
     cache.mask = mask;
   }
-  float* values = cache.values.data() + gy * walk.length;
+  float* values = cache.values.get() + gy * walk.length;
   if (!cache.ready[gy]) {
     const float* grid_row = mask + gy * walk.grid * walk.cell_stride;
     for (Index k = 0; k < walk.length; ++k) {
@@ -370,9 +374,7 @@ void perturb_with(Isa isa, ConstImageView image, const float* masks, std::int64_
   const Index spans = std::min<Index>(walk.rows, 256);
 #pragma omp parallel
   {
-    RowMixes cache;
-    cache.values.resize(static_cast<std::size_t>(grid) * length);
-    cache.ready.resize(static_cast<std::size_t>(grid));
+    RowMixes cache(walk);
 #pragma omp for schedule(static)
     for (Index span = 0; span < spans; ++span) {
       rows_of(params, out_type, walk, cache, walk.rows * span / spans,
