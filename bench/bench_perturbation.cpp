@@ -1,11 +1,15 @@
 // Throughput of the fused perturbation and the box blur: 256 perturbed copies
 // of a 224 x 224 x 3 image (8 x 8 masks) in both layouts, every mask mode, f32
-// and f16 outputs, and the 10 x 10 box blur of one image. Host cases always;
-// CUDA cases (event-timed, L2 flushed, % of peak DRAM bandwidth) when a
-// device is present.
+// and f16 outputs, and the 10 x 10 box blur of one image. Host cases always,
+// each beside a memset of its output by the same threads in the same run
+// ("of_memset": the share of memset's write bandwidth reached); CUDA cases
+// (event-timed, L2 flushed, % of peak DRAM bandwidth) when a device is
+// present.
 #include <benchmark/benchmark.h>
 
+#include <chrono>
 #include <cstdint>
+#include <cstring>
 #include <random>
 #include <string>
 #include <vector>
@@ -95,15 +99,51 @@ struct PerturbData {
   }
 };
 
+/// memset of `bytes` at `dst` by the host backend's OpenMP team, a
+/// contiguous share per thread: the write bandwidth the perturbation is
+/// measured against.
+void team_memset(void* dst, std::size_t bytes) {
+  constexpr std::int64_t kShares = 256;
+  auto* base = static_cast<char*>(dst);
+#pragma omp parallel for schedule(static)
+  for (std::int64_t share = 0; share < kShares; ++share) {
+    const std::size_t begin = bytes * static_cast<std::size_t>(share) / kShares;
+    const std::size_t end = bytes * static_cast<std::size_t>(share + 1) / kShares;
+    std::memset(base + begin, 0, end - begin);
+  }
+}
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+/// Each iteration times the perturbation, then (outside the benchmark's
+/// clock) a team memset of the same output bytes, so both see the same load:
+/// "of_memset" is the perturbation's write bandwidth over memset's.
 void host_perturb(benchmark::State& state, PerturbCase p) {
   const Context ctx = Context::host();
   const PerturbData data(ctx, p);
+  const std::size_t out_bytes = static_cast<std::size_t>(kMasks * kImageSize) * dtype_size(p.type);
+  team_memset(data.out.data(), out_bytes);  // first touch of the pages
+  double perturb_seconds = 0.0, memset_seconds = 0.0;
   for (auto _ : state) {
+    const auto start = std::chrono::steady_clock::now();
     data.run(ctx, p);
     benchmark::DoNotOptimize(data.out.data());
     benchmark::ClobberMemory();
+    perturb_seconds += seconds_since(start);
+    state.PauseTiming();
+    const auto memset_start = std::chrono::steady_clock::now();
+    team_memset(data.out.data(), out_bytes);
+    benchmark::ClobberMemory();
+    memset_seconds += seconds_since(memset_start);
+    state.ResumeTiming();
   }
   bench::set_throughput(state, perturb_bytes(p), static_cast<double>(kMasks * kImageSize));
+  const auto iterations = static_cast<double>(state.iterations());
+  state.counters["write_GBps"] = static_cast<double>(out_bytes) * iterations / perturb_seconds / 1e9;
+  state.counters["memset_GBps"] = static_cast<double>(out_bytes) * iterations / memset_seconds / 1e9;
+  state.counters["of_memset"] = memset_seconds / perturb_seconds;
 }
 
 /// Bytes of one blur: the image read and the result written (the temporary

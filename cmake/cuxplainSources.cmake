@@ -11,3 +11,10 @@ file(GLOB CUXPLAIN_CUDA_SOURCES CONFIGURE_DEPENDS
 # (__host__ __device__) lambdas to the contract's for_each.
 set_source_files_properties(${CMAKE_CURRENT_SOURCE_DIR}/kernels/cuda/metrics.cu
   PROPERTIES COMPILE_OPTIONS "--extended-lambda")
+
+# The host HSIC's continuous scores vectorize expf through glibc's libmvec
+# (kernels/cpu/hsic.cpp), which GCC does only for calls that cannot set errno.
+if(CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang")
+  set_source_files_properties(${CMAKE_CURRENT_SOURCE_DIR}/kernels/cpu/hsic.cpp
+    PROPERTIES COMPILE_OPTIONS "-fno-math-errno")
+endif()

@@ -8,6 +8,8 @@
 #include <cuxplain/core/context.hpp>
 #include <cuxplain/core/options.hpp>
 
+#include "cpu/isa.hpp"
+
 #define CUXPLAIN_DECLARE_HSIC_OPS                                                              \
   void binarize_masks(const Context& ctx, float* masks, std::int64_t count);                  \
   void hsic_centered_gram(const Context& ctx, const float* y, std::int64_t nb_design,         \
@@ -33,6 +35,11 @@
 
 namespace cuxplain::kernels::cpu {
 CUXPLAIN_DECLARE_HSIC_OPS
+/// hsic_scores_continuous compiled for `isa`, which the CPU must support
+/// (hsic_scores_continuous takes best_isa()).
+void hsic_scores_continuous_with(Isa isa, const float* masks, std::int64_t nb_design,
+                                 std::int64_t d, HsicKernel kernel, const float* centered_gram,
+                                 float* scores);
 }  // namespace cuxplain::kernels::cpu
 
 namespace cuxplain::kernels::cuda {

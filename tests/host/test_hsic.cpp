@@ -15,6 +15,7 @@
 #include "common/cell_model.hpp"
 #include "common/design_packing.hpp"
 #include "common/test_utils.hpp"
+#include "kernels/hsic.hpp"
 #include "reference/hsic_reference.hpp"
 
 namespace cuxplain {
@@ -101,6 +102,52 @@ INSTANTIATE_TEST_SUITE_P(
                       ScoreCase{HsicKernel::sobolev, true, 61, 4}, ScoreCase{HsicKernel::binary, false, 45, 6},
                       ScoreCase{HsicKernel::rbf, false, 70, 5}, ScoreCase{HsicKernel::sobolev, false, 33, 7},
                       ScoreCase{HsicKernel::rbf, false, 130, 3}));
+
+TEST(HsicScores, ContinuousTilesMatchTheDirectDoubleSumOnEveryInstructionSet) {
+  // The host's continuous scores sum the upper triangle of (j, l) in tiles of
+  // 32 rows by up to 256 columns, masks zero padded to a multiple of 8: sizes
+  // with several row blocks, column chunks and a padded, partial last tile,
+  // on the baseline and the AVX2 + FMA loops, against (1 / N) sum_jl
+  // k(x_ji, x_li) Lc_jl in double over the same Lc. Each term carries a few
+  // float roundings (k, the pair weight Lc_jl + Lc_lj, the product) and the
+  // float column sums at most 32 terms: within 40 units of 2^-24 of the
+  // terms' absolute sum, so 4e-6 of it bounds the error.
+  using kernels::cpu::Isa;
+  const Context ctx = Context::host();
+  for (const std::int64_t n : {300, 700}) {
+    const std::int64_t d = 4;
+    const std::vector<float> masks = random_masks(n, d, false, 23);
+    const std::vector<float> y = dependent_outputs(masks, n, d, 8);
+    const float width = hsic_output_width(ctx, y.data(), n, Bandwidth::median_output);
+    std::vector<float> lc(static_cast<std::size_t>(n * n));
+    hsic_centered_gram(ctx, y.data(), n, width, lc.data());
+    for (HsicKernel kernel : {HsicKernel::binary, HsicKernel::rbf, HsicKernel::sobolev}) {
+      std::vector<double> expected(static_cast<std::size_t>(d), 0.0), magnitude(expected);
+      for (std::int64_t i = 0; i < d; ++i) {
+        for (std::int64_t j = 0; j < n; ++j) {
+          for (std::int64_t l = 0; l < n; ++l) {
+            const double term = reference::input_kernel(kernel_index(kernel), masks[j * d + i],
+                                                        masks[l * d + i]) *
+                                lc[j * n + l];
+            expected[i] += term / static_cast<double>(n);
+            magnitude[i] += std::fabs(term) / static_cast<double>(n);
+          }
+        }
+      }
+      for (Isa isa : {Isa::generic, Isa::avx2_fma}) {
+        if (!kernels::cpu::isa_supported(isa)) continue;
+        std::vector<float> scores(static_cast<std::size_t>(d), test::poison());
+        kernels::cpu::hsic_scores_continuous_with(isa, masks.data(), n, d, kernel, lc.data(),
+                                                  scores.data());
+        for (std::int64_t i = 0; i < d; ++i) {
+          EXPECT_NEAR(scores[i], expected[i], 4e-6 * magnitude[i])
+              << kernels::cpu::to_string(isa) << " n " << n << " kernel "
+              << kernel_index(kernel) << " cell " << i;
+        }
+      }
+    }
+  }
+}
 
 TEST(HsicScores, IndependentInputsScoreAtTheEstimatorBias) {
   // score = tr(K H L H) / N is a V-statistic: for 0/1 masks independent of

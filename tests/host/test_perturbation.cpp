@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <iterator>
 #include <limits>
 #include <random>
 #include <string>
@@ -18,6 +19,7 @@
 #include <cuxplain/detail/perturbation.hpp>
 
 #include "common/perturbation_cases.hpp"
+#include "kernels/perturbation.hpp"
 #include "common/test_utils.hpp"
 #include "reference/perturbation_reference.hpp"
 
@@ -502,6 +504,118 @@ TEST(BoxBlur, KnownAnswers) {
   box_blur(ctx, {constant.data(), 1, 3, 9, 7, Layout::nchw}, 10,
            {flat.data(), 1, 3, 9, 7, Layout::nchw});
   for (float v : flat) ASSERT_FLOAT_EQ(v, 0.75f);
+}
+
+// ------------------------------------------ instruction sets of the host walk --
+
+const char* type_name(DType type) {
+  return type == DType::f32 ? "f32" : type == DType::f16 ? "f16" : "bf16";
+}
+
+/// Output bits of kernels::cpu::perturb_with on `isa`, into a poisoned
+/// buffer; `offset_bytes` moves the output off its allocation's alignment.
+std::vector<unsigned char> perturb_bits(kernels::cpu::Isa isa, const ConstImageView& image,
+                                        const PerturbInputs& in, std::int64_t num_masks,
+                                        const PerturbationParams& p, DType type,
+                                        std::size_t offset_bytes = 0) {
+  const std::size_t bytes =
+      static_cast<std::size_t>(num_masks * image.image_size()) * dtype_size(type);
+  std::vector<unsigned char> out(bytes + offset_bytes, 0xff);  // NaN in every type
+  kernels::cpu::perturb_with(isa, image, in.masks.data(), num_masks, p, in.blurred.data(),
+                             out.data() + offset_bytes, type);
+  return {out.begin() + static_cast<std::ptrdiff_t>(offset_bytes), out.end()};
+}
+
+TEST(PerturbInstructionSets, FmaAndFallbackWalksGiveTheSameBits) {
+  // The walk compiled for the baseline target (std::fma a libm call, scalar
+  // loops, detail::float_to_f16_bits) and for AVX2 + FMA + F16C (fused
+  // multiply-adds in vector registers, the F16C conversion to binary16):
+  // every mode and shape, every output type, the half cases whose outputs
+  // overflow or turn subnormal, and images with NaN, infinite, huge and
+  // subnormal pixels.
+  using kernels::cpu::Isa;
+  if (!kernels::cpu::isa_supported(Isa::avx2_fma)) GTEST_SKIP() << "no AVX2 + FMA + F16C on this CPU";
+  std::vector<std::tuple<PerturbShape, Layout, PerturbationParams>> cases;
+  for (Perturbation kind :
+       {Perturbation::inpainting, Perturbation::blurring, Perturbation::amplitude}) {
+    for (Layout layout : {Layout::nchw, Layout::nhwc}) {
+      for (Interpolation mode :
+           {Interpolation::nearest, Interpolation::nearest_exact, Interpolation::bilinear}) {
+        for (bool per_channel : {false, true}) {
+          for (const PerturbShape& s : kPerturbShapes) {
+            cases.emplace_back(s, layout, params_for(kind, mode, per_channel, s.grid));
+          }
+        }
+      }
+    }
+  }
+  for (const auto& c : test::half_output_cases()) cases.emplace_back(c.shape, c.layout, c.params);
+  // Pixels that make every kind of half and bfloat16 result: NaNs with
+  // payloads, infinities, the largest and the subnormal floats, values at
+  // and around the f16 overflow and subnormal boundaries.
+  const std::uint32_t special_bits[] = {
+      0x7fc00000u, 0xffc00001u, 0x7f800001u, 0x7fbfe000u, 0x7fc02000u, 0x7f800000u,
+      0xff800000u, 0x7f7fffffu, 0x00000001u, 0x807fffffu, 0x477fefffu, 0x477ff000u,
+      0xc77fe000u, 0x38800000u, 0x387fffffu, 0x33000000u, 0x33000001u, 0xb3800000u,
+      0x34401000u, 0x00800000u, 0x3f800000u, 0x3f801000u, 0x3f803000u, 0x80000000u};
+  std::uint32_t seed = 900;
+  bool special = false;
+  for (const auto& [s, layout, p] : cases) {
+    PerturbInputs in = make_inputs(s, p, kNumMasks, seed += 10);
+    if ((special = !special)) {  // every other case
+      for (std::size_t e = 0; e < in.image.size(); e += 3) {
+        std::memcpy(&in.image[e], &special_bits[e / 3 % std::size(special_bits)], 4);
+      }
+    }
+    const ConstImageView image{in.image.data(), 1, s.c, s.h, s.w, layout};
+    for (DType type : {DType::f32, DType::f16, DType::bf16}) {
+      const auto generic = perturb_bits(Isa::generic, image, in, kNumMasks, p, type);
+      const auto fma = perturb_bits(Isa::avx2_fma, image, in, kNumMasks, p, type);
+      ASSERT_EQ(generic, fma) << describe(s, layout, p) << " " << type_name(type);
+    }
+  }
+}
+
+TEST(PerturbInstructionSets, StreamedOutputsMatchTheReferenceAndEachOther) {
+  // Outputs from kernels::cpu::kPerturbStreamingBytes on are written with
+  // non-temporal stores, here at an address 4 bytes off alignment (plain
+  // stores at both ends of the stream).
+  using kernels::cpu::Isa;
+  const PerturbShape s{3, 224, 224, 8};
+  const std::int64_t num_masks = 30;
+  ASSERT_GE(static_cast<std::size_t>(num_masks * s.c * s.h * s.w) * 2,
+            kernels::cpu::kPerturbStreamingBytes);
+  std::uint32_t seed = 1300;
+  for (Layout layout : {Layout::nchw, Layout::nhwc}) {
+    for (Interpolation mode : {Interpolation::nearest_exact, Interpolation::bilinear}) {
+      const PerturbationParams p = params_for(Perturbation::blurring, mode, false, s.grid);
+      const PerturbInputs in = make_inputs(s, p, num_masks, seed += 10);
+      const ConstImageView image{in.image.data(), 1, s.c, s.h, s.w, layout};
+      const auto expected = reference::perturb(in.image, s.c, s.h, s.w, layout, in.masks,
+                                               num_masks, reference_case(p), in.blurred);
+      for (DType type : {DType::f32, DType::f16}) {
+        const auto streamed = perturb_bits(Isa::generic, image, in, num_masks, p, type, 4);
+        if (type == DType::f32) {
+          std::vector<float> values(expected.size());
+          std::memcpy(values.data(), streamed.data(), streamed.size());
+          EXPECT_TRUE(close_to_reference(values, expected, 1e-6, describe(s, layout, p)));
+        } else {
+          for (std::size_t i = 0; i < expected.size(); ++i) {
+            std::uint16_t half;
+            std::memcpy(&half, streamed.data() + 2 * i, 2);
+            const double tolerance = std::fabs(expected[i]) / 2048.0 +
+                                     1e-6 * std::max(1.0, std::fabs(expected[i]));
+            ASSERT_NEAR(reference::f16_value(half), expected[i], tolerance)
+                << describe(s, layout, p) << " element " << i;
+          }
+        }
+        if (kernels::cpu::isa_supported(Isa::avx2_fma)) {
+          ASSERT_EQ(streamed, perturb_bits(Isa::avx2_fma, image, in, num_masks, p, type, 4))
+              << describe(s, layout, p) << " " << type_name(type);
+        }
+      }
+    }
+  }
 }
 
 // ------------------------------------------------------------- bad arguments --

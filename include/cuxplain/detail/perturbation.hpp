@@ -94,14 +94,32 @@ CUXPLAIN_HD float mask_lerp(float a, float b, float t) {
   return fma_rounded<Rounding::nearest>(t, b, mul_rounded<Rounding::nearest>(1.0f - t, a));
 }
 
+/// The horizontal step of mask_value on one row of cells: the cell at
+/// offset `left`, or the bilinear mix of `left` and `right` by tx. A walk
+/// over whole rows can tabulate it per grid row and reuse it for every
+/// pixel row that reads that grid row.
+template <bool Bilinear, class Int>
+CUXPLAIN_HD float mask_row_mix(const float* mask, Int left, Int right, float tx) {
+  if (!Bilinear) return mask[left];
+  return mask_lerp(mask[left], mask[right], tx);
+}
+
+/// The vertical step of mask_value: the top row's value, or the bilinear mix
+/// of the top and bottom rows' values by ty.
+template <bool Bilinear>
+CUXPLAIN_HD float mask_column_mix(float top, float bottom, float ty) {
+  if (!Bilinear) return top;
+  return mask_lerp(top, bottom, ty);
+}
+
 /// Value of one mask (its first cell at `mask`) at a pixel: the nearest cell,
 /// or the bilinear mix (x first, then y, as PyTorch).
 template <bool Bilinear, class Int>
 CUXPLAIN_HD float mask_value(const float* mask, const MaskTaps<Int>& taps) {
   if (!Bilinear) return mask[taps.top_left];
-  const float top = mask_lerp(mask[taps.top_left], mask[taps.top_right], taps.tx);
-  const float bottom = mask_lerp(mask[taps.bottom_left], mask[taps.bottom_right], taps.tx);
-  return mask_lerp(top, bottom, taps.ty);
+  return mask_column_mix<true>(
+      mask_row_mix<true>(mask, taps.top_left, taps.top_right, taps.tx),
+      mask_row_mix<true>(mask, taps.bottom_left, taps.bottom_right, taps.tx), taps.ty);
 }
 
 // ----------------------------------------------------------- perturbation ---
@@ -200,11 +218,14 @@ CUXPLAIN_HD std::uint16_t float_to_f16_bits(float value) {
 }
 
 /// bfloat16 bits of `value` rounded to nearest, ties to even (overflow to Inf
-/// comes out of the carry); NaN stays a quiet NaN.
+/// comes out of the carry); NaN stays a quiet NaN. Both computed and one
+/// selected, without a branch: the host compiler vectorizes a loop of these
+/// (perturb's bf16 outputs).
 CUXPLAIN_HD std::uint16_t float_to_bf16_bits(float value) {
   const std::uint32_t bits = float_as_bits(value);
-  if ((bits & 0x7fffffffu) > 0x7f800000u) return static_cast<std::uint16_t>((bits >> 16) | 0x0040u);
-  return static_cast<std::uint16_t>((bits + 0x7fffu + ((bits >> 16) & 1u)) >> 16);
+  const std::uint32_t nan = (bits >> 16) | 0x0040u;
+  const std::uint32_t rounded = (bits + 0x7fffu + ((bits >> 16) & 1u)) >> 16;
+  return static_cast<std::uint16_t>((bits & 0x7fffffffu) > 0x7f800000u ? nan : rounded);
 }
 
 /// The float value of binary16 bits (exact).
