@@ -540,7 +540,7 @@ void nn_pad(const Context& ctx, const cuxplain::detail::PadGeometry& g, const fl
 
 void nn_transpose(const Context& ctx, const cuxplain::detail::TransposeGeometry& g,
                   const float* x, std::int64_t n, float* y) {
-  const std::int64_t size = g.in_dims[0] * g.in_dims[1] * g.in_dims[2];
+  const std::int64_t size = g.d0 * g.d1 * g.d2;
   for_each(ctx, Extent2{n, size}, nn_ops::Transpose{g, size, x, y});
 }
 

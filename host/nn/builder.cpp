@@ -464,12 +464,11 @@ NodeId NetworkBuilder::transpose(NodeId x, const std::vector<std::int64_t>& perm
   NnNode node;
   node.kind = NodeKind::transpose;
   node.a = x;
-  cuxplain::detail::TransposeGeometry& g = node.transpose;
-  g.in_dims[0] = in.c;
-  g.in_dims[1] = in.h;
-  g.in_dims[2] = in.w;
-  for (int k = 0; k < 3; ++k) g.perm[k] = perm[static_cast<std::size_t>(k)];
-  node.shape = {g.out_dim(0), g.out_dim(1), g.out_dim(2)};
+  const std::int64_t dims[3] = {in.c, in.h, in.w};
+  const std::int64_t order[3] = {perm[0], perm[1], perm[2]};
+  const cuxplain::detail::TransposeGeometry g = cuxplain::detail::transpose_geometry(dims, order);
+  node.transpose = g;
+  node.shape = {g.d0, g.d1, g.d2};
   return push(*state_, std::move(node));
 }
 

@@ -335,8 +335,8 @@ std::shared_ptr<const NnNetworkState> lower_network(const NnBuilderState& st, co
       case NodeKind::transpose: {
         const TransposeGeometry& g = node.transpose;
         new_layer(LayerKind::transpose, node, va, -1,
-                  cuxplain::detail::concat("transpose [", g.perm[0], ", ", g.perm[1], ", ",
-                                           g.perm[2], "]"))
+                  cuxplain::detail::concat("transpose [", g.perm0, ", ", g.perm1, ", ", g.perm2,
+                                           "]"))
             .layer.transpose = g;
         value_of[i] = next_value;
         break;

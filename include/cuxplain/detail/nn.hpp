@@ -464,23 +464,36 @@ CUXPLAIN_HD std::int64_t pad_source(PadMode mode, std::int64_t o, std::int64_t b
 }
 
 /// Permutation of a sample's three axes: output axis k is input axis
-/// perm[k] (ONNX Transpose without the batch axis).
+/// perm[k] (ONNX Transpose without the batch axis). Scalars only (no array
+/// indexed at run time), so that a kernel keeps it in registers.
 struct TransposeGeometry {
-  std::int64_t in_dims[3] = {1, 1, 1};
-  std::int64_t perm[3] = {0, 1, 2};
-  CUXPLAIN_HD std::int64_t out_dim(int k) const { return in_dims[perm[k]]; }
+  std::int64_t perm0 = 0, perm1 = 1, perm2 = 2;
+  /// Output extents, and the input stride of the axis each output axis reads.
+  std::int64_t d0 = 1, d1 = 1, d2 = 1;
+  std::int64_t s0 = 0, s1 = 0, s2 = 0;
   /// The input offset of output offset e within one sample.
   CUXPLAIN_HD std::int64_t source(std::int64_t e) const {
-    std::int64_t out_index[3];
-    out_index[2] = e % out_dim(2);
-    e /= out_dim(2);
-    out_index[1] = e % out_dim(1);
-    out_index[0] = e / out_dim(1);
-    std::int64_t in_index[3] = {0, 0, 0};
-    for (int k = 0; k < 3; ++k) in_index[perm[k]] = out_index[k];
-    return (in_index[0] * in_dims[1] + in_index[1]) * in_dims[2] + in_index[2];
+    const std::int64_t i2 = e % d2, rest = e / d2;
+    return (rest / d1) * s0 + (rest % d1) * s1 + i2 * s2;
   }
 };
+
+/// The geometry of permuting a C x H x W sample by perm (a permutation of
+/// 0, 1, 2, checked by the caller).
+inline TransposeGeometry transpose_geometry(const std::int64_t dims[3], const std::int64_t perm[3]) {
+  const std::int64_t strides[3] = {dims[1] * dims[2], dims[2], 1};
+  TransposeGeometry g;
+  g.perm0 = perm[0];
+  g.perm1 = perm[1];
+  g.perm2 = perm[2];
+  g.d0 = dims[perm[0]];
+  g.d1 = dims[perm[1]];
+  g.d2 = dims[perm[2]];
+  g.s0 = strides[perm[0]];
+  g.s1 = strides[perm[1]];
+  g.s2 = strides[perm[2]];
+  return g;
+}
 
 // ---------------------------------------------------------------------------
 // Softmax
