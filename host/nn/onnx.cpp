@@ -555,11 +555,15 @@ class Reader {
         const std::size_t rank = op == "Unsqueeze" ? dims.size() + axes.size() : dims.size();
         for (auto& axis : axes) axis = axis_of(node, axis, rank);
         std::sort(axes.begin(), axes.end());
+        if (std::adjacent_find(axes.begin(), axes.end()) != axes.end()) fail_node(node, "axes ", join(axes), " repeat an axis");
         if (op == "Unsqueeze") {
           for (std::int64_t axis : axes) dims.insert(dims.begin() + axis, 1);
         } else {
           if (axes.empty()) { dims.erase(std::remove(dims.begin(), dims.end(), 1), dims.end()); }
-          for (std::size_t i = axes.size(); i-- > 0;) dims.erase(dims.begin() + axes[i]);
+          for (std::size_t i = axes.size(); i-- > 0;) {
+            if (dims[static_cast<std::size_t>(axes[i])] != 1) fail_node(node, "squeezes axis ", axes[i], " of extent ", dims[static_cast<std::size_t>(axes[i])]);
+            dims.erase(dims.begin() + axes[i]);
+          }
         }
       }
       Constant c = x;
@@ -619,6 +623,11 @@ class Reader {
       if (op == "Transpose") {
         std::vector<std::int64_t> perm = ints_attr(node, a, "perm", {});
         if (perm.empty()) for (std::size_t i = 0; i < rank; ++i) perm.push_back(static_cast<std::int64_t>(rank - 1 - i));
+        std::vector<std::int64_t> sorted = perm;
+        std::sort(sorted.begin(), sorted.end());
+        for (std::size_t i = 0; i < sorted.size(); ++i) {
+          if (sorted[i] != static_cast<std::int64_t>(i)) fail_node(node, "perm ", join(perm), " is not a permutation");
+        }
         if (perm.size() != rank) fail_node(node, "perm ", join(perm), " does not fit rank ", rank);
         for (std::size_t i = 0; i < rank; ++i) { source[i] = perm[i]; out_dims[i] = x.dims[static_cast<std::size_t>(perm[i])]; }
       } else {
@@ -628,6 +637,9 @@ class Reader {
         if (has_input(node, 3)) axes = int_input(node, 3, "axes");
         else for (std::size_t i = 0; i < starts.size(); ++i) axes.push_back(static_cast<std::int64_t>(i));
         if (has_input(node, 4)) steps = int_input(node, 4, "steps");
+        if (ends.size() != starts.size() || axes.size() != starts.size() || steps.size() != starts.size()) {
+          fail_node(node, "starts, ends, axes and steps differ in length");
+        }
         out_dims = x.dims;
         for (std::size_t j = 0; j < axes.size(); ++j) {
           const auto ax = static_cast<std::size_t>(axis_of(node, axes[j], rank));
@@ -668,6 +680,7 @@ class Reader {
       if (keeps_batch || (y.is_int && std::find(y.ints.begin(), y.ints.end(), kBatch) != y.ints.end())) {
         fail_node(node, "computes with the batch size, which cuxplain leaves open");
       }
+      if (x.count() == 0 || y.count() == 0) fail_node(node, "computes with an empty constant");
       if (x.count() != y.count() && x.count() != 1 && y.count() != 1) fail_node(node, "broadcasts constants of dims ", join(x.dims), " and ", join(y.dims));
       const auto a = as_doubles(x), b = as_doubles(y);
       const std::size_t count = std::max(a.size(), b.size());
@@ -882,8 +895,12 @@ class Reader {
                 "the three axes after the batch of rank-4 tensors");
     }
     const std::vector<std::int64_t> sample{perm[1] - 1, perm[2] - 1, perm[3] - 1};
+    for (std::int64_t axis : sample) {
+      if (axis < 0 || axis > 2) fail_node(node, "perm ", join(perm), " is not a permutation keeping the batch first");
+    }
     const NodeId x = data_input(node);
-    set_output(node, layer(node, [&] { return result_.builder.transpose(x, sample); }),
+    const NodeId id = layer(node, [&] { return result_.builder.transpose(x, sample); });
+    set_output(node, id,
                {dims[static_cast<std::size_t>(sample[0])], dims[static_cast<std::size_t>(sample[1])],
                 dims[static_cast<std::size_t>(sample[2])]});
   }
@@ -900,6 +917,7 @@ class Reader {
       if (axis == 0) fail_node(node, "axis 0 is the batch");
     }
     std::sort(axes.begin(), axes.end());
+    if (std::adjacent_find(axes.begin(), axes.end()) != axes.end()) fail_node(node, "axes ", join(axes), " repeat an axis");
     if (unsqueeze) {
       for (std::int64_t axis : axes) dims.insert(dims.begin() + (axis - 1), 1);
     } else {
