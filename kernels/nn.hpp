@@ -58,6 +58,30 @@
                           detail::Rounding rounding, const float* x, std::int64_t n, float* y); \
   void nn_add(const Context& ctx, const float* a, const float* b, std::int64_t count,          \
               bool relu, detail::Rounding rounding, float* y);                                  \
+  void nn_activation(const Context& ctx, const detail::ActivationParams& a, const float* x,     \
+                     std::int64_t count, float* y);                                             \
+  void nn_activation_bounds(const Context& ctx, const detail::ActivationParams& a, bool sound, \
+                            const float* l, const float* u, std::int64_t count, float* lo,     \
+                            float* hi);                                                        \
+  /* y = x op b elementwise over n samples of channels x h x w, b broadcast. */                 \
+  void nn_binary(const Context& ctx, detail::BinaryOp op, const detail::Broadcast& b,          \
+                 std::int64_t channels, std::int64_t h, std::int64_t w, const float* x,        \
+                 const float* bx, std::int64_t n, float* y);                                    \
+  void nn_binary_bounds(const Context& ctx, detail::BinaryOp op, const detail::Broadcast& b,   \
+                        std::int64_t channels, std::int64_t h, std::int64_t w, bool sound,     \
+                        const float* al, const float* au, const float* bl, const float* bu,    \
+                        std::int64_t n, float* lo, float* hi);                                 \
+  /* y[s * out_size + offset + e] = x[s * in_size + e] (a slice of a concatenation). */         \
+  void nn_copy_block(const Context& ctx, const float* x, std::int64_t n, std::int64_t in_size, \
+                     float* y, std::int64_t out_size, std::int64_t offset);                    \
+  void nn_pad(const Context& ctx, const detail::PadGeometry& g, const float* x,               \
+              std::int64_t n, float* y);                                                        \
+  void nn_transpose(const Context& ctx, const detail::TransposeGeometry& g, const float* x,    \
+                    std::int64_t n, float* y);                                                  \
+  /* Softmax of each of n rows of k values, and its interval rule. */                          \
+  void nn_softmax(const Context& ctx, std::int64_t k, const float* x, std::int64_t n, float* y); \
+  void nn_softmax_bounds(const Context& ctx, std::int64_t k, bool sound, const float* l,       \
+                         const float* u, std::int64_t n, float* lo, float* hi);                \
   /* margins[i][j] >= max over the box (l, u) of (W_j - W_t) x + b_j - b_t,                  \
      t = targets[i] (on ctx's device); the last layer is dense. */                             \
   void nn_margins_folded(const Context& ctx, std::int64_t inputs, std::int64_t outputs,        \

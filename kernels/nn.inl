@@ -265,18 +265,124 @@ struct MarginsFromBounds {
   }
 };
 
+template <Rounding R>
+struct ActivationForward {
+  cuxplain::detail::ActivationParams a;
+  const float* x;
+  float* y;
+  CUXPLAIN_HD void operator()(std::int64_t e) const {
+    y[e] = cuxplain::detail::activation_rounded<R>(a, x[e]);
+  }
+};
+
+template <Rounding R_lo, Rounding R_hi>
+struct ActivationBounds {
+  cuxplain::detail::ActivationParams a;
+  const float* l;
+  const float* u;
+  float* lo;
+  float* hi;
+  CUXPLAIN_HD void operator()(std::int64_t e) const {
+    const Interval v = cuxplain::detail::activation_interval<R_lo, R_hi>(a, l[e], u[e]);
+    lo[e] = v.lo;
+    hi[e] = v.hi;
+  }
+};
+
+/// Output row = (sample s, channel c, row oy), col = ox; b broadcast.
+template <Rounding R_lo, Rounding R_hi, bool Bounds>
+struct BinaryWalk {
+  cuxplain::detail::BinaryOp op;
+  cuxplain::detail::Broadcast b;
+  std::int64_t channels, h, w;
+  const float* al;
+  const float* au;
+  const float* bl;
+  const float* bu;
+  float* lo;
+  float* hi;
+  CUXPLAIN_HD void operator()(std::int64_t row, std::int64_t ox) const {
+    const std::int64_t oy = row % h, sc = row / h;
+    const std::int64_t c = sc % channels, s = sc / channels;
+    const std::int64_t e = row * w + ox;
+    const std::int64_t f = s * b.size() + b.index(c, oy, ox);
+    if constexpr (Bounds) {
+      const Interval v =
+          cuxplain::detail::binary_interval<R_lo, R_hi>(op, al[e], au[e], bl[f], bu[f]);
+      lo[e] = v.lo;
+      hi[e] = v.hi;
+    } else {
+      lo[e] = cuxplain::detail::binary_rounded<R_lo>(op, al[e], bl[f]);
+    }
+  }
+};
+
+/// y[s][offset + e] = x[s][e] for e < in_size.
+struct CopyBlock {
+  const float* x;
+  std::int64_t in_size, out_size, offset;
+  float* y;
+  CUXPLAIN_HD void operator()(std::int64_t s, std::int64_t e) const {
+    y[s * out_size + offset + e] = x[s * in_size + e];
+  }
+};
+
+/// Output row = (plane q, oy), col = ox.
+struct Pad {
+  cuxplain::detail::PadGeometry g;
+  const float* x;
+  float* y;
+  CUXPLAIN_HD void operator()(std::int64_t row, std::int64_t ox) const {
+    const std::int64_t q = row / g.out_h, oy = row % g.out_h;
+    const std::int64_t iy = cuxplain::detail::pad_source(g.mode, oy, g.pad_top, g.in_h);
+    const std::int64_t ix = cuxplain::detail::pad_source(g.mode, ox, g.pad_left, g.in_w);
+    y[row * g.out_w + ox] = iy < 0 || ix < 0 ? g.value : x[(q * g.in_h + iy) * g.in_w + ix];
+  }
+};
+
+struct Transpose {
+  cuxplain::detail::TransposeGeometry g;
+  std::int64_t size;
+  const float* x;
+  float* y;
+  CUXPLAIN_HD void operator()(std::int64_t s, std::int64_t e) const {
+    y[s * size + e] = x[s * size + g.source(e)];
+  }
+};
+
+struct Softmax {
+  std::int64_t k;
+  const float* x;
+  float* y;
+  CUXPLAIN_HD void operator()(std::int64_t s) const {
+    cuxplain::detail::softmax_row(x + s * k, k, y + s * k);
+  }
+};
+
+struct SoftmaxBounds {
+  std::int64_t k;
+  bool sound;
+  const float* l;
+  const float* u;
+  float* lo;
+  float* hi;
+  CUXPLAIN_HD void operator()(std::int64_t s) const {
+    cuxplain::detail::softmax_interval_row(l + s * k, u + s * k, k, sound, lo + s * k, hi + s * k);
+  }
+};
+
 }  // namespace nn_ops
 
 void nn_im2col(const Context& ctx, const cuxplain::detail::ConvGeometry& g, const float* x,
                std::int64_t samples, float* cols) {
-  for_each(ctx, Extent2{g.patch() * samples * g.out_h, g.out_w},
+  for_each(ctx, Extent2{g.col_rows() * samples * g.out_h, g.out_w},
            nn_ops::Im2col{g, samples, x, cols});
 }
 
 void nn_im2col_bounds(const Context& ctx, const cuxplain::detail::ConvGeometry& g,
                       const float* l, const float* u, std::int64_t samples, float* centre_cols,
                       float* radius_cols) {
-  for_each(ctx, Extent2{g.patch() * samples * g.out_h, g.out_w},
+  for_each(ctx, Extent2{g.col_rows() * samples * g.out_h, g.out_w},
            nn_ops::Im2colBounds{g, samples, l, u, centre_cols, radius_cols});
 }
 
@@ -376,6 +482,75 @@ void nn_margins_from_bounds(const Context& ctx, std::int64_t outputs, bool sound
     for_each(ctx, Extent2{n, outputs},
              nn_ops::MarginsFromBounds<false>{outputs, lo, hi, targets, margins});
   }
+}
+
+
+void nn_activation(const Context& ctx, const cuxplain::detail::ActivationParams& a,
+                   const float* x, std::int64_t count, float* y) {
+  for_each(ctx, count, nn_ops::ActivationForward<cuxplain::detail::Rounding::nearest>{a, x, y});
+}
+
+void nn_activation_bounds(const Context& ctx, const cuxplain::detail::ActivationParams& a,
+                          bool sound, const float* l, const float* u, std::int64_t count,
+                          float* lo, float* hi) {
+  using cuxplain::detail::Rounding;
+  if (sound) {
+    for_each(ctx, count, nn_ops::ActivationBounds<Rounding::down, Rounding::up>{a, l, u, lo, hi});
+  } else {
+    for_each(ctx, count,
+             nn_ops::ActivationBounds<Rounding::nearest, Rounding::nearest>{a, l, u, lo, hi});
+  }
+}
+
+void nn_binary(const Context& ctx, cuxplain::detail::BinaryOp op,
+               const cuxplain::detail::Broadcast& b, std::int64_t channels, std::int64_t h,
+               std::int64_t w, const float* x, const float* bx, std::int64_t n, float* y) {
+  using cuxplain::detail::Rounding;
+  for_each(ctx, Extent2{n * channels * h, w},
+           nn_ops::BinaryWalk<Rounding::nearest, Rounding::nearest, false>{
+               op, b, channels, h, w, x, nullptr, bx, nullptr, y, nullptr});
+}
+
+void nn_binary_bounds(const Context& ctx, cuxplain::detail::BinaryOp op,
+                      const cuxplain::detail::Broadcast& b, std::int64_t channels, std::int64_t h,
+                      std::int64_t w, bool sound, const float* al, const float* au,
+                      const float* bl, const float* bu, std::int64_t n, float* lo, float* hi) {
+  using cuxplain::detail::Rounding;
+  const Extent2 extent{n * channels * h, w};
+  if (sound) {
+    for_each(ctx, extent,
+             nn_ops::BinaryWalk<Rounding::down, Rounding::up, true>{op, b, channels, h, w, al, au,
+                                                                    bl, bu, lo, hi});
+  } else {
+    for_each(ctx, extent,
+             nn_ops::BinaryWalk<Rounding::nearest, Rounding::nearest, true>{
+                 op, b, channels, h, w, al, au, bl, bu, lo, hi});
+  }
+}
+
+void nn_copy_block(const Context& ctx, const float* x, std::int64_t n, std::int64_t in_size,
+                   float* y, std::int64_t out_size, std::int64_t offset) {
+  for_each(ctx, Extent2{n, in_size}, nn_ops::CopyBlock{x, in_size, out_size, offset, y});
+}
+
+void nn_pad(const Context& ctx, const cuxplain::detail::PadGeometry& g, const float* x,
+            std::int64_t n, float* y) {
+  for_each(ctx, Extent2{n * g.channels * g.out_h, g.out_w}, nn_ops::Pad{g, x, y});
+}
+
+void nn_transpose(const Context& ctx, const cuxplain::detail::TransposeGeometry& g,
+                  const float* x, std::int64_t n, float* y) {
+  const std::int64_t size = g.d0 * g.d1 * g.d2;
+  for_each(ctx, Extent2{n, size}, nn_ops::Transpose{g, size, x, y});
+}
+
+void nn_softmax(const Context& ctx, std::int64_t k, const float* x, std::int64_t n, float* y) {
+  for_each(ctx, n, nn_ops::Softmax{k, x, y});
+}
+
+void nn_softmax_bounds(const Context& ctx, std::int64_t k, bool sound, const float* l,
+                       const float* u, std::int64_t n, float* lo, float* hi) {
+  for_each(ctx, n, nn_ops::SoftmaxBounds{k, sound, l, u, lo, hi});
 }
 
 }  // namespace cuxplain::kernels::CUXPLAIN_KERNELS_BACKEND

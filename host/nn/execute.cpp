@@ -17,6 +17,7 @@
 #include "../../kernels/nn.hpp"
 #include "../core/validate.hpp"
 #include "affine.hpp"
+#include "ops.hpp"
 #include "plan.hpp"
 
 namespace cuxplain {
@@ -114,6 +115,15 @@ void execute(const NnNetworkState& net, const Context& ctx, std::int64_t n, bool
           CUXPLAIN_DISPATCH(ctx, nn_add, a.hi, b.hi, out_count, L.relu, hi_rounding, dst_hi);
         }
         break;
+      default: {  // activations, binary ops, concat, pad, transpose, softmax (ops.cpp)
+        std::vector<const float*> in_lo, in_hi;
+        for (const std::int64_t read : layer_inputs(L)) {
+          in_lo.push_back(values[static_cast<std::size_t>(read)].lo);
+          in_hi.push_back(values[static_cast<std::size_t>(read)].hi);
+        }
+        run_layer_op(ctx, L, in_lo, in_hi, n, bounds, sound, dst_lo, dst_hi);
+        break;
+      }
     }
     values[v] = {dst_lo, dst_hi};
   }

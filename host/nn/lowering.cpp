@@ -84,9 +84,7 @@ std::shared_ptr<const NnNetworkState> lower_network(const NnBuilderState& st, co
   live[static_cast<std::size_t>(output)] = true;
   for (std::size_t i = static_cast<std::size_t>(output) + 1; i-- > 0;) {
     if (!live[i] || i == cut) continue;
-    const NnNode& node = st.nodes[i];
-    if (node.a >= 0) live[static_cast<std::size_t>(node.a)] = true;
-    if (node.b >= 0) live[static_cast<std::size_t>(node.b)] = true;
+    for (const NodeId read : node_inputs(st.nodes[i])) live[static_cast<std::size_t>(read)] = true;
   }
   if (from != st.input) {
     CUXPLAIN_EXPECTS(live[cut], "build: output node ", output, " does not depend on node from = ",
@@ -99,8 +97,7 @@ std::shared_ptr<const NnNetworkState> lower_network(const NnBuilderState& st, co
   std::vector<int> uses(count, 0);
   for (std::size_t i = 0; i < count; ++i) {
     if (!live[i] || i == cut) continue;
-    if (st.nodes[i].a >= 0) ++uses[static_cast<std::size_t>(st.nodes[i].a)];
-    if (st.nodes[i].b >= 0) ++uses[static_cast<std::size_t>(st.nodes[i].b)];
+    for (const NodeId read : node_inputs(st.nodes[i])) ++uses[static_cast<std::size_t>(read)];
   }
 
   std::vector<PendingLayer> pending;
@@ -163,6 +160,14 @@ std::shared_ptr<const NnNetworkState> lower_network(const NnBuilderState& st, co
         g.stride_w = node.conv.stride_w;
         g.pad_top = node.conv.pad_top;
         g.pad_left = node.conv.pad_left;
+        g.groups = node.conv.groups;
+        g.dilation_h = node.conv.dilation_h;
+        g.dilation_w = node.conv.dilation_w;
+        if (g.groups > 1) p.layer.description += cuxplain::detail::concat(", groups ", g.groups);
+        if (g.dilation_h > 1 || g.dilation_w > 1) {
+          p.layer.description +=
+              cuxplain::detail::concat(", dilation ", g.dilation_h, " x ", g.dilation_w);
+        }
         p.weight = node.weight;
         p.bias = node.bias;
         value_of[i] = next_value;
@@ -238,7 +243,8 @@ std::shared_ptr<const NnNetworkState> lower_network(const NnBuilderState& st, co
                                      pads_string(pp.pad_top, pp.pad_left, pp.pad_bottom,
                                                  pp.pad_right),
                                      !is_max && pp.count_include_pad ? ", count_include_pad"
-                                                                     : ""));
+                                                                     : "",
+                                     pp.ceil_mode ? ", ceil_mode" : ""));
         cuxplain::detail::PoolGeometry& g = p.layer.pool;
         g.channels = in.c;
         g.in_h = in.h;
@@ -251,6 +257,8 @@ std::shared_ptr<const NnNetworkState> lower_network(const NnBuilderState& st, co
         g.stride_w = pp.stride_w;
         g.pad_top = pp.pad_top;
         g.pad_left = pp.pad_left;
+        g.pad_bottom = pp.pad_bottom;
+        g.pad_right = pp.pad_right;
         g.count_include_pad = pp.count_include_pad;
         value_of[i] = next_value;
         break;
@@ -261,6 +269,80 @@ std::shared_ptr<const NnNetworkState> lower_network(const NnBuilderState& st, co
         break;
       case NodeKind::add:
         new_layer(LayerKind::add, node, va, vb, "add");
+        value_of[i] = next_value;
+        break;
+      case NodeKind::channel_affine: {
+        PendingLayer& p = new_layer(LayerKind::channel_affine, node, va, -1,
+                                    "per-channel affine");
+        p.weight = node.weight;
+        p.bias = node.bias;
+        value_of[i] = next_value;
+        break;
+      }
+      case NodeKind::activation: {
+        static const char* const names[] = {"clip",         "leaky_relu", "sigmoid", "tanh",
+                                            "hard_sigmoid", "hard_swish", "silu"};
+        const ActivationParams& act = node.activation;
+        std::string description = names[static_cast<int>(act.kind)];
+        if (act.kind == Activation::clip) {
+          description += cuxplain::detail::concat(" [", act.alpha, ", ", act.beta, "]");
+        } else if (act.kind == Activation::leaky_relu) {
+          description += cuxplain::detail::concat(" ", act.alpha);
+        } else if (act.kind == Activation::hard_sigmoid) {
+          description += cuxplain::detail::concat(" ", act.alpha, " x + ", act.beta);
+        }
+        new_layer(LayerKind::activation, node, va, -1, std::move(description)).layer.activation =
+            act;
+        value_of[i] = next_value;
+        break;
+      }
+      case NodeKind::binary: {
+        static const char* const names[] = {"add", "sub", "mul"};
+        const Shape sb = st.nodes[static_cast<std::size_t>(node.b)].shape;
+        PendingLayer& p = new_layer(
+            LayerKind::binary, node, va, vb,
+            cuxplain::detail::concat(names[static_cast<int>(node.op)], " (broadcast ",
+                                     to_string(sb), ")"));
+        p.layer.op = node.op;
+        p.layer.broadcast = {sb.c, sb.h, sb.w};
+        value_of[i] = next_value;
+        break;
+      }
+      case NodeKind::concat: {
+        PendingLayer& p = new_layer(LayerKind::concat, node, va, -1,
+                                    cuxplain::detail::concat("concat ", node.inputs.size(),
+                                                             " inputs"));
+        for (std::size_t k = 0; k < node.inputs.size(); ++k) {
+          const auto input = static_cast<std::size_t>(node.inputs[k]);
+          if (k > 0) p.layer.more.push_back(value_of[input]);
+          p.layer.concat_sizes.push_back(st.nodes[input].shape.size());
+        }
+        value_of[i] = next_value;
+        break;
+      }
+      case NodeKind::pad: {
+        static const char* const modes[] = {"constant", "reflect", "edge"};
+        const PadGeometry& g = node.pad;
+        new_layer(LayerKind::pad, node, va, -1,
+                  cuxplain::detail::concat("pad ", modes[static_cast<int>(g.mode)], " ",
+                                           pads_string(g.pad_top, g.pad_left,
+                                                       g.out_h - g.in_h - g.pad_top,
+                                                       g.out_w - g.in_w - g.pad_left)))
+            .layer.pad = g;
+        value_of[i] = next_value;
+        break;
+      }
+      case NodeKind::transpose: {
+        const TransposeGeometry& g = node.transpose;
+        new_layer(LayerKind::transpose, node, va, -1,
+                  cuxplain::detail::concat("transpose [", g.perm0, ", ", g.perm1, ", ", g.perm2,
+                                           "]"))
+            .layer.transpose = g;
+        value_of[i] = next_value;
+        break;
+      }
+      case NodeKind::softmax:
+        new_layer(LayerKind::softmax, node, va, -1, "softmax");
         value_of[i] = next_value;
         break;
     }
@@ -280,8 +362,9 @@ std::shared_ptr<const NnNetworkState> lower_network(const NnBuilderState& st, co
   for (std::size_t l = 0; l < pending.size(); ++l) {
     PendingLayer& p = pending[l];
     NnLayer& layer = p.layer;
-    state->last_use[static_cast<std::size_t>(layer.a)] = static_cast<std::int64_t>(l);
-    if (layer.b >= 0) state->last_use[static_cast<std::size_t>(layer.b)] = static_cast<std::int64_t>(l);
+    for (const std::int64_t read : layer_inputs(layer)) {
+      state->last_use[static_cast<std::size_t>(read)] = static_cast<std::int64_t>(l);
+    }
     if (!p.weight.empty()) layer.weight = upload(ctx, p.weight);
     if (!p.bias.empty()) layer.bias = upload(ctx, p.bias);
     if (layer.kind == LayerKind::conv || layer.kind == LayerKind::dense) {

@@ -5,6 +5,7 @@
 #include <cuxplain/onnx.hpp>
 
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -219,6 +220,7 @@ class Reader {
     result_.input_name = input->name();
     try {
       nodes_[input->name()] = result_.builder.input(shape_of(sample));
+      dims_[input->name()] = sample;
     } catch (const Error& error) {
       CUXPLAIN_FAIL("ONNX model '", file_, "': input '", input->name(), "' of shape N x ",
                     join(sample), ": ", error.what());
@@ -241,6 +243,7 @@ class Reader {
       pending_.erase(pending);
       const NodeId id = result_.builder.dense(dense.input, dense.out_features, dense.weight);
       nodes_[name] = id;
+      dims_[name] = {dense.out_features};
       return id;
     }
     const auto it = nodes_.find(name);
@@ -362,12 +365,48 @@ class Reader {
                 "NOTSET or VALID; export with explicit pads");
   }
 
-  void set_output(const onnx::NodeProto& node, NodeId id) {
+  /// Records the node's output: builder node `id`, whose ONNX dims (without
+  /// the batch) are `dims`, or, when empty, the builder shape at the rank of
+  /// the node's first input (1: a flat vector).
+  void set_output(const onnx::NodeProto& node, NodeId id, std::vector<std::int64_t> dims = {}) {
     if (node.output_size() < 1) fail_node(node, "has no output");
     for (int i = 1; i < node.output_size(); ++i) {
       if (!node.output(i).empty()) fail_node(node, "output ", i, " ('", node.output(i), "') is not supported");
     }
+    if (dims.empty()) {
+      const Shape shape = result_.builder.shape(id);
+      const std::size_t rank =
+          node.input_size() > 0 && dims_.count(node.input(0)) ? dims_[node.input(0)].size() : 3;
+      dims = rank == 1   ? std::vector<std::int64_t>{shape.size()}
+             : rank == 2 ? std::vector<std::int64_t>{shape.c, shape.h * shape.w}
+                         : std::vector<std::int64_t>{shape.c, shape.h, shape.w};
+    }
+    dims_[node.output(0)] = std::move(dims);
     nodes_[node.output(0)] = id;
+  }
+
+  /// The ONNX dims (without the batch) of a computed tensor.
+  std::vector<std::int64_t> dims_of(const std::string& name) {
+    const auto it = dims_.find(name);
+    if (it != dims_.end()) return it->second;
+    const Shape shape = result_.builder.shape(node_for(name, "a shape query"));
+    return {shape.c, shape.h, shape.w};
+  }
+
+  /// An axis of a rank-`rank` tensor (batch included), negative ones counted
+  /// from the end.
+  std::int64_t axis_of(const onnx::NodeProto& node, std::int64_t axis, std::size_t rank) const {
+    const auto r = static_cast<std::int64_t>(rank);
+    if (axis < -r || axis >= r) fail_node(node, "axis ", axis, " is outside a rank-", r, " tensor");
+    return axis < 0 ? axis + r : axis;
+  }
+
+  /// Whether every named input of the node is a constant.
+  bool all_constant(const onnx::NodeProto& node) {
+    for (const auto& name : node.input()) {
+      if (!name.empty() && constant(node, name, "input") == nullptr) return false;
+    }
+    return node.input_size() > 0;
   }
 
   void read_node(const onnx::NodeProto& node) {
@@ -378,17 +417,520 @@ class Reader {
         {"AveragePool", &Reader::average_pool}, {"GlobalAveragePool", &Reader::global_average_pool},
         {"Flatten", &Reader::flatten},   {"Reshape", &Reader::reshape},
         {"BatchNormalization", &Reader::batch_norm}, {"Identity", &Reader::pass_through},
-        {"Dropout", &Reader::pass_through}, {"Constant", &Reader::constant_node}};
+        {"Dropout", &Reader::pass_through}, {"Constant", &Reader::constant_node},
+        {"Clip", &Reader::activation},   {"LeakyRelu", &Reader::activation},
+        {"Sigmoid", &Reader::activation}, {"Tanh", &Reader::activation},
+        {"HardSigmoid", &Reader::activation}, {"HardSwish", &Reader::activation},
+        {"Mul", &Reader::arithmetic},    {"Sub", &Reader::arithmetic},
+        {"Div", &Reader::arithmetic},    {"Concat", &Reader::concat},
+        {"Pad", &Reader::pad},           {"ReduceMean", &Reader::reduce_mean},
+        {"Softmax", &Reader::softmax},   {"Transpose", &Reader::transpose},
+        {"Squeeze", &Reader::squeeze},   {"Unsqueeze", &Reader::squeeze},
+        {"Shape", &Reader::shape_node}};
     if (!node.domain().empty() && node.domain() != "ai.onnx") {
       fail_node(node, "domain '", node.domain(), "' is not supported");
+    }
+    // Shape computations on constants (the chains exporters emit around
+    // Reshape and Pad) are folded here.
+    static const std::set<std::string> foldable = {
+        "Gather", "Unsqueeze", "Squeeze", "Concat", "Reshape", "Slice", "Transpose", "Cast",
+        "ConstantOfShape", "Identity", "Mul", "Add", "Sub", "Div"};
+    if (foldable.count(node.op_type()) != 0 && all_constant(node)) {
+      fold(node);
+      return;
     }
     const auto op = ops.find(node.op_type());
     if (op == ops.end()) {
       fail_node(node, "op ", node.op_type(), " is not supported; cuxplain reads Conv, Gemm, "
-                "MatMul, Add, Relu, MaxPool, AveragePool, GlobalAveragePool, Flatten, Reshape, "
-                "BatchNormalization, Identity, Dropout and Constant");
+                "MatMul, Add, Sub, Mul, Div, Relu, Clip, LeakyRelu, Sigmoid, Tanh, HardSigmoid, "
+                "HardSwish, MaxPool, AveragePool, GlobalAveragePool, ReduceMean, Concat, Pad, "
+                "Flatten, Reshape, Squeeze, Unsqueeze, Transpose, Softmax, BatchNormalization, "
+                "Identity, Dropout and Constant (and folds Shape, Gather, Slice, Cast, "
+                "ConstantOfShape on constants)");
     }
     (this->*(op->second))(node);
+  }
+
+  // -------------------------------------------------------------------------
+  // Constant folding
+  // -------------------------------------------------------------------------
+
+  /// The batch dimension in a folded shape: Shape of a tensor computed from
+  /// the input gives {kBatch, dims...}; Reshape reads kBatch as "keep".
+  static constexpr std::int64_t kBatch = std::numeric_limits<std::int64_t>::min() / 2;
+
+  void shape_node(const onnx::NodeProto& node) {
+    expect_inputs(node, 1, 1, "data");
+    attributes(node, {});
+    Constant c;
+    c.is_int = true;
+    c.ints.push_back(kBatch);
+    for (std::int64_t d : dims_of(input(node, 0))) c.ints.push_back(d);
+    c.dims = {static_cast<std::int64_t>(c.ints.size())};
+    define_constant(node, std::move(c));
+  }
+
+  void define_constant(const onnx::NodeProto& node, Constant c) {
+    if (node.output_size() != 1) fail_node(node, "has ", node.output_size(), " outputs");
+    constants_.insert_or_assign(node.output(0), std::move(c));
+  }
+
+  /// The values of a constant as doubles (ints exactly up to 2^53; kBatch is
+  /// refused by the arithmetic that would read it).
+  static std::vector<double> as_doubles(const Constant& c) {
+    std::vector<double> v;
+    if (c.is_int) v.assign(c.ints.begin(), c.ints.end()); else v.assign(c.floats.begin(), c.floats.end());
+    return v;
+  }
+
+  static Constant make_constant(std::vector<std::int64_t> dims, const std::vector<double>& values,
+                                bool is_int) {
+    Constant c;
+    c.dims = std::move(dims);
+    c.is_int = is_int;
+    if (is_int) {
+      c.ints.reserve(values.size());
+      for (double v : values) c.ints.push_back(static_cast<std::int64_t>(v));
+    } else {
+      c.floats.assign(values.begin(), values.end());
+    }
+    return c;
+  }
+
+  /// Row-major strides of dims.
+  static std::vector<std::int64_t> strides_of(const std::vector<std::int64_t>& dims) {
+    std::vector<std::int64_t> strides(dims.size(), 1);
+    for (std::size_t i = dims.size(); i-- > 1;) strides[i - 1] = strides[i] * dims[i];
+    return strides;
+  }
+
+  std::vector<std::int64_t> int_input(const onnx::NodeProto& node, int index, const char* role) {
+    const Constant* c = constant(node, input(node, index), role);
+    if (c == nullptr || !c->is_int) fail_node(node, role, " '", node.input(index), "' must be a constant int64 tensor");
+    return c->ints;
+  }
+
+  std::vector<std::int64_t> axes_of(const onnx::NodeProto& node, const Attributes& a, int index) {
+    if (has_input(node, index)) return int_input(node, index, "axes");
+    return ints_attr(node, a, "axes", {});
+  }
+
+  void fold(const onnx::NodeProto& node) {
+    const std::string& op = node.op_type();
+    const Constant& x = *constant(node, input(node, 0), "input");
+    const bool keeps_batch = x.is_int && std::find(x.ints.begin(), x.ints.end(), kBatch) != x.ints.end();
+    if (op == "Identity") {
+      attributes(node, {});
+      define_constant(node, x);
+    } else if (op == "Cast") {
+      const auto a = attributes(node, {"to", "saturate"});
+      const std::int64_t to = int_attr(node, a, "to", 0);
+      if (to != onnx::TensorProto::INT64 && to != onnx::TensorProto::FLOAT) fail_node(node, "casts a constant to type ", to, "; cuxplain folds casts to float and int64");
+      if (to == onnx::TensorProto::INT64 && x.is_int) { define_constant(node, x); return; }
+      if (keeps_batch) fail_node(node, "casts the batch size");
+      define_constant(node, make_constant(x.dims, as_doubles(x), to == onnx::TensorProto::INT64));
+    } else if (op == "ConstantOfShape") {
+      const auto a = attributes(node, {"value"});
+      const auto* value = typed(node, a, "value", onnx::AttributeProto::TENSOR);
+      Constant fill = value != nullptr ? parse(node, value->t(), "value") : make_constant({1}, {0.0}, false);
+      if (fill.count() != 1) fail_node(node, "value must hold one element");
+      if (keeps_batch || !x.is_int) fail_node(node, "the shape must be a constant without the batch");
+      std::int64_t count = 0;
+      const std::string problem = element_count(x.ints, count);
+      if (!problem.empty() || count > (std::int64_t{1} << 24)) fail_node(node, "shape ", join(x.ints), " is not a small constant");
+      define_constant(node, make_constant(x.ints, std::vector<double>(static_cast<std::size_t>(count), as_doubles(fill)[0]), fill.is_int));
+    } else if (op == "Unsqueeze" || op == "Squeeze" || op == "Reshape") {
+      const auto a = attributes(node, {"axes", "allowzero"});
+      std::vector<std::int64_t> dims = x.dims;
+      if (op == "Reshape") {
+        dims = int_input(node, 1, "shape");
+        std::int64_t known = 1, infer = -1;
+        for (std::size_t i = 0; i < dims.size(); ++i) {
+          if (dims[i] == 0 && i < x.dims.size()) dims[i] = x.dims[i];
+          if (dims[i] == -1) infer = static_cast<std::int64_t>(i); else known *= dims[i];
+        }
+        if (infer >= 0) dims[static_cast<std::size_t>(infer)] = known == 0 ? 0 : x.count() / known;
+      } else {
+        std::vector<std::int64_t> axes = axes_of(node, a, 1);
+        const std::size_t rank = op == "Unsqueeze" ? dims.size() + axes.size() : dims.size();
+        for (auto& axis : axes) axis = axis_of(node, axis, rank);
+        std::sort(axes.begin(), axes.end());
+        if (std::adjacent_find(axes.begin(), axes.end()) != axes.end()) fail_node(node, "axes ", join(axes), " repeat an axis");
+        if (op == "Unsqueeze") {
+          for (std::int64_t axis : axes) dims.insert(dims.begin() + axis, 1);
+        } else {
+          if (axes.empty()) { dims.erase(std::remove(dims.begin(), dims.end(), 1), dims.end()); }
+          for (std::size_t i = axes.size(); i-- > 0;) {
+            if (dims[static_cast<std::size_t>(axes[i])] != 1) fail_node(node, "squeezes axis ", axes[i], " of extent ", dims[static_cast<std::size_t>(axes[i])]);
+            dims.erase(dims.begin() + axes[i]);
+          }
+        }
+      }
+      Constant c = x;
+      c.dims = dims;
+      std::int64_t count = 0;
+      if (!element_count(dims, count).empty() || count != x.count()) fail_node(node, "dims ", join(dims), " do not hold the constant's ", x.count(), " values");
+      define_constant(node, std::move(c));
+    } else if (op == "Gather") {
+      const auto a = attributes(node, {"axis"});
+      const std::int64_t axis = axis_of(node, int_attr(node, a, "axis", 0), x.dims.size());
+      const std::vector<std::int64_t> indices = int_input(node, 1, "indices");
+      const Constant& ic = *constant(node, input(node, 1), "indices");
+      const auto strides = strides_of(x.dims);
+      const std::int64_t extent = x.dims[static_cast<std::size_t>(axis)];
+      const std::int64_t outer = x.count() / std::max<std::int64_t>(1, extent * strides[static_cast<std::size_t>(axis)]);
+      const std::int64_t inner = strides[static_cast<std::size_t>(axis)];
+      const std::vector<double> v = as_doubles(x);
+      std::vector<double> out;
+      std::vector<std::int64_t> ints;
+      for (std::int64_t o = 0; o < outer; ++o)
+        for (std::int64_t index : indices) {
+          if (index < -extent || index >= extent) fail_node(node, "index ", index, " is outside ", extent);
+          const std::int64_t at = index < 0 ? index + extent : index;
+          for (std::int64_t i = 0; i < inner; ++i) {
+            const std::size_t e = static_cast<std::size_t>((o * extent + at) * inner + i);
+            out.push_back(v[e]);
+            if (x.is_int) ints.push_back(x.ints[e]);
+          }
+        }
+      std::vector<std::int64_t> dims(x.dims.begin(), x.dims.begin() + axis);
+      dims.insert(dims.end(), ic.dims.begin(), ic.dims.end());
+      dims.insert(dims.end(), x.dims.begin() + axis + 1, x.dims.end());
+      Constant c = make_constant(dims, out, x.is_int);
+      if (x.is_int) c.ints = ints;  // exact, kBatch included
+      define_constant(node, std::move(c));
+    } else if (op == "Concat") {
+      const auto a = attributes(node, {"axis"});
+      const std::int64_t axis = axis_of(node, int_attr(node, a, "axis", 0), x.dims.size());
+      if (axis != 0) fail_node(node, "concatenates constants along axis ", axis, "; cuxplain folds axis 0");
+      Constant c;
+      c.is_int = x.is_int;
+      c.dims = x.dims;
+      c.dims[0] = 0;
+      for (int i = 0; i < node.input_size(); ++i) {
+        const Constant& part = *constant(node, input(node, i), "input");
+        if (part.is_int != c.is_int) fail_node(node, "concatenates ints and floats");
+        c.ints.insert(c.ints.end(), part.ints.begin(), part.ints.end());
+        c.floats.insert(c.floats.end(), part.floats.begin(), part.floats.end());
+        c.dims[0] += part.dims.empty() ? 1 : part.dims[0];
+      }
+      define_constant(node, std::move(c));
+    } else if (op == "Slice" || op == "Transpose") {
+      const auto a = attributes(node, {"perm"});
+      const std::size_t rank = x.dims.size();
+      std::vector<std::int64_t> out_dims(rank), start(rank, 0), step(rank, 1), source(rank);
+      for (std::size_t i = 0; i < rank; ++i) source[i] = static_cast<std::int64_t>(i);
+      if (op == "Transpose") {
+        std::vector<std::int64_t> perm = ints_attr(node, a, "perm", {});
+        if (perm.empty()) for (std::size_t i = 0; i < rank; ++i) perm.push_back(static_cast<std::int64_t>(rank - 1 - i));
+        std::vector<std::int64_t> sorted = perm;
+        std::sort(sorted.begin(), sorted.end());
+        for (std::size_t i = 0; i < sorted.size(); ++i) {
+          if (sorted[i] != static_cast<std::int64_t>(i)) fail_node(node, "perm ", join(perm), " is not a permutation");
+        }
+        if (perm.size() != rank) fail_node(node, "perm ", join(perm), " does not fit rank ", rank);
+        for (std::size_t i = 0; i < rank; ++i) { source[i] = perm[i]; out_dims[i] = x.dims[static_cast<std::size_t>(perm[i])]; }
+      } else {
+        expect_inputs(node, 3, 5, "data, starts, ends, optional axes and steps");
+        const auto starts = int_input(node, 1, "starts"), ends = int_input(node, 2, "ends");
+        std::vector<std::int64_t> axes, steps(starts.size(), 1);
+        if (has_input(node, 3)) axes = int_input(node, 3, "axes");
+        else for (std::size_t i = 0; i < starts.size(); ++i) axes.push_back(static_cast<std::int64_t>(i));
+        if (has_input(node, 4)) steps = int_input(node, 4, "steps");
+        if (ends.size() != starts.size() || axes.size() != starts.size() || steps.size() != starts.size()) {
+          fail_node(node, "starts, ends, axes and steps differ in length");
+        }
+        out_dims = x.dims;
+        for (std::size_t j = 0; j < axes.size(); ++j) {
+          const auto ax = static_cast<std::size_t>(axis_of(node, axes[j], rank));
+          const std::int64_t d = x.dims[ax], st = steps[j];
+          if (st == 0) fail_node(node, "step 0");
+          // ONNX's clamping of starts and ends.
+          std::int64_t b = starts[j] < 0 ? starts[j] + d : starts[j];
+          std::int64_t e = ends[j] < 0 ? std::max<std::int64_t>(ends[j], -d - 1) + d : ends[j];
+          if (st > 0) { b = std::clamp<std::int64_t>(b, 0, d); e = std::clamp<std::int64_t>(e, 0, d); }
+          else { b = std::clamp<std::int64_t>(b, 0, d - 1); e = std::clamp<std::int64_t>(e, -1, d - 1); }
+          const std::int64_t n = st > 0 ? (e - b + st - 1) / st : (b - e - st - 1) / -st;
+          out_dims[ax] = std::max<std::int64_t>(n, 0);
+          start[ax] = b;
+          step[ax] = st;
+        }
+      }
+      const auto in_strides = strides_of(x.dims);
+      std::int64_t count = 1;
+      for (std::int64_t d : out_dims) count *= d;
+      Constant c;
+      c.is_int = x.is_int;
+      c.dims = out_dims;
+      for (std::int64_t e = 0; e < count; ++e) {
+        std::int64_t rest = e, offset = 0;
+        for (std::size_t i = rank; i-- > 0;) {
+          const std::int64_t index = rest % out_dims[i];
+          rest /= out_dims[i];
+          const auto from = static_cast<std::size_t>(source[i]);
+          offset += (start[from] + index * step[from]) * in_strides[from];
+        }
+        if (x.is_int) c.ints.push_back(x.ints[static_cast<std::size_t>(offset)]);
+        else c.floats.push_back(x.floats[static_cast<std::size_t>(offset)]);
+      }
+      define_constant(node, std::move(c));
+    } else {  // Mul, Add, Sub, Div of constants: elementwise, one side a scalar or equal shapes
+      attributes(node, {});
+      const Constant& y = *constant(node, input(node, 1), "input");
+      if (keeps_batch || (y.is_int && std::find(y.ints.begin(), y.ints.end(), kBatch) != y.ints.end())) {
+        fail_node(node, "computes with the batch size, which cuxplain leaves open");
+      }
+      if (x.count() == 0 || y.count() == 0) fail_node(node, "computes with an empty constant");
+      if (x.count() != y.count() && x.count() != 1 && y.count() != 1) fail_node(node, "broadcasts constants of dims ", join(x.dims), " and ", join(y.dims));
+      const auto a = as_doubles(x), b = as_doubles(y);
+      const std::size_t count = std::max(a.size(), b.size());
+      std::vector<double> out(count);
+      for (std::size_t i = 0; i < count; ++i) {
+        const double u = a[a.size() == 1 ? 0 : i], v = b[b.size() == 1 ? 0 : i];
+        out[i] = op == "Mul" ? u * v : op == "Add" ? u + v : op == "Sub" ? u - v : (x.is_int ? std::trunc(u / v) : u / v);
+      }
+      Constant c = make_constant(x.count() >= y.count() ? x.dims : y.dims, out, x.is_int && y.is_int);
+      if (!c.is_int) for (std::size_t i = 0; i < count; ++i) c.floats[i] = static_cast<float>(out[i]);
+      define_constant(node, std::move(c));
+    }
+  }
+
+  // -------------------------------------------------------------------------
+  // Elementwise ops, concatenation, padding, reductions
+  // -------------------------------------------------------------------------
+
+  void activation(const onnx::NodeProto& node) {
+    const std::string& op = node.op_type();
+    expect_inputs(node, 1, op == "Clip" ? 3 : 1, op == "Clip" ? "input, optional min and max" : "X");
+    const auto a = attributes(node, op == "LeakyRelu" ? std::set<std::string>{"alpha"}
+                                    : op == "HardSigmoid" ? std::set<std::string>{"alpha", "beta"}
+                                    : op == "Clip" ? std::set<std::string>{"min", "max"}
+                                                   : std::set<std::string>{});
+    const NodeId x = data_input(node);
+    NodeId id = -1;
+    if (op == "Clip") {
+      float bounds[2] = {float_attr(node, a, "min", -std::numeric_limits<float>::infinity()),
+                         float_attr(node, a, "max", std::numeric_limits<float>::infinity())};
+      for (int i = 1; i <= 2; ++i) {
+        if (!has_input(node, i)) continue;
+        const Constant& c = required_constant(node, i, i == 1 ? "min" : "max");
+        if (c.count() != 1) fail_node(node, i == 1 ? "min" : "max", " must be a scalar");
+        bounds[i - 1] = c.floats[0];
+      }
+      id = layer(node, [&] { return result_.builder.clip(x, bounds[0], bounds[1]); });
+    } else if (op == "LeakyRelu") {
+      const float alpha = float_attr(node, a, "alpha", 0.01f);
+      id = layer(node, [&] { return result_.builder.leaky_relu(x, alpha); });
+    } else if (op == "Sigmoid") {
+      sigmoid_of_[node.output(0)] = node.input(0);
+      id = layer(node, [&] { return result_.builder.sigmoid(x); });
+    } else if (op == "Tanh") {
+      id = layer(node, [&] { return result_.builder.tanh(x); });
+    } else if (op == "HardSigmoid") {
+      const float alpha = float_attr(node, a, "alpha", 0.2f), beta = float_attr(node, a, "beta", 0.5f);
+      id = layer(node, [&] { return result_.builder.hard_sigmoid(x, alpha, beta); });
+    } else {
+      id = layer(node, [&] { return result_.builder.hard_swish(x); });
+    }
+    set_output(node, id);
+  }
+
+  /// A constant operand of an elementwise op on tensor `name` as one value
+  /// per channel (the first axis after the batch): a scalar, or dims that,
+  /// aligned to the tensor's from the right, are 1 but along that axis.
+  std::vector<float> per_channel(const onnx::NodeProto& node, const Constant& c,
+                                 const std::string& name) {
+    if (c.is_int) fail_node(node, "constant operand '", name, "' holds integers");
+    const std::vector<std::int64_t> dims = dims_of(node.input(0) == name ? node.input(1) : node.input(0));
+    const std::int64_t channels = dims[0];
+    if (c.count() == 1) return std::vector<float>(static_cast<std::size_t>(channels), c.floats[0]);
+    const std::size_t rank = dims.size() + 1;
+    bool ok = c.dims.size() <= rank && c.count() == channels;
+    for (std::size_t i = 0; ok && i < c.dims.size(); ++i) {
+      const std::size_t axis = rank - c.dims.size() + i;  // aligned from the right
+      ok = axis == 1 ? c.dims[i] == channels : c.dims[i] == 1;
+    }
+    if (!ok) {
+      fail_node(node, "constant operand '", name, "' of dims ", join(c.dims), " does not broadcast "
+                "per channel over the tensor's ", join(dims), "; cuxplain reads scalar and "
+                "per-channel constants");
+    }
+    return c.floats;
+  }
+
+  void arithmetic(const onnx::NodeProto& node) {
+    expect_inputs(node, 2, 2, "A and B");
+    attributes(node, {});
+    const std::string& op = node.op_type();
+    for (int side = 0; side < 2; ++side) {
+      const Constant* c = constant(node, input(node, side), "operand");
+      if (c == nullptr) continue;
+      const NodeId x = node_for(input(node, 1 - side), op + " '" + node.name() + "'");
+      std::vector<float> k = per_channel(node, *c, node.input(side));
+      std::vector<float> scale(k.size(), 1.0f), shift(k.size(), 0.0f);
+      for (std::size_t i = 0; i < k.size(); ++i) {
+        if (op == "Mul") {
+          scale[i] = k[i];
+        } else if (op == "Add") {
+          shift[i] = k[i];
+        } else if (op == "Sub") {
+          scale[i] = side == 1 ? 1.0f : -1.0f;
+          shift[i] = side == 1 ? -k[i] : k[i];
+        } else {
+          if (side == 0) fail_node(node, "divides a constant by a tensor; cuxplain divides tensors by constants only");
+          // x / k as x * (1 / k): the reciprocal rounds once (relative error
+          // 2^-24 against ONNX's quotient).
+          scale[i] = 1.0f / k[i];
+        }
+      }
+      set_output(node, layer(node, [&] {
+                   return result_.builder.channel_affine(x, std::move(scale), std::move(shift));
+                 }));
+      return;
+    }
+    if (op == "Div") fail_node(node, "divides two computed tensors, which has no interval rule here");
+    const NodeId lhs = data_input(node);
+    const NodeId rhs = node_for(input(node, 1), op + " '" + node.name() + "'");
+    if (op == "Mul") {
+      // x * sigmoid(x): SiLU, with its own (tighter) interval rule.
+      for (int side = 0; side < 2; ++side) {
+        const auto it = sigmoid_of_.find(node.input(side));
+        if (it != sigmoid_of_.end() && it->second == node.input(1 - side)) {
+          const NodeId x = side == 0 ? rhs : lhs;
+          set_output(node, layer(node, [&] { return result_.builder.silu(x); }));
+          return;
+        }
+      }
+    }
+    if (dims_of(node.input(0)).size() != dims_of(node.input(1)).size()) {
+      fail_node(node, "operands of dims ", join(dims_of(node.input(0))), " and ",
+                join(dims_of(node.input(1))), " have different ranks");
+    }
+    // The broadcast operand second (add and mul commute).
+    const bool swap = result_.builder.shape(lhs).size() < result_.builder.shape(rhs).size();
+    if (swap && op == "Sub") fail_node(node, "subtracts a larger tensor from a broadcast one");
+    const NodeId a = swap ? rhs : lhs, b = swap ? lhs : rhs;
+    set_output(node, layer(node, [&] {
+                 return op == "Mul" ? result_.builder.mul(a, b) : result_.builder.sub(a, b);
+               }), dims_of(node.input(swap ? 1 : 0)));
+  }
+
+  void concat(const onnx::NodeProto& node) {
+    const auto a = attributes(node, {"axis"});
+    if (node.input_size() < 1) fail_node(node, "has no inputs");
+    const std::size_t rank = dims_of(input(node, 0)).size() + 1;
+    const std::int64_t axis = axis_of(node, int_attr(node, a, "axis", 1), rank);
+    if (axis != 1) fail_node(node, "concatenates along axis ", axis, "; cuxplain concatenates channels (axis 1)");
+    std::vector<NodeId> inputs;
+    std::int64_t channels = 0;
+    for (int i = 0; i < node.input_size(); ++i) {
+      inputs.push_back(node_for(input(node, i), "Concat '" + node.name() + "'"));
+      channels += dims_of(node.input(i))[0];
+    }
+    std::vector<std::int64_t> dims = dims_of(node.input(0));
+    dims[0] = channels;
+    set_output(node, layer(node, [&] { return result_.builder.concat(inputs); }), dims);
+  }
+
+  void pad(const onnx::NodeProto& node) {
+    expect_inputs(node, 2, 3, "data, pads and an optional constant_value");
+    const auto a = attributes(node, {"mode"});
+    const auto* mode_attr = typed(node, a, "mode", onnx::AttributeProto::STRING);
+    const std::string mode = mode_attr == nullptr ? "constant" : mode_attr->s();
+    PadParams p;
+    if (mode == "reflect") p.mode = PadMode::reflect;
+    else if (mode == "edge") p.mode = PadMode::edge;
+    else if (mode != "constant") fail_node(node, "mode '", mode, "' is not supported (constant, reflect, edge)");
+    const auto pads = int_input(node, 1, "pads");
+    if (pads.size() != 8 || pads[0] != 0 || pads[1] != 0 || pads[4] != 0 || pads[5] != 0) {
+      fail_node(node, "pads ", join(pads), ": cuxplain pads the H and W axes of N x C x H x W tensors");
+    }
+    p.pad_top = pads[2];
+    p.pad_left = pads[3];
+    p.pad_bottom = pads[6];
+    p.pad_right = pads[7];
+    if (has_input(node, 2)) {
+      const Constant& c = required_constant(node, 2, "constant_value");
+      if (c.count() != 1) fail_node(node, "constant_value must be a scalar");
+      p.value = c.floats[0];
+    }
+    const NodeId x = data_input(node);
+    set_output(node, layer(node, [&] { return result_.builder.pad(x, p); }));
+  }
+
+  void reduce_mean(const onnx::NodeProto& node) {
+    expect_inputs(node, 1, 2, "data and optional axes");
+    const auto a = attributes(node, {"axes", "keepdims", "noop_with_empty_axes"});
+    const std::vector<std::int64_t> dims = dims_of(input(node, 0));
+    std::vector<std::int64_t> axes = axes_of(node, a, 1);
+    for (auto& axis : axes) axis = axis_of(node, axis, dims.size() + 1);
+    std::sort(axes.begin(), axes.end());
+    if (dims.size() != 3 || axes != std::vector<std::int64_t>{2, 3}) {
+      fail_node(node, "reduces axes ", join(axes), " of a tensor of dims N x ", join(dims),
+                "; cuxplain reads the spatial mean (axes 2 and 3 of N x C x H x W)");
+    }
+    const bool keep = int_attr(node, a, "keepdims", 1) != 0;
+    const NodeId x = data_input(node);
+    set_output(node, layer(node, [&] { return result_.builder.global_avg_pool(x); }),
+               keep ? std::vector<std::int64_t>{dims[0], 1, 1} : std::vector<std::int64_t>{dims[0]});
+  }
+
+  void softmax(const onnx::NodeProto& node) {
+    expect_inputs(node, 1, 1, "input");
+    const auto a = attributes(node, {"axis"});
+    const std::vector<std::int64_t> dims = dims_of(input(node, 0));
+    const std::int64_t axis = axis_of(node, int_attr(node, a, "axis", result_.opset >= 13 ? -1 : 1), dims.size() + 1);
+    if (dims.size() != 1 || axis != 1) fail_node(node, "softmax over axis ", axis, " of N x ", join(dims), "; cuxplain reads softmax over the features of N x F");
+    const NodeId x = data_input(node);
+    set_output(node, layer(node, [&] { return result_.builder.softmax(x); }));
+  }
+
+  void transpose(const onnx::NodeProto& node) {
+    expect_inputs(node, 1, 1, "data");
+    const auto a = attributes(node, {"perm"});
+    const std::vector<std::int64_t> dims = dims_of(input(node, 0));
+    const std::vector<std::int64_t> perm = ints_attr(node, a, "perm", {});
+    if (dims.size() != 3 || perm.size() != 4 || perm[0] != 0) {
+      fail_node(node, "perm ", join(perm), " of a tensor N x ", join(dims), "; cuxplain permutes "
+                "the three axes after the batch of rank-4 tensors");
+    }
+    const std::vector<std::int64_t> sample{perm[1] - 1, perm[2] - 1, perm[3] - 1};
+    for (std::int64_t axis : sample) {
+      if (axis < 0 || axis > 2) fail_node(node, "perm ", join(perm), " is not a permutation keeping the batch first");
+    }
+    const NodeId x = data_input(node);
+    const NodeId id = layer(node, [&] { return result_.builder.transpose(x, sample); });
+    set_output(node, id,
+               {dims[static_cast<std::size_t>(sample[0])], dims[static_cast<std::size_t>(sample[1])],
+                dims[static_cast<std::size_t>(sample[2])]});
+  }
+
+  void squeeze(const onnx::NodeProto& node) {
+    expect_inputs(node, 1, 2, "data and optional axes");
+    const auto a = attributes(node, {"axes"});
+    std::vector<std::int64_t> dims = dims_of(input(node, 0));
+    std::vector<std::int64_t> axes = axes_of(node, a, 1);
+    const bool unsqueeze = node.op_type() == "Unsqueeze";
+    const std::size_t rank = dims.size() + 1 + (unsqueeze ? axes.size() : 0);
+    for (auto& axis : axes) {
+      axis = axis_of(node, axis, rank);
+      if (axis == 0) fail_node(node, "axis 0 is the batch");
+    }
+    std::sort(axes.begin(), axes.end());
+    if (std::adjacent_find(axes.begin(), axes.end()) != axes.end()) fail_node(node, "axes ", join(axes), " repeat an axis");
+    if (unsqueeze) {
+      for (std::int64_t axis : axes) dims.insert(dims.begin() + (axis - 1), 1);
+    } else {
+      if (axes.empty()) for (std::size_t i = dims.size(); i-- > 0;) if (dims[i] == 1) axes.push_back(static_cast<std::int64_t>(i + 1));
+      std::sort(axes.begin(), axes.end());
+      for (std::size_t i = axes.size(); i-- > 0;) {
+        if (dims[static_cast<std::size_t>(axes[i] - 1)] != 1) fail_node(node, "squeezes axis ", axes[i], " of extent ", dims[static_cast<std::size_t>(axes[i] - 1)]);
+        dims.erase(dims.begin() + (axes[i] - 1));
+      }
+    }
+    if (dims.empty() || dims.size() > 3) fail_node(node, "gives N x ", join(dims), "; cuxplain reads 1 to 3 dimensions after the batch");
+    const NodeId x = data_input(node);
+    set_output(node, layer(node, [&] { return result_.builder.reshape(x, shape_of(dims)); }), dims);
   }
 
   void conv(const onnx::NodeProto& node) {
@@ -396,17 +938,16 @@ class Reader {
     const auto a = attributes(node, {"kernel_shape", "strides", "pads", "dilations", "group", "auto_pad"});
     check_auto_pad(node, a);
     const std::int64_t group = int_attr(node, a, "group", 1);
-    expect_attr(node, group == 1, "group", std::to_string(group), "groups = 1 only");
     const auto dilations = ints_attr(node, a, "dilations", {1, 1});
-    expect_attr(node, dilations == std::vector<std::int64_t>{1, 1}, "dilations", join(dilations), "dilation 1 only");
+    expect_attr(node, dilations.size() == 2, "dilations", join(dilations), "two values");
     const NodeId x = data_input(node);
     const Constant& weight = required_constant(node, 1, "weight");
     if (weight.dims.size() != 4) fail_node(node, "weight has rank ", weight.dims.size(), "; 2D convolutions only");
     expect_nonempty(node, weight, 1, "weight");
     const std::int64_t channels = result_.builder.shape(x).c;
-    if (weight.dims[1] != channels) {
-      fail_node(node, "weight '", node.input(1), "' has dims ", join(weight.dims),
-                " but the input has ", channels, channels == 1 ? " channel" : " channels");
+    if (group < 1 || weight.dims[1] * group != channels) {
+      fail_node(node, "weight '", node.input(1), "' has dims ", join(weight.dims), " with group = ",
+                group, " but the input has ", channels, channels == 1 ? " channel" : " channels");
     }
     const auto kernel = ints_attr(node, a, "kernel_shape", {weight.dims[2], weight.dims[3]});
     expect_attr(node, kernel == std::vector<std::int64_t>{weight.dims[2], weight.dims[3]},
@@ -424,6 +965,9 @@ class Reader {
     params.pad_left = pads[1];
     params.pad_bottom = pads[2];
     params.pad_right = pads[3];
+    params.groups = group;
+    params.dilation_h = dilations[0];
+    params.dilation_w = dilations[1];
     set_output(node, layer(node, [&] {
                  return result_.builder.conv(x, weight.dims[0], weight.dims[2], weight.dims[3],
                                              weight.floats, std::move(bias), params);
@@ -499,8 +1043,8 @@ class Reader {
       if (c == nullptr) continue;
       const auto pending = pending_.find(input(node, 1 - side));
       if (pending == pending_.end()) {
-        fail_node(node, "adds the constant '", node.input(side), "'; cuxplain supports a constant "
-                  "Add only as the bias of the MatMul just before it");
+        arithmetic(node);  // a per-channel or scalar shift
+        return;
       }
       PendingDense dense = std::move(pending->second);
       pending_.erase(pending);
@@ -516,9 +1060,12 @@ class Reader {
                  }));
       return;
     }
-    const NodeId lhs = data_input(node);
-    const NodeId rhs = node_for(input(node, 1), "Add '" + node.name() + "'");
-    set_output(node, layer(node, [&] { return result_.builder.add(lhs, rhs); }));
+    NodeId lhs = data_input(node);
+    NodeId rhs = node_for(input(node, 1), "Add '" + node.name() + "'");
+    const bool swap = result_.builder.shape(lhs).size() < result_.builder.shape(rhs).size();
+    if (swap) std::swap(lhs, rhs);  // the broadcast operand second
+    set_output(node, layer(node, [&] { return result_.builder.add(lhs, rhs); }),
+               dims_of(node.input(swap ? 1 : 0)));
   }
 
   void relu(const onnx::NodeProto& node) {
@@ -531,7 +1078,6 @@ class Reader {
   PoolParams pool_params(const onnx::NodeProto& node, const Attributes& a) const {
     check_auto_pad(node, a);
     const std::int64_t ceil_mode = int_attr(node, a, "ceil_mode", 0);
-    expect_attr(node, ceil_mode == 0, "ceil_mode", std::to_string(ceil_mode), "floor mode only");
     const auto dilations = ints_attr(node, a, "dilations", {1, 1});
     expect_attr(node, dilations == std::vector<std::int64_t>{1, 1}, "dilations", join(dilations), "dilation 1 only");
     const auto kernel = ints_attr(node, a, "kernel_shape", {});
@@ -549,6 +1095,7 @@ class Reader {
     p.pad_left = pads[1];
     p.pad_bottom = pads[2];
     p.pad_right = pads[3];
+    p.ceil_mode = ceil_mode != 0;
     return p;
   }
 
@@ -586,7 +1133,8 @@ class Reader {
     const std::int64_t axis = int_attr(node, a, "axis", 1);
     expect_attr(node, axis == 1, "axis", std::to_string(axis), "axis 1 only: the batch stays first");
     const NodeId x = data_input(node);
-    set_output(node, layer(node, [&] { return result_.builder.flatten(x); }));
+    const NodeId id = layer(node, [&] { return result_.builder.flatten(x); });
+    set_output(node, id, {result_.builder.shape(id).c});
   }
 
   void reshape(const onnx::NodeProto& node) {
@@ -601,7 +1149,7 @@ class Reader {
     const std::vector<std::int64_t> in_dims{in.c, in.h, in.w};
     const std::vector<std::int64_t>& t = target->ints;
     if (t.size() < 2 || t.size() > 4) fail_node(node, "target shape ", join(t), " must keep the batch first and have 1 to 3 more dimensions");
-    if (t[0] != 0 && t[0] != -1 && t[0] < 1) fail_node(node, "target shape ", join(t), " has an invalid batch dimension");
+    if (t[0] != 0 && t[0] != -1 && t[0] != kBatch && t[0] < 1) fail_node(node, "target shape ", join(t), " has an invalid batch dimension");
     std::vector<std::int64_t> sample(t.begin() + 1, t.end());
     std::int64_t known = 1, infer = -1;
     for (std::size_t i = 0; i < sample.size(); ++i) {
@@ -627,7 +1175,8 @@ class Reader {
       }
       sample[static_cast<std::size_t>(infer)] = in.size() / known;
     }
-    set_output(node, layer(node, [&] { return result_.builder.reshape(x, shape_of(sample)); }));
+    set_output(node, layer(node, [&] { return result_.builder.reshape(x, shape_of(sample)); }),
+               sample);
   }
 
   void batch_norm(const onnx::NodeProto& node) {
@@ -674,6 +1223,10 @@ class Reader {
   std::unordered_map<std::string, const onnx::TensorProto*> initializers_;
   std::unordered_map<std::string, Constant> constants_;
   std::unordered_map<std::string, PendingDense> pending_;
+  /// ONNX dims (without the batch) of computed tensors.
+  std::unordered_map<std::string, std::vector<std::int64_t>> dims_;
+  /// Sigmoid outputs by the tensor they read (x * sigmoid(x) becomes SiLU).
+  std::unordered_map<std::string, std::string> sigmoid_of_;
 };
 
 }  // namespace

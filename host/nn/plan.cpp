@@ -99,12 +99,12 @@ MemoryPlan plan_memory(const NnNetworkState& net, std::int64_t n, std::size_t co
       plan.workspace[i] = arena.place(workspace);
       arena.release(plan.workspace[i], workspace);
     }
-    for (const std::int64_t read : {layer.a, layer.b}) {
+    for (const std::int64_t read : layer_inputs(layer)) {
       const auto r = static_cast<std::size_t>(read);
       if (read <= 0 || net.last_use[r] != static_cast<std::int64_t>(i) || !live[r]) continue;
       arena.release(plan.lo[r], floats[r]);
       if (bounds) arena.release(plan.hi[r], floats[r]);
-      live[r] = false;  // an add may read one value twice
+      live[r] = false;  // an add or concat may read one value twice
     }
   }
   plan.floats = arena.size();

@@ -25,7 +25,14 @@ enum class NodeKind {
   avg_pool,
   global_avg_pool,
   reshape,
-  add
+  add,
+  channel_affine,
+  activation,
+  binary,
+  concat,
+  pad,
+  transpose,
+  softmax
 };
 
 /// One builder call, as recorded.
@@ -39,14 +46,43 @@ struct NnNode {
   std::vector<float> gamma, beta, mean, var;  // batch_norm
   float epsilon = 0.0f;
   nn::PoolParams pool;
+  ActivationParams activation;     // activation
+  BinaryOp op = BinaryOp::add;     // binary: a op b, b broadcast over a
+  std::vector<nn::NodeId> inputs;  // concat: every input, in order
+  PadGeometry pad;                 // pad
+  TransposeGeometry transpose;     // transpose
 };
+
+/// Every node a node reads (a, b, or a concatenation's inputs).
+inline std::vector<nn::NodeId> node_inputs(const NnNode& node) {
+  if (node.kind == NodeKind::concat) return node.inputs;
+  std::vector<nn::NodeId> out;
+  if (node.a >= 0) out.push_back(node.a);
+  if (node.b >= 0) out.push_back(node.b);
+  return out;
+}
 
 struct NnBuilderState {
   std::vector<NnNode> nodes;
   nn::NodeId input = -1;
 };
 
-enum class LayerKind { conv, dense, channel_affine, relu, max_pool, avg_pool, global_avg_pool, add };
+enum class LayerKind {
+  conv,
+  dense,
+  channel_affine,
+  relu,
+  max_pool,
+  avg_pool,
+  global_avg_pool,
+  add,
+  activation,
+  binary,
+  concat,
+  pad,
+  transpose,
+  softmax
+};
 
 /// One op of a built network. Values: 0 is the network's input, layer i
 /// writes value i + 1; a and b are the values it reads.
@@ -57,11 +93,26 @@ struct NnLayer {
   bool relu = false;
   ConvGeometry conv;  // conv; dense as dense_geometry
   PoolGeometry pool;  // max_pool, avg_pool
+  ActivationParams activation;  // activation
+  BinaryOp op = BinaryOp::add;  // binary: b (of shape broadcast) over a
+  Broadcast broadcast;
+  std::vector<std::int64_t> more;          // concat: the values it reads after a
+  std::vector<std::int64_t> concat_sizes;  // concat: each input's size per sample
+  PadGeometry pad;
+  TransposeGeometry transpose;
   // On the network's device. conv / dense: weight, |weight|, bias.
   // channel_affine: weight = scale, bias = shift.
   Buffer<float> weight, abs_weight, bias;
   std::string description;
 };
+
+/// Every value a layer reads (a, b, then a concatenation's others).
+inline std::vector<std::int64_t> layer_inputs(const NnLayer& layer) {
+  std::vector<std::int64_t> out{layer.a};
+  if (layer.b >= 0) out.push_back(layer.b);
+  out.insert(out.end(), layer.more.begin(), layer.more.end());
+  return out;
+}
 
 struct NnNetworkState {
   Backend backend = Backend::host;

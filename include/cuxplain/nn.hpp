@@ -56,23 +56,44 @@ std::string to_string(const Shape& shape);
 /// A node of a NetworkBuilder: the index of the call that created it.
 using NodeId = std::int64_t;
 
-/// Stride and zero padding of a convolution (groups = 1, dilation 1).
-/// Pads as ONNX orders them: [top, left, bottom, right].
+/// Stride, zero padding, groups and dilation of a convolution. Pads as ONNX
+/// orders them: [top, left, bottom, right]. With groups g, the input and
+/// output channels split into g groups and output channel o reads only the
+/// input channels of its group (g = channels: a depthwise convolution).
 struct ConvParams {
   std::int64_t stride_h = 1, stride_w = 1;
   std::int64_t pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;
+  std::int64_t groups = 1;
+  std::int64_t dilation_h = 1, dilation_w = 1;
 };
 
-/// Window, stride and padding of a pooling op (floor mode, no dilation).
-/// Each pad must be smaller than the kernel along its axis. Max pooling
-/// ignores padding; average pooling divides by the number of input elements
-/// in the window (ONNX's default) or, with count_include_pad, by
-/// kernel_h * kernel_w (PyTorch's default), padding counting as zeros.
+/// Window, stride and padding of a pooling op (no dilation). Each pad must
+/// be smaller than the kernel along its axis. Max pooling ignores padding;
+/// average pooling divides by the number of input elements in the window
+/// (ONNX's default) or, with count_include_pad, by kernel_h * kernel_w
+/// (PyTorch's default), padding counting as zeros. ceil_mode rounds the
+/// output extent up (as PyTorch and ONNX do: a last window that would start
+/// past the input and its leading padding is dropped); the windows it adds
+/// overhang the input and read only its part (with count_include_pad, the
+/// divisor counts the window within the padded input).
 struct PoolParams {
   std::int64_t kernel_h = 1, kernel_w = 1;
   std::int64_t stride_h = 1, stride_w = 1;
   std::int64_t pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;
   bool count_include_pad = false;
+  bool ceil_mode = false;
+};
+
+/// How pad() fills the border (ONNX Pad's modes): a constant, the mirror
+/// image without repeating the edge (each pad smaller than the extent), or
+/// the edge value repeated.
+enum class PadMode { constant, reflect, edge };
+
+/// Spatial padding: rows above and below, columns left and right.
+struct PadParams {
+  std::int64_t pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;
+  PadMode mode = PadMode::constant;
+  float value = 0.0f;
 };
 
 class Network;
@@ -124,8 +145,40 @@ class NetworkBuilder {
   NodeId flatten(NodeId x);
   /// Same elements, another shape of the same size; no data moves.
   NodeId reshape(NodeId x, Shape shape);
-  /// Elementwise a + b of two nodes of the same shape (a residual connection).
+  /// Elementwise a + b: of the same shape (a residual connection), or with
+  /// b broadcast over a (each extent of b is a's or 1, e.g. C x 1 x 1).
   NodeId add(NodeId a, NodeId b);
+  /// Elementwise a - b and a * b, b broadcast over a as for add (a * b with
+  /// b = C x 1 x 1 is a squeeze-and-excitation gate).
+  NodeId sub(NodeId a, NodeId b);
+  NodeId mul(NodeId a, NodeId b);
+
+  /// y = scale[c] x + shift[c] per channel (the features of a flat vector):
+  /// an arithmetic op with a constant (add, subtract, multiply, divide by a
+  /// per-channel or scalar constant) as a per-channel affine map.
+  NodeId channel_affine(NodeId x, std::vector<float> scale, std::vector<float> shift);
+
+  /// Elementwise activations (ONNX's definitions): min(max(x, min), max)
+  /// (ReLU6 is clip(x, 0, 6)); x for x >= 0, alpha x below; 1 / (1 + e^-x);
+  /// tanh; max(0, min(1, alpha x + beta)) with alpha >= 0; x hard_sigmoid(x)
+  /// with alpha = 1/6, beta = 1/2; x sigmoid(x).
+  NodeId clip(NodeId x, float min, float max);
+  NodeId leaky_relu(NodeId x, float alpha);
+  NodeId sigmoid(NodeId x);
+  NodeId tanh(NodeId x);
+  NodeId hard_sigmoid(NodeId x, float alpha, float beta);
+  NodeId hard_swish(NodeId x);
+  NodeId silu(NodeId x);
+
+  /// The inputs stacked along channels (equal H x W), in order.
+  NodeId concat(const std::vector<NodeId>& inputs);
+  /// Spatial padding of every channel plane.
+  NodeId pad(NodeId x, const PadParams& params);
+  /// The sample's axes permuted: output axis k is input axis perm[k]
+  /// (C, H, W = 0, 1, 2), e.g. {2, 0, 1} turns H x W x C into C x H x W.
+  NodeId transpose(NodeId x, const std::vector<std::int64_t>& perm);
+  /// Softmax over the features of a flat vector (F x 1 x 1).
+  NodeId softmax(NodeId x);
 
   /// Shape of a node's output.
   Shape shape(NodeId node) const;
@@ -239,10 +292,16 @@ class Network {
 
   /// Interval bound propagation of n boxes [lower, upper] (elementwise,
   /// n x input_shape() each) to out_lower, out_upper (n x output_shape()).
-  /// Affine ops (conv, dense, average pools, batch norm) map the box in
-  /// centre-radius form, mu' = W mu + b, r' = |W| r, with |W| computed once
-  /// by build(); relu and max pooling are monotone and map lower and upper
-  /// ends elementwise; add sums the ends. With lower == upper the bounds are
+  /// Affine ops (conv, dense, average pools, batch norm, per-channel affine
+  /// maps) map the box in centre-radius form, mu' = W mu + b, r' = |W| r,
+  /// with |W| computed once by build(); relu, clip, leaky relu (alpha >= 0),
+  /// sigmoid, tanh, hard sigmoid and max pooling are monotone and map lower
+  /// and upper ends elementwise; hard swish, silu and leaky relu with
+  /// alpha < 0 fall then rise: the upper bound is the larger end value, the
+  /// lower one the function's least value when its argmin lies in the box;
+  /// add and sub combine the ends, mul takes the extreme corner products;
+  /// concat, pad and transpose move both ends; softmax bounds output i by
+  /// e^l_i / (e^l_i + sum_{j!=i} e^u_j) and e^u_i / (e^u_i + sum_{j!=i} e^l_j). With lower == upper the bounds are
   /// the forward pass (up to rounding in plain mode; in sound mode they
   /// bracket the exact value). Cost: about two forward passes.
   void bounds(const Context& ctx, const float* lower, const float* upper, std::int64_t n,

@@ -34,18 +34,26 @@ struct OnnxModel {
   NodeId node(const std::string& name) const;
 };
 
-/// Reads an ONNX model with one float input of shape N x C x H x W (or N x F)
-/// and one output. Supported ops: Conv (groups = 1, no dilation), Gemm,
-/// MatMul (+ Add of a constant), Relu, MaxPool, AveragePool,
-/// GlobalAveragePool, Flatten, Reshape, BatchNormalization, Add, and the
-/// inference no-ops Identity and Dropout. Weights must be float initializers
-/// (or Constant nodes). Throws cuxplain::Error naming the file, the node and
-/// the op or attribute for anything else, and for malformed files: a
-/// directory, an unreadable or truncated file, one larger than the 2 GiB
-/// protobuf parses (checked before it is read), a node without the inputs
-/// its op needs, an attribute of the wrong type, a constant whose dims are
-/// negative, overflow 64 bits or disagree with the data it holds, or a
-/// weight whose dims do not fit the layer's input.
+/// Reads an ONNX model with one float input of shape N x C x H x W (or N x F,
+/// or N x H x W x C followed by a Transpose) and one output. Supported ops:
+/// Conv (groups, dilation), Gemm, MatMul (+ Add of a constant), Relu, Clip,
+/// LeakyRelu, Sigmoid, Tanh, HardSigmoid, HardSwish, x * Sigmoid(x) (SiLU),
+/// Add / Sub / Mul of two tensors (the second broadcast over the first) or
+/// with a scalar or per-channel constant (Div too, by its reciprocal),
+/// MaxPool and AveragePool (ceil_mode included), GlobalAveragePool,
+/// ReduceMean over H and W, Concat along channels, Pad of H and W, Transpose
+/// of the axes after the batch, Flatten, Reshape, Squeeze, Unsqueeze, Softmax
+/// over N x F, BatchNormalization, and the inference no-ops Identity and
+/// Dropout. Shape computations on constants (Shape, Gather, Unsqueeze,
+/// Squeeze, Concat, Reshape, Slice, Transpose, Cast, ConstantOfShape and
+/// arithmetic) are folded while reading, the batch size left open. Weights
+/// must be float initializers (or Constant nodes). Throws cuxplain::Error
+/// naming the file, the node and the op or attribute for anything else, and
+/// for malformed files: a directory, an unreadable or truncated file, one
+/// larger than the 2 GiB protobuf parses (checked before it is read), a node
+/// without the inputs its op needs, an attribute of the wrong type, a
+/// constant whose dims are negative, overflow 64 bits or disagree with the
+/// data it holds, or a weight whose dims do not fit the layer's input.
 OnnxModel read_onnx(const std::string& path);
 
 /// The same from a serialized model in memory; `name` appears in errors.

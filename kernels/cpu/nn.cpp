@@ -25,7 +25,8 @@ void nn_affine_bounds_sound(const Context&, const ConvGeometry& g, const float* 
   const std::int64_t k_count = g.patch(), plane = g.out_plane(), out_c = g.out_c;
   const std::int64_t in_size = g.in_size();
   const bool dense = g.in_h == 1 && g.in_w == 1 && g.kernel_h == 1 && g.kernel_w == 1 &&
-                     g.out_h == 1 && g.out_w == 1 && g.pad_top == 0 && g.pad_left == 0;
+                     g.out_h == 1 && g.out_w == 1 && g.pad_top == 0 && g.pad_left == 0 &&
+                     g.groups == 1;
   if (dense) {  // detail::dense_geometry: term k reads input k
 #pragma omp parallel for collapse(2) schedule(static)
     for (std::int64_t s = 0; s < n; ++s) {
@@ -42,8 +43,10 @@ void nn_affine_bounds_sound(const Context&, const ConvGeometry& g, const float* 
     return;
   }
   // Plain locals: the loop bounds are not re-read through `g` after each store.
-  const std::int64_t in_c = g.in_c, in_h = g.in_h, in_w = g.in_w, out_h = g.out_h, out_w = g.out_w;
+  const std::int64_t in_h = g.in_h, in_w = g.in_w, out_h = g.out_h, out_w = g.out_w;
+  const std::int64_t group_c = g.in_c / g.groups, group_out = g.out_c / g.groups;
   const std::int64_t kernel_h = g.kernel_h, kernel_w = g.kernel_w;
+  const std::int64_t dilation_h = g.dilation_h, dilation_w = g.dilation_w;
   const std::int64_t stride_h = g.stride_h, stride_w = g.stride_w;
   const std::int64_t pad_top = g.pad_top, pad_left = g.pad_left;
 #pragma omp parallel
@@ -59,19 +62,21 @@ void nn_affine_bounds_sound(const Context&, const ConvGeometry& g, const float* 
         const float* sl = l + s * in_size;
         const float* su = u + s * in_size;
         const float* w = weight + o * k_count;
-        for (std::int64_t c = 0, k = 0; c < in_c; ++c) {
+        // Output channel o reads the group_c input channels of its group.
+        const std::int64_t c0 = o / group_out * group_c;
+        for (std::int64_t c = c0, k = 0; c < c0 + group_c; ++c) {
           for (std::int64_t ky = 0; ky < kernel_h; ++ky) {
             for (std::int64_t kx = 0; kx < kernel_w; ++kx, ++k) {
               const float wk = w[k];
               for (std::int64_t oy = 0; oy < out_h; ++oy) {
-                const std::int64_t iy = oy * stride_h - pad_top + ky;
+                const std::int64_t iy = oy * stride_h - pad_top + ky * dilation_h;
                 float* row_lo = al + oy * out_w;
                 float* row_hi = ah + oy * out_w;
                 const bool row_ok = iy >= 0 && iy < in_h;
                 const float* rl = sl + (c * in_h + (row_ok ? iy : 0)) * in_w;
                 const float* ru = su + (c * in_h + (row_ok ? iy : 0)) * in_w;
                 for (std::int64_t ox = 0; ox < out_w; ++ox) {
-                  const std::int64_t ix = ox * stride_w - pad_left + kx;
+                  const std::int64_t ix = ox * stride_w - pad_left + kx * dilation_w;
                   const bool ok = row_ok && ix >= 0 && ix < in_w;
                   float a = row_lo[ox], b = row_hi[ox];  // locals: no aliasing with the inputs
                   detail::sound_affine_step(wk, ok ? rl[ix] : 0.0f, ok ? ru[ix] : 0.0f, a, b);

@@ -61,6 +61,30 @@ __global__ void sound_affine_kernel(ConvGeometry g, const float* weight, const f
   }
 }
 
+// Sound grouped convolution (groups > 1, where a tile's channels would read
+// different input channels): a thread per output, summing its K terms in
+// order k = 0..K-1 from the bias, as the host loop does.
+__global__ void sound_grouped_kernel(ConvGeometry g, const float* weight, const float* bias,
+                                     bool relu, const float* l, const float* u,
+                                     std::int64_t outputs, float* lo, float* hi) {
+  const std::int64_t k_count = g.patch(), plane = g.out_plane(), in_size = g.in_size();
+  const std::int64_t group_out = g.out_c / g.groups;
+  for (const std::int64_t e : grid_stride(outputs)) {
+    const std::int64_t p = e % plane, so = e / plane;
+    const std::int64_t m = so % g.out_c, s = so / g.out_c;
+    const std::int64_t row0 = m / group_out * k_count;
+    float acc_lo = bias[m], acc_hi = bias[m];
+    for (std::int64_t k = 0; k < k_count; ++k) {
+      const std::int64_t src = detail::im2col_source(g, row0 + k, p);
+      const float vl = src >= 0 ? l[s * in_size + src] : 0.0f;
+      const float vu = src >= 0 ? u[s * in_size + src] : 0.0f;
+      detail::sound_affine_step(weight[m * k_count + k], vl, vu, acc_lo, acc_hi);
+    }
+    lo[e] = relu ? detail::relu_value(acc_lo) : acc_lo;
+    hi[e] = relu ? detail::relu_value(acc_hi) : acc_hi;
+  }
+}
+
 // Folded margins: a block per (box s, tile of kMarginClasses classes j);
 // chunks of kMarginChunk inputs of W's rows, W_t's row and the box go
 // through shared memory; each thread sums its class's terms in input order
@@ -127,6 +151,12 @@ __global__ void first_inverted_kernel(const float* l, const float* u, std::int64
 void nn_affine_bounds_sound(const Context& ctx, const ConvGeometry& g, const float* weight,
                             const float* bias, bool relu, const float* l, const float* u,
                             std::int64_t n, float* lo, float* hi) {
+  if (g.groups > 1) {
+    const std::int64_t outputs = n * g.out_size();
+    launch(ctx, blocks_for(outputs), kBlockThreads, sound_grouped_kernel, g, weight, bias, relu,
+           l, u, outputs, lo, hi);
+    return;
+  }
   const std::int64_t columns = n * g.out_plane();
   const std::int64_t column_tiles = (columns + kSoundTile - 1) / kSoundTile;
   const std::int64_t channel_tiles = (g.out_c + kSoundTile - 1) / kSoundTile;

@@ -693,7 +693,16 @@ TEST(NnErrors, BuilderArgumentsAreChecked) {
   const NodeId x = b.input({3, 5, 5});
   test::expect_error([&] { b.input({1, 1, 1}); }, "already has an input (node 0)");
   test::expect_error([&] { b.conv(x, 2, 3, 3, std::vector<float>(10)); },
-                     "conv: weight has 10 floats but out_channels x in_channels x kernel_h x kernel_w = 2 x 3 x 3 x 3 = 54");
+                     "conv: weight has 10 floats but out_channels x in_channels / groups x kernel_h x kernel_w = 2 x 3 x 3 x 3 = 54");
+  nn::ConvParams two_groups;
+  two_groups.groups = 2;
+  test::expect_error([&] { b.conv(x, 2, 3, 3, std::vector<float>(54), {}, two_groups); },
+                     "conv: groups = 2 must be >= 1 and divide the input channels (3) and out_channels (2)");
+  nn::ConvParams depthwise;
+  depthwise.groups = 3;
+  depthwise.dilation_h = 0;
+  test::expect_error([&] { b.conv(x, 3, 3, 3, std::vector<float>(27), {}, depthwise); },
+                     "conv: dilations must be >= 1, got 0 x 1");
   test::expect_error([&] { b.conv(x, 2, 3, 3, std::vector<float>(54), std::vector<float>(3)); },
                      "conv: bias has 3 floats but out_channels = 2");
   test::expect_error([&] { b.conv(x, 1, 7, 1, std::vector<float>(21)); }, "does not fit the 5 x 5 input");
@@ -714,7 +723,21 @@ TEST(NnErrors, BuilderArgumentsAreChecked) {
   test::expect_error([&] { b.avg_pool(x, pool_params(6, 1, 1, 1)); }, "avg_pool: the 6 x 1 kernel does not fit");
   test::expect_error([&] { b.reshape(x, {7, 1, 1}); }, "reshape: shape 7 x 1 x 1 has 7 elements but the input (3 x 5 x 5) has 75");
   const NodeId f = b.flatten(x);
-  test::expect_error([&] { b.add(x, f); }, "add: the inputs' shapes differ: node 0 is 3 x 5 x 5, node 1 is 75 x 1 x 1");
+  test::expect_error([&] { b.add(x, f); },
+                     "add: node 1 (75 x 1 x 1) does not broadcast over node 0 (3 x 5 x 5)");
+  test::expect_error([&] { b.mul(x, f); },
+                     "mul: node 1 (75 x 1 x 1) does not broadcast over node 0 (3 x 5 x 5)");
+  test::expect_error([&] { b.clip(x, 2.0f, 1.0f); }, "clip: min (2) must be <= max (1)");
+  test::expect_error([&] { b.hard_sigmoid(x, -1.0f, 0.5f); }, "hard_sigmoid: alpha must be finite and >= 0");
+  test::expect_error([&] { b.channel_affine(x, {1, 2}, {0, 0, 0}); },
+                     "channel_affine: scale has 2 and shift 3 floats but the input (3 x 5 x 5) has 3 channels");
+  test::expect_error([&] { b.concat({x, f}); }, "concat: input 1 (node 1) is 75 x 1 x 1 but input 0 is 3 x 5 x 5");
+  nn::PadParams reflect;
+  reflect.mode = nn::PadMode::reflect;
+  reflect.pad_top = 5;
+  test::expect_error([&] { b.pad(x, reflect); }, "pad: reflect pads [5, 0, 0, 0] must be smaller than the 5 x 5 input");
+  test::expect_error([&] { b.transpose(x, {0, 0, 1}); }, "transpose: perm must be a permutation of {0, 1, 2}");
+  test::expect_error([&] { b.softmax(x); }, "softmax: the input must be a flat vector F x 1 x 1, got 3 x 5 x 5");
   test::expect_error([&] { b.add(x, 9); }, "add: second input node 9 does not exist");
   test::expect_error([&] { (void)b.build(Context::host(), 5); }, "build: output node 5 does not exist");
   nn::NetworkBuilder empty;

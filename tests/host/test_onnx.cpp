@@ -100,21 +100,22 @@ nn::OnnxModel read(const onnx::ModelProto& model) {
 TEST(Onnx, UnsupportedOpNamesTheOpAndNode) {
   auto model = model_with_input(1, 4);
   add_node(model, "Relu", "first", {"x"}, "r");
-  add_node(model, "Sigmoid", "squash", {"r"}, "y");
+  add_node(model, "Erf", "squash", {"r"}, "y");
   set_output(model, "y");
-  test::expect_error([&] { read(model); }, "node 'squash' (Sigmoid): op Sigmoid is not supported");
+  test::expect_error([&] { read(model); }, "node 'squash' (Erf): op Erf is not supported");
 }
 
 TEST(Onnx, UnsupportedAttributeNamesItsValue) {
   auto model = model_with_input(2, 4);
   add_initializer(model, "w", {2, 1, 3, 3}, std::vector<float>(18, 0.1f));
   auto* conv = add_node(model, "Conv", "grouped", {"x", "w"}, "y");
-  auto* group = conv->add_attribute();
-  group->set_name("group");
-  group->set_type(onnx::AttributeProto::INT);
-  group->set_i(2);
+  auto* pad = conv->add_attribute();
+  pad->set_name("auto_pad");
+  pad->set_type(onnx::AttributeProto::STRING);
+  pad->set_s("SAME_UPPER");
   set_output(model, "y");
-  test::expect_error([&] { read(model); }, "node 'grouped' (Conv): attribute group = 2 is not supported");
+  test::expect_error([&] { read(model); },
+                     "node 'grouped' (Conv): attribute auto_pad = SAME_UPPER is not supported");
 
   auto pool_model = model_with_input(1, 4);
   auto* pool = add_node(pool_model, "MaxPool", "ceil", {"x"}, "y");
@@ -123,12 +124,12 @@ TEST(Onnx, UnsupportedAttributeNamesItsValue) {
   kernel->set_type(onnx::AttributeProto::INTS);
   kernel->add_ints(2);
   kernel->add_ints(2);
-  auto* ceil = pool->add_attribute();
-  ceil->set_name("ceil_mode");
-  ceil->set_type(onnx::AttributeProto::INT);
-  ceil->set_i(1);
+  auto* order = pool->add_attribute();
+  order->set_name("storage_order");
+  order->set_type(onnx::AttributeProto::INT);
+  order->set_i(1);
   set_output(pool_model, "y");
-  test::expect_error([&] { read(pool_model); }, "attribute ceil_mode = 1 is not supported");
+  test::expect_error([&] { read(pool_model); }, "attribute storage_order = 1 is not supported");
 }
 
 TEST(Onnx, MatMulPlusAddAndGemmVariantsMatchTheBuilder) {
@@ -194,12 +195,37 @@ TEST(Onnx, ReshapeWithInferredDimension) {
   EXPECT_EQ(loaded.opset, 17);
 }
 
-TEST(Onnx, ConstantAddOutsideAMatMulIsRefused) {
-  auto model = model_with_input(1, 2);
-  add_initializer(model, "k", {1}, {1.0f});
-  add_node(model, "Add", "shift", {"x", "k"}, "y");
+TEST(Onnx, ConstantArithmeticIsAPerChannelAffineMap) {
+  // (k0 - x) * m / d + s per channel of x (2 x 1 x 2), constants broadcast
+  // as [C, 1, 1] or scalars.
+  auto model = model_with_input(2, 1);
+  model.mutable_graph()->mutable_input(0)->mutable_type()->mutable_tensor_type()->mutable_shape()
+      ->mutable_dim(3)->set_dim_value(2);
+  add_initializer(model, "k0", {1, 2, 1, 1}, {1.0f, -2.0f});
+  add_initializer(model, "m", {2, 1, 1}, {3.0f, 0.5f});
+  add_initializer(model, "d", {}, {4.0f});
+  add_initializer(model, "s", {1}, {0.25f});
+  add_node(model, "Sub", "flip", {"k0", "x"}, "a");
+  add_node(model, "Mul", "scale", {"a", "m"}, "b");
+  add_node(model, "Div", "divide", {"b", "d"}, "c");
+  add_node(model, "Add", "shift", {"s", "c"}, "y");
   set_output(model, "y");
-  test::expect_error([&] { read(model); }, "node 'shift' (Add): adds the constant 'k'");
+  nn::OnnxModel m = read(model);
+  const Context ctx = Context::host();
+  const nn::Network net = m.builder.build(ctx, m.output);
+  const std::vector<float> x{0.5f, -1.0f, 2.0f, 3.0f};
+  std::vector<float> y(4, test::poison());
+  net.forward(ctx, x.data(), 1, y.data());
+  const float k0[2] = {1.0f, -2.0f}, mul[2] = {3.0f, 0.5f};
+  for (int e = 0; e < 4; ++e) {
+    EXPECT_FLOAT_EQ(y[e], (k0[e / 2] - x[e]) * mul[e / 2] / 4.0f + 0.25f) << e;
+  }
+  // A constant that is neither a scalar nor per channel is refused.
+  auto bad = model_with_input(2, 2);
+  add_initializer(bad, "k", {1, 2, 2, 2}, std::vector<float>(8, 1.0f));
+  add_node(bad, "Add", "shift", {"x", "k"}, "y");
+  set_output(bad, "y");
+  test::expect_error([&] { read(bad); }, "node 'shift' (Add): constant operand 'k' of dims [1, 2, 2, 2]");
 }
 
 #endif  // CUXPLAIN_WITH_ONNX
