@@ -7,7 +7,15 @@
 // (BoundsOptions::check_boxes) is off: it is an argument check, and on CUDA
 // a stream synchronization, not part of the propagation. Host sound mode
 // (directed rounding emulated in double) runs at batch 1 and 65 only.
+// Host forward runs twice: on oneDNN where the build has it (".../host")
+// and on the hand-written path (".../host_handwritten", CUXPLAIN_NN_DNNL=0
+// while the network plans), so that one run gives their ratio. Host cases
+// count the minor page faults per call after a first call
+// (page_faults_per_call): the network keeps its workspace across calls.
 #include <benchmark/benchmark.h>
+#include <sys/resource.h>
+
+#include <cstdlib>
 
 #include <cmath>
 #include <cstdint>
@@ -147,18 +155,34 @@ void set_counters(benchmark::State& state, const nn::Network& net, Mode mode, st
                         static_cast<double>(n));
 }
 
-void BM_NnHost(benchmark::State& state, Layer layer, Mode mode) {
+long minor_page_faults() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_minflt;
+}
+
+void BM_NnHost(benchmark::State& state, Layer layer, Mode mode, bool hand_written) {
   const std::int64_t n = state.range(0);
   const Context ctx = Context::host();
   const nn::Network net = make_network(ctx, layer);
   const Data d = make_data(net, n);
   std::vector<float> out0(static_cast<std::size_t>(n * net.output_shape().size()));
   std::vector<float> out1(out0.size());
-  for (auto _ : state) {
+  const auto call = [&] {
     run(net, ctx, mode, n, d.x.data(), d.lo.data(), d.hi.data(), d.targets, out0.data(),
         out1.data());
+  };
+  // The first call plans the batch size (and its oneDNN primitives).
+  if (hand_written) setenv("CUXPLAIN_NN_DNNL", "0", 1);
+  call();
+  if (hand_written) unsetenv("CUXPLAIN_NN_DNNL");
+  const long faults = minor_page_faults();
+  for (auto _ : state) {
+    call();
     benchmark::DoNotOptimize(out0.data());
   }
+  state.counters["page_faults_per_call"] =
+      static_cast<double>(minor_page_faults() - faults) / static_cast<double>(state.iterations());
   set_counters(state, net, mode, n);
 }
 
@@ -199,11 +223,15 @@ int main(int argc, char** argv) {
       for (const std::int64_t n : batches) {
         if (sound && n > 65) continue;  // the host's emulated directed rounding
         const std::string name = std::string("nn/") + layer_name(layer) + "/" + mode_name(mode) + "/host";
-        benchmark::RegisterBenchmark(name.c_str(), BM_NnHost, layer, mode)
-            ->Arg(n)
-            ->Unit(benchmark::kMicrosecond)
-            ->UseRealTime()  // OpenMP and OpenBLAS threads: wall-clock rates
-            ->MinTime(0.2);
+        for (const bool hand_written : {false, true}) {
+          if (hand_written && mode != Mode::forward) continue;  // bounds: hand-written only
+          benchmark::RegisterBenchmark((name + (hand_written ? "_handwritten" : "")).c_str(),
+                                       BM_NnHost, layer, mode, hand_written)
+              ->Arg(n)
+              ->Unit(benchmark::kMicrosecond)
+              ->UseRealTime()  // OpenMP and OpenBLAS threads: wall-clock rates
+              ->MinTime(0.2);
+        }
       }
     }
   }
