@@ -98,6 +98,14 @@ bool make_op(DnnlOp& op, dnnl::stream& stream, const NnLayer& L, std::int64_t n,
   }
 
   memory::desc src_md, weight_md, dst_md, scratch_md;
+  // The layouts the primitive chose, and the primitive.
+  const auto take = [&](const auto& pd, auto primitive) {
+    src_md = pd.src_desc();
+    weight_md = pd.weights_desc();
+    dst_md = pd.dst_desc();
+    scratch_md = pd.scratchpad_desc();
+    op.primitive = primitive;
+  };
   if (conv) {
     // The padding oneDNN's output size formula needs on the far side (the
     // floor mode's unused rows and columns count as none).
@@ -108,21 +116,13 @@ bool make_op(DnnlOp& op, dnnl::stream& stream, const NnLayer& L, std::int64_t n,
         dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, any_src,
         any_weight, with_bias ? bias_md : no_bias, any_dst, {g.stride_h, g.stride_w},
         {g.pad_top, g.pad_left}, {pad_bottom, pad_right});
-    dnnl::convolution_forward::primitive_desc pd(desc, attr, engine);
-    src_md = pd.src_desc();
-    weight_md = pd.weights_desc();
-    dst_md = pd.dst_desc();
-    scratch_md = pd.scratchpad_desc();
-    op.primitive = dnnl::convolution_forward(pd);
+    const dnnl::convolution_forward::primitive_desc pd(desc, attr, engine);
+    take(pd, dnnl::convolution_forward(pd));
   } else {
     dnnl::inner_product_forward::desc desc(dnnl::prop_kind::forward_inference, any_src,
                                            any_weight, with_bias ? bias_md : no_bias, any_dst);
-    dnnl::inner_product_forward::primitive_desc pd(desc, attr, engine);
-    src_md = pd.src_desc();
-    weight_md = pd.weights_desc();
-    dst_md = pd.dst_desc();
-    scratch_md = pd.scratchpad_desc();
-    op.primitive = dnnl::inner_product_forward(pd);
+    const dnnl::inner_product_forward::primitive_desc pd(desc, attr, engine);
+    take(pd, dnnl::inner_product_forward(pd));
   }
 
   // Weights: the network's own when the layouts agree, else a copy in the
