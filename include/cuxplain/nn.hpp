@@ -217,7 +217,9 @@ struct BoundsOptions {
 /// oneDNN's own allocator) and reuses it for the next call of the same kind
 /// and batch size, so that repeated calls allocate nothing: a few such
 /// executions stay, each used by one call at a time (concurrent calls each
-/// take their own), all freed with the last copy of the Network. CUDA calls
+/// take their own), all freed with the last copy of the Network. A host
+/// forward walks a large batch in even slices whose activations fit in
+/// cache (a workspace per slice size). CUDA calls
 /// allocate theirs from ctx's stream-ordered allocator on each call.
 /// temporary_bytes(n) bounds what the calls on batches of n allocate, kept
 /// executions included.
