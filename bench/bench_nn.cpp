@@ -7,9 +7,25 @@
 // (BoundsOptions::check_boxes) is off: it is an argument check, and on CUDA
 // a stream synchronization, not part of the propagation. Host sound mode
 // (directed rounding emulated in double) runs at batch 1 and 65 only.
+// Host forward runs twice: on oneDNN where the build has it (".../host")
+// and on the hand-written path (".../host_handwritten", CUXPLAIN_NN_DNNL=0
+// while the network plans), so that one run gives their ratio. Host cases
+// count the minor page faults per call after a first call
+// (page_faults_per_call): the network keeps its workspace across calls.
+// ONNX models, forward only, at batch 1, 64 and 256 ("nn/onnx/<file>/..."):
+// the embedded model, and the files listed in CUXPLAIN_BENCH_ONNX
+// (colon-separated; bench/nn_forward_cpu.sh passes a ResNet-18), when the
+// build reads ONNX. "nn/sobol/...": Sobol on the embedded model end to end
+// (grid 14, 128 designs, batch 256, one 28 x 28 image) with the forward
+// timed inside the model callback: forward_share is its part of the run.
 #include <benchmark/benchmark.h>
+#include <sys/resource.h>
+
+#include <cstdlib>
 
 #include <cmath>
+#include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <random>
 #include <string>
@@ -17,6 +33,7 @@
 
 #include <cuxplain/cuxplain.hpp>
 #include <cuxplain/nn.hpp>
+#include <cuxplain/onnx.hpp>
 
 #include "bench_common.hpp"
 
@@ -147,19 +164,77 @@ void set_counters(benchmark::State& state, const nn::Network& net, Mode mode, st
                         static_cast<double>(n));
 }
 
-void BM_NnHost(benchmark::State& state, Layer layer, Mode mode) {
+long minor_page_faults() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_minflt;
+}
+
+void BM_NnHost(benchmark::State& state, Layer layer, Mode mode, bool hand_written,
+               const std::string& onnx_file) {
   const std::int64_t n = state.range(0);
   const Context ctx = Context::host();
-  const nn::Network net = make_network(ctx, layer);
+  const nn::Network net = onnx_file.empty() ? make_network(ctx, layer) : nn::load_onnx(ctx, onnx_file);
   const Data d = make_data(net, n);
   std::vector<float> out0(static_cast<std::size_t>(n * net.output_shape().size()));
   std::vector<float> out1(out0.size());
-  for (auto _ : state) {
+  const auto call = [&] {
     run(net, ctx, mode, n, d.x.data(), d.lo.data(), d.hi.data(), d.targets, out0.data(),
         out1.data());
+  };
+  // The first call plans the batch size (and its oneDNN primitives).
+  if (hand_written) setenv("CUXPLAIN_NN_DNNL", "0", 1);
+  call();
+  if (hand_written) unsetenv("CUXPLAIN_NN_DNNL");
+  const long faults = minor_page_faults();
+  for (auto _ : state) {
+    call();
     benchmark::DoNotOptimize(out0.data());
   }
+  state.counters["page_faults_per_call"] =
+      static_cast<double>(minor_page_faults() - faults) / static_cast<double>(state.iterations());
   set_counters(state, net, mode, n);
+}
+
+void BM_SobolEmbeddedHost(benchmark::State& state, bool hand_written) {
+  using Clock = std::chrono::steady_clock;
+  const Context ctx = Context::host();
+  const nn::Network net =
+      nn::load_onnx(ctx, std::string(CUXPLAIN_MODELS_DIR) + "/fashion_mnist_cnn.onnx");
+  const nn::Shape in = net.input_shape();
+  std::mt19937 gen(5);
+  std::uniform_real_distribution<float> dist(0.0f, 1.0f);
+  std::vector<float> image(static_cast<std::size_t>(in.size()));
+  for (float& v : image) v = dist(gen);
+  double forward_seconds = 0.0;
+  const Model model{net.output_shape().size(), [&](ConstImageView batch, float* outputs) {
+                      const auto start = Clock::now();
+                      net.forward(ctx, batch.data, batch.n, outputs);
+                      forward_seconds += std::chrono::duration<double>(Clock::now() - start).count();
+                    }};
+  SobolOptions options;
+  options.grid_size = 14;
+  options.nb_design = 128;
+  options.batch_size = 256;
+  std::vector<float> scores(static_cast<std::size_t>(options.grid_size * options.grid_size));
+  const auto explain = [&] {
+    sobol_attribution(ctx, model, {image.data(), 1, in.c, in.h, in.w, Layout::nchw}, {0},
+                      scores.data(), options);
+  };
+  if (hand_written) setenv("CUXPLAIN_NN_DNNL", "0", 1);
+  explain();  // plans the batch sizes
+  if (hand_written) unsetenv("CUXPLAIN_NN_DNNL");
+  forward_seconds = 0.0;
+  const long faults = minor_page_faults();
+  double total_seconds = 0.0;
+  for (auto _ : state) {
+    const auto start = Clock::now();
+    explain();
+    total_seconds += std::chrono::duration<double>(Clock::now() - start).count();
+  }
+  state.counters["forward_share"] = forward_seconds / total_seconds;
+  state.counters["page_faults_per_run"] =
+      static_cast<double>(minor_page_faults() - faults) / static_cast<double>(state.iterations());
 }
 
 #if CUXPLAIN_WITH_CUDA
@@ -199,13 +274,57 @@ int main(int argc, char** argv) {
       for (const std::int64_t n : batches) {
         if (sound && n > 65) continue;  // the host's emulated directed rounding
         const std::string name = std::string("nn/") + layer_name(layer) + "/" + mode_name(mode) + "/host";
-        benchmark::RegisterBenchmark(name.c_str(), BM_NnHost, layer, mode)
-            ->Arg(n)
-            ->Unit(benchmark::kMicrosecond)
-            ->UseRealTime()  // OpenMP and OpenBLAS threads: wall-clock rates
-            ->MinTime(0.2);
+        for (const bool hand_written : {false, true}) {
+          if (hand_written && mode != Mode::forward) continue;  // bounds: hand-written only
+          benchmark::RegisterBenchmark((name + (hand_written ? "_handwritten" : "")).c_str(),
+                                       BM_NnHost, layer, mode, hand_written, std::string())
+              ->Arg(n)
+              ->Unit(benchmark::kMicrosecond)
+              ->UseRealTime()  // OpenMP and OpenBLAS threads: wall-clock rates
+              ->MinTime(0.2);
+        }
       }
     }
+  }
+  std::vector<std::string> onnx_files = {std::string(CUXPLAIN_MODELS_DIR) + "/fashion_mnist_cnn.onnx"};
+  if (const char* more = std::getenv("CUXPLAIN_BENCH_ONNX")) {
+    std::string list = more;
+    for (std::size_t start = 0; start <= list.size();) {
+      const std::size_t end = std::min(list.find(':', start), list.size());
+      if (end > start) onnx_files.push_back(list.substr(start, end - start));
+      start = end + 1;
+    }
+  }
+  bool reads_onnx = true;
+  try {
+    nn::load_onnx(Context::host(), onnx_files.front());
+  } catch (const Error&) {
+    reads_onnx = false;  // a build without ONNX support: no model cases
+  }
+  if (!reads_onnx) onnx_files.clear();
+  for (const std::string& file : onnx_files) {
+    const std::string stem = file.substr(file.find_last_of('/') + 1);
+    for (const std::int64_t n : {1, 64, 256}) {
+      for (const bool hand_written : {false, true}) {
+        const std::string name = "nn/onnx/" + stem + "/forward/host" + (hand_written ? "_handwritten" : "");
+        benchmark::RegisterBenchmark(name.c_str(), BM_NnHost, Layer::cnn, Mode::forward,
+                                     hand_written, file)
+            ->Arg(n)
+            ->Unit(benchmark::kMicrosecond)
+            ->UseRealTime()
+            ->MinTime(0.5);
+      }
+    }
+  }
+  for (const bool hand_written : {false, true}) {
+    if (!reads_onnx) break;
+    benchmark::RegisterBenchmark(
+        (std::string("nn/sobol/fashion_mnist_cnn/grid14_design128/host") +
+         (hand_written ? "_handwritten" : "")).c_str(),
+        BM_SobolEmbeddedHost, hand_written)
+        ->Unit(benchmark::kMillisecond)
+        ->UseRealTime()
+        ->MinTime(1.0);
   }
 #if CUXPLAIN_WITH_CUDA
   if (bench::cuda_benchmarks_enabled()) {

@@ -6,6 +6,8 @@ set -euo pipefail
 # clang-14 and libclang-rt-14-dev: libFuzzer and clang's sanitizer runtimes
 # for scripts/fuzz.sh.
 packages=(cmake g++ make libgtest-dev libbenchmark-dev libomp-dev libopenblas-dev libopenblas-openmp-dev libonnx-dev libprotobuf-dev dataset-fashion-mnist libstb-dev zlib1g-dev clang-14 libclang-rt-14-dev)
+# oneDNN: the host backend's convolutions and dense layers.
+packages+=(libdnnl-dev)
 # The cuxplain program's command line and JSON files.
 packages+=(libcli11-dev nlohmann-json3-dev)
 # The Python package's tests (scripts/test_python.sh) make a virtual environment.

@@ -66,7 +66,11 @@ class Arena {
   std::int64_t end_ = 0;
 };
 
-std::int64_t workspace_floats(const NnLayer& layer, std::int64_t n, Walk walk) {
+/// Executions a host network keeps idle: a Sobol or EVA run calls with one
+/// batch size and a last, smaller batch, for forward and bounds at most.
+constexpr std::size_t kIdleExecutions = 8;
+
+std::int64_t hand_written_workspace(const NnLayer& layer, std::int64_t n, Walk walk) {
   if (walk == Walk::sound_bounds) return 0;  // direct loops / tiles, no GEMM panels
   const bool bounds = walk == Walk::bounds;
   if (layer.kind == LayerKind::conv) return conv_workspace_floats(layer.conv, n, bounds);
@@ -76,7 +80,22 @@ std::int64_t workspace_floats(const NnLayer& layer, std::int64_t n, Walk walk) {
 
 }  // namespace
 
-MemoryPlan plan_memory(const NnNetworkState& net, std::int64_t n, std::size_t count, Walk walk) {
+std::vector<LayerPlan> plan_layers(const NnNetworkState& net, std::int64_t n, std::size_t count,
+                                   Walk walk) {
+  std::vector<LayerPlan> layers(count);
+  for (std::size_t i = 0; i < count; ++i) {
+    const NnLayer& layer = net.layers[i];
+    if (walk != Walk::sound_bounds && net.backend == Backend::host) {
+      layers[i].dnnl = dnnl_layer(layer, n, walk == Walk::bounds, &layers[i].workspace);
+      if (layers[i].dnnl) continue;
+    }
+    layers[i].workspace = hand_written_workspace(layer, n, walk);
+  }
+  return layers;
+}
+
+MemoryPlan plan_memory(const NnNetworkState& net, std::int64_t n, std::size_t count,
+                       const std::vector<LayerPlan>& layers, Walk walk) {
   MemoryPlan plan;
   plan.lo.assign(count + 1, -1);
   plan.hi.assign(count + 1, -1);
@@ -94,7 +113,7 @@ MemoryPlan plan_memory(const NnNetworkState& net, std::int64_t n, std::size_t co
       if (bounds) plan.hi[v] = arena.place(floats[v]);
       live[v] = true;
     }
-    const std::int64_t workspace = workspace_floats(layer, n, walk);
+    const std::int64_t workspace = layers[i].workspace;
     if (workspace > 0) {
       plan.workspace[i] = arena.place(workspace);
       arena.release(plan.workspace[i], workspace);
@@ -109,6 +128,49 @@ MemoryPlan plan_memory(const NnNetworkState& net, std::int64_t n, std::size_t co
   }
   plan.floats = arena.size();
   return plan;
+}
+
+namespace {
+
+std::shared_ptr<NnExecution> make_execution(const NnNetworkState& net, const Context& ctx,
+                                            std::int64_t n, std::size_t count, Walk walk) {
+  auto execution = std::make_shared<NnExecution>();
+  execution->n = n;
+  execution->count = count;
+  execution->walk = walk;
+  execution->layers = plan_layers(net, n, count, walk);
+  execution->memory = plan_memory(net, n, count, execution->layers, walk);
+  execution->workspace =
+      Buffer<float>(ctx, execution->memory.floats, "the workspace of a network call");
+  return execution;
+}
+
+}  // namespace
+
+ExecutionLease::ExecutionLease(const NnNetworkState& net, const Context& ctx, std::int64_t n,
+                               std::size_t count, Walk walk)
+    : net_(net) {
+  if (net.backend == Backend::host) {
+    std::lock_guard<std::mutex> lock(net.executions.mutex);
+    auto& idle = net.executions.idle;
+    for (auto it = idle.begin(); it != idle.end(); ++it) {
+      const NnExecution& e = **it;
+      if (e.n != n || e.count != count || e.walk != walk) continue;
+      execution_ = std::move(*it);
+      idle.erase(it);
+      return;
+    }
+  }
+  execution_ = make_execution(net, ctx, n, count, walk);
+}
+
+ExecutionLease::~ExecutionLease() {
+  if (net_.backend != Backend::host) return;
+  std::lock_guard<std::mutex> lock(net_.executions.mutex);
+  auto& idle = net_.executions.idle;
+  // The newest first; the oldest goes when too many are kept.
+  idle.insert(idle.begin(), std::move(execution_));
+  if (idle.size() > kIdleExecutions) idle.pop_back();
 }
 
 }  // namespace cuxplain::detail

@@ -5,10 +5,20 @@
 // bounds) lives from the layer that writes it to the last layer that reads
 // it; each conv or dense layer's workspace lives while the layer runs.
 // Places are reused first-fit once free.
+//
+// A host call runs in an NnExecution: the plan, its workspace and the
+// oneDNN primitives of its layers, made on the first call of a walk and
+// batch size and reused by the next ones (no allocation in the steady
+// state), held by the network until it goes (state.hpp: NnExecutionPool).
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
+#include <cuxplain/core/buffer.hpp>
+#include <cuxplain/core/context.hpp>
+
+#include "dnnl.hpp"
 #include "state.hpp"
 
 namespace cuxplain::detail {
@@ -26,7 +36,60 @@ struct MemoryPlan {
   std::int64_t floats = 0;
 };
 
-/// The plan of a walk over layers [0, count) of `net` on n samples.
-MemoryPlan plan_memory(const NnNetworkState& net, std::int64_t n, std::size_t count, Walk walk);
+/// How one layer of a walk runs: on oneDNN (dnnl set) or the hand-written
+/// path, and the floats of workspace it needs while it runs.
+struct LayerPlan {
+  std::shared_ptr<DnnlLayer> dnnl;
+  std::int64_t workspace = 0;
+};
+
+/// The layers of a walk over layers [0, count) of `net` on n samples. oneDNN
+/// runs convolutions and dense layers on the host backend (when built with
+/// it), forward and plain-mode bounds; sound bounds keep their
+/// directed-rounding loops.
+std::vector<LayerPlan> plan_layers(const NnNetworkState& net, std::int64_t n, std::size_t count,
+                                   Walk walk);
+
+/// The memory plan of that walk, its layers run as `layers` says.
+MemoryPlan plan_memory(const NnNetworkState& net, std::int64_t n, std::size_t count,
+                       const std::vector<LayerPlan>& layers, Walk walk);
+
+/// Lower and upper pointers of one value (upper unused by forward).
+struct Value {
+  const float* lo = nullptr;
+  const float* hi = nullptr;
+};
+
+struct NnExecution {
+  std::int64_t n = 0;
+  std::size_t count = 0;
+  Walk walk = Walk::forward;
+  std::vector<LayerPlan> layers;
+  MemoryPlan memory;
+  Buffer<float> workspace;
+  /// The walk's values during a call (count + 1).
+  std::vector<Value> values;
+  /// margin_upper_bounds: the lower and upper ends of the bounds it reads.
+  Buffer<float> ends;
+};
+
+/// An execution of the walk for a call on ctx, held for the call: on the
+/// host backend one the network keeps (taken out of its pool, or made, and
+/// put back when the lease goes); on CUDA a fresh one, its workspace from
+/// ctx's allocator on ctx's stream, freed after the call.
+class ExecutionLease {
+ public:
+  ExecutionLease(const NnNetworkState& net, const Context& ctx, std::int64_t n, std::size_t count,
+                 Walk walk);
+  ~ExecutionLease();
+  ExecutionLease(const ExecutionLease&) = delete;
+  ExecutionLease& operator=(const ExecutionLease&) = delete;
+  NnExecution& operator*() const { return *execution_; }
+  NnExecution* operator->() const { return execution_.get(); }
+
+ private:
+  const NnNetworkState& net_;
+  std::shared_ptr<NnExecution> execution_;
+};
 
 }  // namespace cuxplain::detail

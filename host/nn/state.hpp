@@ -5,6 +5,7 @@
 // temporaries, execute.cpp runs).
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -114,6 +115,21 @@ inline std::vector<std::int64_t> layer_inputs(const NnLayer& layer) {
   return out;
 }
 
+/// What a host call needs besides the weights, for one walk and batch size:
+/// its memory plan, the workspace laid out by it and the primitives of the
+/// layers that run on oneDNN (plan.hpp). Made on a network's first call of
+/// that kind and size, then reused.
+struct NnExecution;
+
+/// The executions of a host network that no call is using. A call takes
+/// one out under the mutex (or makes one when none fits), runs without the
+/// lock and puts it back, so that concurrent calls never share a workspace;
+/// at most a few stay (plan.cpp), all freed with the network.
+struct NnExecutionPool {
+  std::mutex mutex;
+  std::vector<std::shared_ptr<NnExecution>> idle;
+};
+
 struct NnNetworkState {
   Backend backend = Backend::host;
   int device = -1;
@@ -123,6 +139,9 @@ struct NnNetworkState {
   /// Per value: the last layer that reads it (-1: none).
   std::vector<std::int64_t> last_use;
   bool folds_margins = false;
+  /// Host backend only: CUDA calls take their workspace from the stream's
+  /// allocator on each call (stream-ordered, pooled by the driver).
+  mutable NnExecutionPool executions;
 };
 
 

@@ -258,13 +258,24 @@ struct BoundsOptions {
 /// ctx.stream() and do not synchronize (except the box check of
 /// BoundsOptions). Outputs are written only when the call succeeds.
 ///
-/// Memory: temporaries come from ctx's allocator (cuxplain::Buffer). Each
-/// intermediate activation (two for bounds: lower and upper) lives from the
-/// op that writes it to the last op that reads it, so the peak is n times
-/// the largest sum of live activation sizes (a chain holds two at a time),
-/// plus convolution and dense workspace bounded per op independently of n
-/// (batches are walked in chunks: about 4 x 2^22 floats, 64 MiB, for bounds;
-/// half for forward). temporary_bytes(n) gives the exact upper bound.
+/// Memory: temporaries come from ctx's allocator (cuxplain::Buffer), laid
+/// out in one workspace per call: each intermediate activation (two for
+/// bounds: lower and upper) lives from the op that writes it to the last op
+/// that reads it, so the workspace is n times the largest sum of live
+/// activation sizes (a chain holds two at a time), plus convolution and
+/// dense workspace bounded per op independently of n (batches are walked in
+/// chunks: about 4 x 2^22 floats, 64 MiB, for bounds; half for forward).
+/// On the host backend the network keeps that workspace after the call (with
+/// the layers' oneDNN primitives and reordered weights, which come from
+/// oneDNN's own allocator) and reuses it for the next call of the same kind
+/// and batch size, so that repeated calls allocate nothing: a few such
+/// executions stay, each used by one call at a time (concurrent calls each
+/// take their own), all freed with the last copy of the Network. A host
+/// forward walks a large batch in even slices whose activations fit in
+/// cache (a workspace per slice size). CUDA calls
+/// allocate theirs from ctx's stream-ordered allocator on each call.
+/// temporary_bytes(n) bounds what the calls on batches of n allocate, kept
+/// executions included.
 class Network {
  public:
   Network();
@@ -283,8 +294,10 @@ class Network {
   /// norms, without a fused relu): margin_upper_bounds then folds the
   /// margins into it. Otherwise it subtracts output bounds.
   bool folds_margins() const;
-  /// Upper bound of the temporary bytes that forward, bounds or
-  /// margin_upper_bounds allocate from ctx's allocator for a batch of n.
+  /// Upper bound of the bytes that forward, bounds (both modes) and
+  /// margin_upper_bounds (both modes) allocate from ctx's allocator for
+  /// batches of n, together: on the host backend each kind of call keeps its
+  /// workspace for the next one (see Memory above).
   std::size_t temporary_bytes(std::int64_t n) const;
 
   /// output (n x output_shape()) = the network on input (n x input_shape()).

@@ -658,31 +658,44 @@ TEST(NnSoundArithmetic, NearestFmaIsFusedAndTheOtherOpsRoundOnce) {
 
 using test::CountingAllocator;
 
-TEST(NnMemory, TemporariesStayWithinTemporaryBytes) {
+TEST(NnMemory, TemporariesStayWithinTemporaryBytesAndAreReused) {
   for (const NamedMaker& maker : all_makers()) {
     Context ctx = Context::host();
     const Net net = make(maker.maker, 3);
-    const nn::Network network = net.graph->build(ctx, net.output);
     auto counting = std::make_shared<CountingAllocator>();
-    ctx.set_allocator(counting);
-    for (std::int64_t n : {1, 7, 64}) {
-      const std::int64_t in = network.input_shape().size(), k = network.output_shape().size();
-      std::vector<float> lo, hi;
-      make_boxes(n, in, 3, lo, hi);
-      std::vector<float> out_lo(static_cast<std::size_t>(n * k)), out_hi(out_lo.size());
-      const std::vector<int> targets(static_cast<std::size_t>(n), 0);
-      for (bool sound : {false, true}) {
-        nn::BoundsOptions options;
-        options.sound = sound;
+    {
+      const nn::Network network = net.graph->build(ctx, net.output);
+      ctx.set_allocator(counting);
+      for (std::int64_t n : {1, 7, 64}) {
+        const std::int64_t in = network.input_shape().size(), k = network.output_shape().size();
+        std::vector<float> lo, hi;
+        make_boxes(n, in, 3, lo, hi);
+        std::vector<float> out_lo(static_cast<std::size_t>(n * k)), out_hi(out_lo.size());
+        const std::vector<int> targets(static_cast<std::size_t>(n), 0);
+        const auto calls = [&] {
+          for (bool sound : {false, true}) {
+            nn::BoundsOptions options;
+            options.sound = sound;
+            network.forward(ctx, lo.data(), n, out_lo.data());
+            network.bounds(ctx, lo.data(), hi.data(), n, out_lo.data(), out_hi.data(), options);
+            network.margin_upper_bounds(ctx, lo.data(), hi.data(), n, targets, out_lo.data(),
+                                        options);
+          }
+        };
+        // What the calls of batch n add to what earlier batch sizes left.
         counting->reset_peak();
-        network.forward(ctx, lo.data(), n, out_lo.data());
-        network.bounds(ctx, lo.data(), hi.data(), n, out_lo.data(), out_hi.data(), options);
-        network.margin_upper_bounds(ctx, lo.data(), hi.data(), n, targets, out_lo.data(), options);
-        EXPECT_EQ(counting->live(), 0) << maker.name;
-        EXPECT_LE(counting->peak(), static_cast<std::int64_t>(network.temporary_bytes(n)))
+        const std::int64_t held = counting->live();
+        calls();
+        EXPECT_LE(counting->peak() - held, static_cast<std::int64_t>(network.temporary_bytes(n)))
             << maker.name << " n " << n;
+        // The same calls again reuse what the first ones kept.
+        const std::int64_t allocations = counting->allocations();
+        calls();
+        EXPECT_EQ(counting->allocations(), allocations) << maker.name << " n " << n;
       }
     }
+    // Kept workspaces go with the network.
+    EXPECT_EQ(counting->live(), 0) << maker.name;
   }
 }
 
