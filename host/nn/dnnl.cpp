@@ -70,10 +70,16 @@ bool make_op(DnnlOp& op, dnnl::stream& stream, const NnLayer& L, std::int64_t n,
   tag user_src_tag, user_weight_tag, user_dst_tag;
   if (conv) {
     src_dims = {n, g.in_c, g.in_h, g.in_w};
-    weight_dims = {g.out_c, g.in_c, g.kernel_h, g.kernel_w};
     dst_dims = {n, g.out_c, g.out_h, g.out_w};
     user_src_tag = tag::nchw;
-    user_weight_tag = tag::oihw;
+    if (g.groups == 1) {
+      weight_dims = {g.out_c, g.in_c, g.kernel_h, g.kernel_w};
+      user_weight_tag = tag::oihw;
+    } else {
+      // ONNX's [out_c, in_c / groups, kh, kw] is oneDNN's goihw in memory.
+      weight_dims = {g.groups, g.out_c / g.groups, g.in_c / g.groups, g.kernel_h, g.kernel_w};
+      user_weight_tag = tag::goihw;
+    }
     user_dst_tag = tag::nchw;
   } else {
     src_dims = {n, g.in_c};
@@ -109,13 +115,17 @@ bool make_op(DnnlOp& op, dnnl::stream& stream, const NnLayer& L, std::int64_t n,
   if (conv) {
     // The padding oneDNN's output size formula needs on the far side (the
     // floor mode's unused rows and columns count as none).
-    const memory::dim pad_bottom = (g.out_h - 1) * g.stride_h + g.kernel_h - g.in_h - g.pad_top;
-    const memory::dim pad_right = (g.out_w - 1) * g.stride_w + g.kernel_w - g.in_w - g.pad_left;
+    // A dilated kernel spans (k - 1) d + 1 inputs; oneDNN counts dilation
+    // from 0 (d - 1).
+    const memory::dim span_h = (g.kernel_h - 1) * g.dilation_h + 1;
+    const memory::dim span_w = (g.kernel_w - 1) * g.dilation_w + 1;
+    const memory::dim pad_bottom = (g.out_h - 1) * g.stride_h + span_h - g.in_h - g.pad_top;
+    const memory::dim pad_right = (g.out_w - 1) * g.stride_w + span_w - g.in_w - g.pad_left;
     if (pad_bottom < 0 || pad_right < 0) return false;
     dnnl::convolution_forward::desc desc(
         dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, any_src,
         any_weight, with_bias ? bias_md : no_bias, any_dst, {g.stride_h, g.stride_w},
-        {g.pad_top, g.pad_left}, {pad_bottom, pad_right});
+        {g.dilation_h - 1, g.dilation_w - 1}, {g.pad_top, g.pad_left}, {pad_bottom, pad_right});
     const dnnl::convolution_forward::primitive_desc pd(desc, attr, engine);
     take(pd, dnnl::convolution_forward(pd));
   } else {
