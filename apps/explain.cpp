@@ -102,25 +102,9 @@ Json design_options(const Options& options) {
   return json;
 }
 
-template <class Options>
-void set_design_options(const ExplainRun& run, Options& options) {
-  const ExplainArgs& args = run.args;
-  options.grid_size = run.grid;
-  options.nb_design = args.nb_design.value_or(options.nb_design);
-  options.sampler = args.sampler;
-  options.skip = args.skip;
-  options.seed = args.seed;
-  options.perturbation = args.perturbation;
-  options.baseline = args.baseline;
-  options.blur_size = args.blur_size;
-  options.sigma = args.sigma;
-  options.mask_interpolation = args.mask_interpolation;
-  options.batch_size = args.batch_size;
-}
-
 MethodResult run_sobol(const ExplainRun& run) {
   SobolOptions options;
-  set_design_options(run, options);
+  set_design_options(run.args, run.grid, options);
   options.estimator = run.args.estimator;
   options.first_order = run.args.first_order;
   const std::int64_t total =
@@ -148,7 +132,7 @@ MethodResult run_sobol(const ExplainRun& run) {
 
 MethodResult run_hsic(const ExplainRun& run) {
   HsicOptions options;
-  set_design_options(run, options);
+  set_design_options(run.args, run.grid, options);
   options.binary = !run.args.continuous_masks;
   options.input_kernel = run.args.hsic_kernel;
   options.output_width = run.args.hsic_width;
@@ -174,19 +158,7 @@ MethodResult run_hsic(const ExplainRun& run) {
 
 MethodResult run_eva(const ExplainRun& run) {
   const ExplainArgs& args = run.args;
-  EvaOptions options;
-  options.grid_size = run.grid;
-  options.epsilon = args.epsilon;
-  options.clamp = args.clamp;
-  // The inputs' range over the channels (preprocess.hpp: [0, 255 / S]
-  // normalized by --mean and --std).
-  std::tie(options.clamp_min, options.clamp_max) =
-      input_range(args.preprocess, run.images.c, args.scale);
-  options.cell_mapping = args.mask_interpolation == Interpolation::nearest
-                             ? Interpolation::nearest
-                             : Interpolation::nearest_exact;
-  options.batch_size = args.batch_size;
-  options.sound = args.sound;
+  const EvaOptions options = eva_options(args, run.grid, run.images.c);
   Progress progress(run.show_progress, run.terminal, "eva", run.cells() + 1, "boxes");
   progress.update(0);
   MethodResult result;

@@ -34,6 +34,20 @@ OcclusionOptions occlusion_options(const ExplainArgs& args) {
 
 }  // namespace
 
+EvaOptions eva_options(const ExplainArgs& args, std::int64_t grid, std::int64_t channels) {
+  EvaOptions options;
+  options.grid_size = grid;
+  options.epsilon = args.epsilon;
+  options.clamp = args.clamp;
+  std::tie(options.clamp_min, options.clamp_max) = input_range(args.preprocess, channels, args.scale);
+  options.cell_mapping = args.mask_interpolation == Interpolation::nearest
+                             ? Interpolation::nearest
+                             : Interpolation::nearest_exact;
+  options.batch_size = args.batch_size;
+  options.sound = args.sound;
+  return options;
+}
+
 std::int64_t method_cost(Method method, const ExplainArgs& args, std::int64_t grid,
                          std::int64_t h, std::int64_t w) {
   const std::int64_t cells = grid * grid;
@@ -74,18 +88,8 @@ MethodMaps run_method(const Context& ctx, const nn::Network& network, Method met
   switch (method) {
     case Method::sobol: {
       SobolOptions options;
-      options.grid_size = grid;
-      options.nb_design = args.nb_design.value_or(options.nb_design);
-      options.sampler = args.sampler;
-      options.skip = args.skip;
-      options.seed = args.seed;
+      set_design_options(args, grid, options);
       options.estimator = args.estimator;
-      options.perturbation = args.perturbation;
-      options.baseline = args.baseline;
-      options.blur_size = args.blur_size;
-      options.sigma = args.sigma;
-      options.mask_interpolation = args.mask_interpolation;
-      options.batch_size = args.batch_size;
       sobol_attribution(ctx, model, images, targets, scores.data(), options);
       result.summary = std::to_string(options.nb_design) + " designs";
       result.numbers = {{"grid_size", static_cast<double>(grid)},
@@ -97,20 +101,10 @@ MethodMaps run_method(const Context& ctx, const nn::Network& network, Method met
     }
     case Method::hsic: {
       HsicOptions options;
-      options.grid_size = grid;
-      options.nb_design = args.nb_design.value_or(options.nb_design);
-      options.sampler = args.sampler;
-      options.skip = args.skip;
-      options.seed = args.seed;
+      set_design_options(args, grid, options);
       options.binary = !args.continuous_masks;
       options.input_kernel = args.hsic_kernel;
       options.output_width = args.hsic_width;
-      options.perturbation = args.perturbation;
-      options.baseline = args.baseline;
-      options.blur_size = args.blur_size;
-      options.sigma = args.sigma;
-      options.mask_interpolation = args.mask_interpolation;
-      options.batch_size = args.batch_size;
       hsic_attribution(ctx, model, images, targets, scores.data(), options);
       result.summary = std::to_string(options.nb_design) + " designs";
       result.numbers = {{"grid_size", static_cast<double>(grid)},
@@ -120,17 +114,7 @@ MethodMaps run_method(const Context& ctx, const nn::Network& network, Method met
       break;
     }
     case Method::eva: {
-      EvaOptions options;
-      options.grid_size = grid;
-      options.epsilon = args.epsilon;
-      options.clamp = args.clamp;
-      std::tie(options.clamp_min, options.clamp_max) =
-          input_range(args.preprocess, images.c, args.scale);
-      options.cell_mapping = args.mask_interpolation == Interpolation::nearest
-                                 ? Interpolation::nearest
-                                 : Interpolation::nearest_exact;
-      options.batch_size = args.batch_size;
-      options.sound = args.sound;
+      const EvaOptions options = eva_options(args, grid, images.c);
       eva_attribution(ctx, network, images, targets, scores.data(), options);
       forwards = n * (grid * grid + 1);
       result.forwards_unit = "boxes";

@@ -11,6 +11,7 @@
 
 #include <cuxplain/core/context.hpp>
 #include <cuxplain/core/views.hpp>
+#include <cuxplain/eva.hpp>
 #include <cuxplain/nn.hpp>
 
 #include "args.hpp"
@@ -31,6 +32,28 @@ struct MethodMaps {
   std::vector<std::pair<std::string, double>> numbers;
   std::vector<std::pair<std::string, std::string>> texts;
 };
+
+/// EVA's options from the command line, for images of `channels` channels:
+/// the clamp range is the inputs' range over the channels ([0, 255 / S]
+/// normalized by --mean and --std, preprocess.hpp).
+EvaOptions eva_options(const ExplainArgs& args, std::int64_t grid, std::int64_t channels);
+
+/// The options every design-based explainer (Sobol, HSIC) shares, from the
+/// command line: grid, designs, sampler, perturbation and batch size.
+template <class Options>
+void set_design_options(const ExplainArgs& args, std::int64_t grid, Options& options) {
+  options.grid_size = grid;
+  options.nb_design = args.nb_design.value_or(options.nb_design);
+  options.sampler = args.sampler;
+  options.skip = args.skip;
+  options.seed = args.seed;
+  options.perturbation = args.perturbation;
+  options.baseline = args.baseline;
+  options.blur_size = args.blur_size;
+  options.sigma = args.sigma;
+  options.mask_interpolation = args.mask_interpolation;
+  options.batch_size = args.batch_size;
+}
 
 /// The grid size of the grid methods: --grid-size, or 7 for 28 x 28 inputs
 /// and 8 otherwise.
