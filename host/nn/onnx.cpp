@@ -264,8 +264,12 @@ class Reader {
               names, ")");
   }
 
-  /// The name of required input `index` (expect_inputs checked it exists).
+  /// The name of required input `index`. expect_inputs names the inputs an op
+  /// takes; the bounds check here keeps a missed case an error, not an abort.
   const std::string& input(const onnx::NodeProto& node, int index) const {
+    if (index < 0 || index >= node.input_size()) {
+      fail_node(node, "has ", node.input_size(), " inputs; ", node.op_type(), " reads input ", index);
+    }
     const std::string& name = node.input(index);
     if (name.empty()) fail_node(node, "input ", index, " has no name");
     return name;
@@ -517,6 +521,12 @@ class Reader {
 
   void fold(const onnx::NodeProto& node) {
     const std::string& op = node.op_type();
+    if (op == "Reshape") expect_inputs(node, 2, 2, "data and shape");
+    else if (op == "Gather") expect_inputs(node, 2, 2, "data and indices");
+    else if (op == "Unsqueeze" || op == "Squeeze") expect_inputs(node, 1, 2, "data and optional axes");
+    else if (op == "Slice") expect_inputs(node, 3, 5, "data, starts, ends, optional axes and steps");
+    else if (op == "Mul" || op == "Add" || op == "Sub" || op == "Div") expect_inputs(node, 2, 2, "A and B");
+    else if (op != "Concat") expect_inputs(node, 1, 1, "input");
     const Constant& x = *constant(node, input(node, 0), "input");
     const bool keeps_batch = x.is_int && std::find(x.ints.begin(), x.ints.end(), kBatch) != x.ints.end();
     if (op == "Identity") {
@@ -547,7 +557,12 @@ class Reader {
         std::int64_t known = 1, infer = -1;
         for (std::size_t i = 0; i < dims.size(); ++i) {
           if (dims[i] == 0 && i < x.dims.size()) dims[i] = x.dims[i];
-          if (dims[i] == -1) infer = static_cast<std::int64_t>(i); else known *= dims[i];
+          if (dims[i] == -1) { infer = static_cast<std::int64_t>(i); continue; }
+          if (dims[i] < 0) fail_node(node, "shape ", join(dims), " has a negative extent other than -1");
+          if (dims[i] != 0 && known > std::numeric_limits<std::int64_t>::max() / dims[i]) {
+            fail_node(node, "shape ", join(dims), " holds more elements than int64 counts");
+          }
+          known *= dims[i];
         }
         if (infer >= 0) dims[static_cast<std::size_t>(infer)] = known == 0 ? 0 : x.count() / known;
       } else {
@@ -631,7 +646,6 @@ class Reader {
         if (perm.size() != rank) fail_node(node, "perm ", join(perm), " does not fit rank ", rank);
         for (std::size_t i = 0; i < rank; ++i) { source[i] = perm[i]; out_dims[i] = x.dims[static_cast<std::size_t>(perm[i])]; }
       } else {
-        expect_inputs(node, 3, 5, "data, starts, ends, optional axes and steps");
         const auto starts = int_input(node, 1, "starts"), ends = int_input(node, 2, "ends");
         std::vector<std::int64_t> axes, steps(starts.size(), 1);
         if (has_input(node, 3)) axes = int_input(node, 3, "axes");

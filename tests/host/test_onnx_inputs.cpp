@@ -304,6 +304,30 @@ TEST(OnnxInputs, NodesWithoutInputsAreErrors) {
   }
 }
 
+TEST(OnnxInputs, FoldedNodesWithTooFewInputsAreErrors) {
+  // Ops on constants are folded before the op table is consulted; a folded
+  // Reshape with only its data read input(1) past the end (protobuf abort).
+  const std::vector<std::pair<std::string, std::string>> ops = {
+      {"Reshape", "has 1 inputs; Reshape takes 2"}, {"Gather", "has 1 inputs; Gather takes 2"},
+      {"Mul", "has 1 inputs; Mul takes 2"},         {"Slice", "has 1 inputs; Slice takes 3 to 5"}};
+  for (const auto& [op, message] : ops) {
+    auto model = model_with_input(1, 4);
+    add_int64_initializer(model, "c", {2}, {1, 4});
+    add_node(model, op, "folded", {"c"}, "y");
+    set_output(model, "y");
+    expect_all(read_error(model), {"node 'folded' (" + op + "): " + message});
+  }
+}
+
+TEST(OnnxInputs, FoldedReshapeWithAnOverflowingShapeIsAnError) {
+  auto model = model_with_input(1, 4);
+  add_int64_initializer(model, "c", {2}, {1, 4});
+  add_int64_initializer(model, "shape", {3}, {std::int64_t{1} << 40, std::int64_t{1} << 40, -1});
+  add_node(model, "Reshape", "folded", {"c", "shape"}, "y");
+  set_output(model, "y");
+  expect_all(read_error(model), {"node 'folded' (Reshape)", "more elements than int64 counts"});
+}
+
 TEST(OnnxInputs, NodesWithTooManyOrEmptyInputsAreErrors) {
   auto many = model_with_input(1, 4);
   add_node(many, "Relu", "twice", {"x", "x"}, "y");
