@@ -9,7 +9,9 @@
 // (directed rounding emulated in double) runs at batch 1 and 65 only.
 // Host forward runs twice: on oneDNN where the build has it (".../host")
 // and on the hand-written path (".../host_handwritten", CUXPLAIN_NN_DNNL=0
-// while the network plans), so that one run gives their ratio. Host cases
+// while the network plans), so that one run gives their ratio; CUDA cases
+// likewise on cuDNN (".../cuda") and on im2col + cuBLAS
+// (".../cuda_handwritten", CUXPLAIN_NN_CUDNN=0 while the network is built). Host cases
 // count the minor page faults per call after a first call
 // (page_faults_per_call): the network keeps its workspace across calls.
 // ONNX models, forward only, at batch 1, 64 and 256 ("nn/onnx/<file>/..."):
@@ -239,10 +241,13 @@ void BM_SobolEmbeddedHost(benchmark::State& state, bool hand_written) {
 
 #if CUXPLAIN_WITH_CUDA
 
-void BM_NnCuda(benchmark::State& state, Layer layer, Mode mode) {
+void BM_NnCuda(benchmark::State& state, Layer layer, Mode mode, bool hand_written) {
   const std::int64_t n = state.range(0);
   const Context ctx = Context::cuda();
+  // cuDNN or not is read when the network is built.
+  if (hand_written) setenv("CUXPLAIN_NN_CUDNN", "0", 1);
   const nn::Network net = make_network(ctx, layer);
+  if (hand_written) unsetenv("CUXPLAIN_NN_CUDNN");
   const Data d = make_data(net, n);
   const std::int64_t in = n * net.input_shape().size(), out = n * net.output_shape().size();
   Buffer<float> x(ctx, in), lo(ctx, in), hi(ctx, in), out0(ctx, out), out1(ctx, out);
@@ -332,11 +337,14 @@ int main(int argc, char** argv) {
       for (const Mode mode : modes) {
         if ((mode == Mode::margins || mode == Mode::margins_sound) && layer != Layer::cnn) continue;
         for (const std::int64_t n : batches) {
-          const std::string name = std::string("nn/") + layer_name(layer) + "/" + mode_name(mode) + "/cuda";
-          benchmark::RegisterBenchmark(name.c_str(), BM_NnCuda, layer, mode)
-              ->Arg(n)
-              ->UseManualTime()
-              ->Unit(benchmark::kMicrosecond);
+          for (const bool hand_written : {false, true}) {
+            const std::string name = std::string("nn/") + layer_name(layer) + "/" +
+                                     mode_name(mode) + "/cuda" + (hand_written ? "_handwritten" : "");
+            benchmark::RegisterBenchmark(name.c_str(), BM_NnCuda, layer, mode, hand_written)
+                ->Arg(n)
+                ->UseManualTime()
+                ->Unit(benchmark::kMicrosecond);
+          }
         }
       }
     }

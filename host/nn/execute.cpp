@@ -58,6 +58,8 @@ void execute(const NnNetworkState& net, const Context& ctx, std::int64_t n, bool
         const bool conv = L.kind == LayerKind::conv;
         if (DnnlLayer* dnnl = execution->layers[i].dnnl.get()) {
           dnnl_run(ctx, *dnnl, a.lo, a.hi, dst_lo, dst_hi, scratch);
+        } else if (const CudnnConv* cudnn = execution->layers[i].cudnn.get()) {
+          cudnn_run(ctx, net, *cudnn, a.lo, a.hi, dst_lo, dst_hi, scratch);
         } else if (bounds && sound) {
           CUXPLAIN_DISPATCH(ctx, nn_affine_bounds_sound, L.conv, L.weight.data(), L.bias.data(),
                             L.relu, a.lo, a.hi, n, dst_lo, dst_hi);

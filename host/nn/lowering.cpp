@@ -11,6 +11,7 @@
 #include <cmath>
 #include <utility>
 
+#include "cudnn.hpp"
 #include "state.hpp"
 
 namespace cuxplain::detail {
@@ -355,6 +356,7 @@ std::shared_ptr<const NnNetworkState> lower_network(const NnBuilderState& st, co
   auto state = std::make_shared<NnNetworkState>();
   state->backend = ctx.backend();
   state->device = ctx.device();
+  if (ctx.backend() == Backend::cuda) state->cudnn = make_cudnn_network(ctx.device());
   state->input_shape = st.nodes[cut].shape;
   state->output_shape = st.nodes[static_cast<std::size_t>(output)].shape;
   state->output_value = value_of[static_cast<std::size_t>(output)];

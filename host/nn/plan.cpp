@@ -89,6 +89,10 @@ std::vector<LayerPlan> plan_layers(const NnNetworkState& net, std::int64_t n, st
       layers[i].dnnl = dnnl_layer(layer, n, walk == Walk::bounds, &layers[i].workspace);
       if (layers[i].dnnl) continue;
     }
+    if (walk != Walk::sound_bounds && net.backend == Backend::cuda) {
+      layers[i].cudnn = cudnn_conv(net, i, n, walk == Walk::bounds, &layers[i].workspace);
+      if (layers[i].cudnn) continue;
+    }
     layers[i].workspace = hand_written_workspace(layer, n, walk);
   }
   return layers;

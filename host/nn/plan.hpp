@@ -18,6 +18,7 @@
 #include <cuxplain/core/buffer.hpp>
 #include <cuxplain/core/context.hpp>
 
+#include "cudnn.hpp"
 #include "dnnl.hpp"
 #include "state.hpp"
 
@@ -36,17 +37,19 @@ struct MemoryPlan {
   std::int64_t floats = 0;
 };
 
-/// How one layer of a walk runs: on oneDNN (dnnl set) or the hand-written
-/// path, and the floats of workspace it needs while it runs.
+/// How one layer of a walk runs: on oneDNN (dnnl set), on cuDNN (cudnn
+/// set) or the hand-written path, and the floats of workspace it needs
+/// while it runs.
 struct LayerPlan {
   std::shared_ptr<DnnlLayer> dnnl;
+  std::shared_ptr<const CudnnConv> cudnn;
   std::int64_t workspace = 0;
 };
 
 /// The layers of a walk over layers [0, count) of `net` on n samples. oneDNN
-/// runs convolutions and dense layers on the host backend (when built with
-/// it), forward and plain-mode bounds; sound bounds keep their
-/// directed-rounding loops.
+/// runs convolutions and dense layers on the host backend, and cuDNN
+/// convolutions on the CUDA backend (when built with them), forward and
+/// plain-mode bounds; sound bounds keep their directed-rounding loops.
 std::vector<LayerPlan> plan_layers(const NnNetworkState& net, std::int64_t n, std::size_t count,
                                    Walk walk);
 

@@ -16,6 +16,8 @@
 
 namespace cuxplain::detail {
 
+struct CudnnNetwork;  // cudnn.hpp
+
 enum class NodeKind {
   input,
   conv,
@@ -142,6 +144,9 @@ struct NnNetworkState {
   /// Host backend only: CUDA calls take their workspace from the stream's
   /// allocator on each call (stream-ordered, pooled by the driver).
   mutable NnExecutionPool executions;
+  /// CUDA backend with cuDNN: the handle and the conv layers' descriptors
+  /// (cudnn.hpp); null otherwise.
+  std::shared_ptr<CudnnNetwork> cudnn;
 };
 
 

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <functional>
 #include <random>
 #include <string>
@@ -270,6 +271,42 @@ TEST(NnCuda, ConvolutionChunksMatchHost) {
   host_net.forward(host, lo.data(), n, out_lo.data());
   cuda_net.forward(cuda, lo_dev.data(), n, out_lo_dev.data());
   expect_close(test::download(cuda, out_lo_dev), out_lo, 1e-5, "forward");
+}
+
+TEST(NnCuda, CudnnAndHandWrittenConvolutionsAgree) {
+  // The same networks built with cuDNN (when the build has it) and with
+  // CUXPLAIN_NN_CUDNN=0 (im2col + cuBLAS), read when a network is built:
+  // forward and plain bounds agree to float rounding, on convolutions with
+  // symmetric padding (cuDNN) and the asymmetric one of "cnn" (hand-written
+  // on both).
+  CUXPLAIN_REQUIRE_CUDA();
+  const TestStream stream;
+  const Context cuda = Context::cuda(stream.get());
+  for (const Case& c : {cases()[0], cases()[1]}) {
+    RandomGraph graph(31, /*exact_folding=*/true);
+    const NodeId output = c.make(graph);
+    const nn::Network library_net = graph.build(cuda, output);
+    ASSERT_EQ(setenv("CUXPLAIN_NN_CUDNN", "0", 1), 0);
+    const nn::Network hand_net = graph.build(cuda, output);
+    ASSERT_EQ(unsetenv("CUXPLAIN_NN_CUDNN"), 0);
+    const std::int64_t n = 33, in = library_net.input_shape().size();
+    const std::int64_t k = library_net.output_shape().size();
+    std::vector<float> lo, hi;
+    make_boxes(n, in, 5, lo, hi);
+    const Buffer<float> lo_dev = test::upload(cuda, lo), hi_dev = test::upload(cuda, hi);
+    std::vector<std::vector<float>> results[2];
+    const nn::Network* nets[2] = {&library_net, &hand_net};
+    for (int i = 0; i < 2; ++i) {
+      Buffer<float> y = test::poisoned(cuda, n * k), a = test::poisoned(cuda, n * k),
+                    b = test::poisoned(cuda, n * k);
+      nets[i]->forward(cuda, lo_dev.data(), n, y.data());
+      nets[i]->bounds(cuda, lo_dev.data(), hi_dev.data(), n, a.data(), b.data());
+      results[i] = {test::download(cuda, y), test::download(cuda, a), test::download(cuda, b)};
+      EXPECT_GT(test::l2_norm(results[i][0]), 0.0);
+    }
+    const char* what[3] = {" forward", " lower", " upper"};
+    for (int r = 0; r < 3; ++r) expect_close(results[0][r], results[1][r], 1e-5, c.name + std::string(what[r]));
+  }
 }
 
 TEST(NnCuda, ArgumentErrors) {

@@ -1,0 +1,306 @@
+#include "cudnn.hpp"
+
+#include <cstdlib>
+#include <string>
+
+#include "state.hpp"
+
+#if CUXPLAIN_WITH_CUDNN
+
+// cuDNN 9 keeps the convolution API of cuDNN 7-8 (deprecated in favour of
+// its graph API, which would take a few hundred lines more for the same
+// single-op graphs); warnings for it are off unless CUDNN_WARN_DEPRECATED.
+#include <cuda_runtime.h>
+#include <cudnn.h>
+
+#include <algorithm>
+#include <map>
+#include <mutex>
+#include <tuple>
+
+#include <cuxplain/core/error.hpp>
+
+#include "../../kernels/cuda/check.cuh"
+#include "../../kernels/nn.hpp"
+
+#define CUXPLAIN_CUDNN_TRY(call)                                                           \
+  do {                                                                                     \
+    const cudnnStatus_t cuxplain_dnn_status_ = (call);                                     \
+    if (cuxplain_dnn_status_ != CUDNN_STATUS_SUCCESS) {                                    \
+      ::cuxplain::detail::throw_error(                                                     \
+          __FILE__, __LINE__,                                                              \
+          ::cuxplain::detail::concat("cuDNN call `", #call, "` failed: ",                 \
+                                     cudnnGetErrorString(cuxplain_dnn_status_)));          \
+    }                                                                                      \
+  } while (0)
+
+namespace cuxplain::detail {
+namespace {
+
+/// Workspace places are multiples of 64 floats, as in the memory plan.
+std::int64_t aligned_floats(std::size_t bytes) {
+  const auto floats = static_cast<std::int64_t>((bytes + sizeof(float) - 1) / sizeof(float));
+  return (floats + 63) / 64 * 64;
+}
+
+/// The largest workspace an algorithm may ask for; the next one is taken
+/// when the fastest wants more.
+constexpr std::size_t kMaxWorkspaceBytes = std::size_t{1} << 30;
+
+/// The most (layer, batch size, walk) entries a network keeps.
+constexpr std::size_t kMaxConvs = 1024;
+
+/// Makes `device` current for the scope (cuDNN handles belong to the device
+/// current when they are made).
+class DeviceScope {
+ public:
+  explicit DeviceScope(int device) {
+    CUXPLAIN_CUDA_TRY(cudaGetDevice(&previous_));
+    if (previous_ != device) CUXPLAIN_CUDA_TRY(cudaSetDevice(device));
+  }
+  ~DeviceScope() { (void)cudaSetDevice(previous_); }
+  DeviceScope(const DeviceScope&) = delete;
+  DeviceScope& operator=(const DeviceScope&) = delete;
+
+ private:
+  int previous_ = 0;
+};
+
+int as_int(std::int64_t v) { return static_cast<int>(v); }
+
+}  // namespace
+
+struct CudnnConv {
+  std::size_t index = 0;
+  bool bounds = false, relu = false;
+  std::int64_t in_count = 0, out_count = 0;  // floats per batch
+  cudnnTensorDescriptor_t x = nullptr, y = nullptr, bias = nullptr;
+  cudnnFilterDescriptor_t w = nullptr;
+  cudnnConvolutionDescriptor_t conv = nullptr;
+  cudnnActivationDescriptor_t activation = nullptr;
+  cudnnConvolutionFwdAlgo_t algo = CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM;
+  std::size_t algo_bytes = 0;
+
+  CudnnConv() = default;
+  CudnnConv(const CudnnConv&) = delete;
+  CudnnConv& operator=(const CudnnConv&) = delete;
+  ~CudnnConv() {
+    if (x != nullptr) (void)cudnnDestroyTensorDescriptor(x);
+    if (y != nullptr) (void)cudnnDestroyTensorDescriptor(y);
+    if (bias != nullptr) (void)cudnnDestroyTensorDescriptor(bias);
+    if (w != nullptr) (void)cudnnDestroyFilterDescriptor(w);
+    if (conv != nullptr) (void)cudnnDestroyConvolutionDescriptor(conv);
+    if (activation != nullptr) (void)cudnnDestroyActivationDescriptor(activation);
+  }
+};
+
+struct CudnnNetwork {
+  int device = 0;
+  /// Guards everything below, and a call's enqueueing on the shared handle
+  /// (cudnnSetStream, then the convolutions).
+  std::mutex mutex;
+  cudnnHandle_t handle = nullptr;
+  /// One float 0 on the device: the bias of the interval epilogue, the
+  /// layer's own bias being added to the centres by cuDNN.
+  float* zero = nullptr;
+  /// (layer, batch size, bounds) -> the layer on cuDNN, or null where the
+  /// hand-written path runs it.
+  std::map<std::tuple<std::size_t, std::int64_t, bool>, std::shared_ptr<const CudnnConv>> convs;
+
+  CudnnNetwork() = default;
+  CudnnNetwork(const CudnnNetwork&) = delete;
+  CudnnNetwork& operator=(const CudnnNetwork&) = delete;
+  ~CudnnNetwork() {
+    convs.clear();
+    if (handle != nullptr) (void)cudnnDestroy(handle);
+    if (zero != nullptr) (void)cudaFree(zero);
+  }
+
+  /// The handle, made on first use (the mutex held).
+  cudnnHandle_t get_handle() {
+    if (handle == nullptr) {
+      const DeviceScope scope(device);
+      CUXPLAIN_CUDNN_TRY(cudnnCreate(&handle));
+      CUXPLAIN_CUDA_TRY(cudaMalloc(&zero, sizeof(float)));
+      CUXPLAIN_CUDA_TRY(cudaMemset(zero, 0, sizeof(float)));
+    }
+    return handle;
+  }
+};
+
+namespace {
+
+/// Layer L on cuDNN for batches of n, or null where cuDNN cannot run it as
+/// the network defines it.
+std::shared_ptr<const CudnnConv> make_conv(cudnnHandle_t handle, const NnLayer& L,
+                                           std::size_t index, std::int64_t n, bool bounds) {
+  const ConvGeometry& g = L.conv;
+  auto c = std::make_shared<CudnnConv>();
+  c->index = index;
+  c->bounds = bounds;
+  c->relu = L.relu;
+  c->in_count = n * g.in_size();
+  c->out_count = n * g.out_size();
+  CUXPLAIN_CUDNN_TRY(cudnnCreateTensorDescriptor(&c->x));
+  CUXPLAIN_CUDNN_TRY(cudnnCreateTensorDescriptor(&c->y));
+  CUXPLAIN_CUDNN_TRY(cudnnCreateTensorDescriptor(&c->bias));
+  CUXPLAIN_CUDNN_TRY(cudnnCreateFilterDescriptor(&c->w));
+  CUXPLAIN_CUDNN_TRY(cudnnCreateConvolutionDescriptor(&c->conv));
+  CUXPLAIN_CUDNN_TRY(cudnnCreateActivationDescriptor(&c->activation));
+  CUXPLAIN_CUDNN_TRY(cudnnSetTensor4dDescriptor(c->x, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT,
+                                                as_int(n), as_int(g.in_c), as_int(g.in_h),
+                                                as_int(g.in_w)));
+  CUXPLAIN_CUDNN_TRY(cudnnSetTensor4dDescriptor(c->y, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT,
+                                                as_int(n), as_int(g.out_c), as_int(g.out_h),
+                                                as_int(g.out_w)));
+  CUXPLAIN_CUDNN_TRY(cudnnSetTensor4dDescriptor(c->bias, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, 1,
+                                                as_int(g.out_c), 1, 1));
+  // ONNX's [out_c, in_c / groups, kh, kw], with the group count on the
+  // convolution.
+  CUXPLAIN_CUDNN_TRY(cudnnSetFilter4dDescriptor(c->w, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NCHW,
+                                                as_int(g.out_c), as_int(g.in_c / g.groups),
+                                                as_int(g.kernel_h), as_int(g.kernel_w)));
+  // Cross-correlation, as ONNX's Conv; padding is the same on both sides in
+  // cuDNN: the layer runs here only where that gives the network's output
+  // size (the far side's padding is then at most the near side's, and the
+  // rows it would add are never read).
+  CUXPLAIN_CUDNN_TRY(cudnnSetConvolution2dDescriptor(
+      c->conv, as_int(g.pad_top), as_int(g.pad_left), as_int(g.stride_h), as_int(g.stride_w),
+      as_int(g.dilation_h), as_int(g.dilation_w), CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT));
+  CUXPLAIN_CUDNN_TRY(cudnnSetConvolutionGroupCount(c->conv, as_int(g.groups)));
+  // No tensor cores: TF32 would round the inputs to 10-bit mantissas.
+  CUXPLAIN_CUDNN_TRY(cudnnSetConvolutionMathType(c->conv, CUDNN_FMA_MATH));
+  CUXPLAIN_CUDNN_TRY(cudnnSetActivationDescriptor(c->activation, CUDNN_ACTIVATION_RELU,
+                                                  CUDNN_NOT_PROPAGATE_NAN, 0.0));
+  int dims[4] = {};
+  CUXPLAIN_CUDNN_TRY(
+      cudnnGetConvolution2dForwardOutputDim(c->conv, c->x, c->w, &dims[0], &dims[1], &dims[2], &dims[3]));
+  if (dims[0] != n || dims[1] != g.out_c || dims[2] != g.out_h || dims[3] != g.out_w) {
+    return nullptr;
+  }
+  // The heuristics' order (no trial runs: a plan is made inside a call, and
+  // timing there would run the layer several times).
+  cudnnConvolutionFwdAlgoPerf_t perf[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
+  int found = 0;
+  CUXPLAIN_CUDNN_TRY(cudnnGetConvolutionForwardAlgorithm_v7(
+      handle, c->x, c->w, c->conv, c->y, CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &found, perf));
+  for (int i = 0; i < found; ++i) {
+    if (perf[i].status != CUDNN_STATUS_SUCCESS || perf[i].mathType != CUDNN_FMA_MATH) continue;
+    std::size_t bytes = 0;
+    if (cudnnGetConvolutionForwardWorkspaceSize(handle, c->x, c->w, c->conv, c->y, perf[i].algo,
+                                                &bytes) != CUDNN_STATUS_SUCCESS ||
+        bytes > kMaxWorkspaceBytes) {
+      continue;
+    }
+    c->algo = perf[i].algo;
+    c->algo_bytes = bytes;
+    return c;
+  }
+  return nullptr;
+}
+
+/// y = conv(x) with `weight`, plus the layer's bias when given.
+void enqueue_conv(cudnnHandle_t handle, const CudnnConv& c, const float* x, const float* weight,
+                  const float* bias, float* y, void* workspace) {
+  const float one = 1.0f, zero = 0.0f;
+  CUXPLAIN_CUDNN_TRY(cudnnConvolutionForward(handle, &one, c.x, x, c.w, weight, c.conv, c.algo,
+                                             workspace, c.algo_bytes, &zero, c.y, y));
+  if (bias != nullptr) CUXPLAIN_CUDNN_TRY(cudnnAddTensor(handle, &one, c.bias, bias, &one, c.y, y));
+}
+
+}  // namespace
+
+bool cudnn_enabled() {
+  const char* value = std::getenv("CUXPLAIN_NN_CUDNN");
+  return value == nullptr || std::string(value) != "0";
+}
+
+std::shared_ptr<CudnnNetwork> make_cudnn_network(int device) {
+  if (!cudnn_enabled()) return nullptr;
+  auto state = std::make_shared<CudnnNetwork>();
+  state->device = device;
+  return state;
+}
+
+std::shared_ptr<const CudnnConv> cudnn_conv(const NnNetworkState& net, std::size_t index,
+                                            std::int64_t n, bool bounds,
+                                            std::int64_t* workspace_floats) {
+  *workspace_floats = 0;
+  const NnLayer& L = net.layers[index];
+  if (net.cudnn == nullptr || L.kind != LayerKind::conv) return nullptr;
+  CudnnNetwork& state = *net.cudnn;
+  std::lock_guard<std::mutex> lock(state.mutex);
+  const auto key = std::make_tuple(index, n, bounds);
+  auto it = state.convs.find(key);
+  if (it == state.convs.end()) {
+    // A few batch sizes per layer in practice; a caller cycling through
+    // many starts over (calls in flight hold their own references).
+    if (state.convs.size() >= kMaxConvs) state.convs.clear();
+    const DeviceScope scope(state.device);
+    it = state.convs.emplace(key, make_conv(state.get_handle(), L, index, n, bounds)).first;
+  }
+  const std::shared_ptr<const CudnnConv>& conv = it->second;
+  if (conv == nullptr) return nullptr;
+  // Bounds: the boxes' centres and radii, then the algorithm's workspace.
+  const std::int64_t boxes = bounds ? 2 * aligned_floats(conv->in_count * sizeof(float)) : 0;
+  *workspace_floats = boxes + aligned_floats(conv->algo_bytes);
+  return conv;
+}
+
+void cudnn_run(const Context& ctx, const NnNetworkState& net, const CudnnConv& c, const float* l,
+               const float* u, float* lo, float* hi, float* workspace) {
+  const NnLayer& L = net.layers[c.index];
+  CudnnNetwork& state = *net.cudnn;
+  const float one = 1.0f, zero = 0.0f;
+  if (!c.bounds) {
+    std::lock_guard<std::mutex> lock(state.mutex);
+    cudnnHandle_t handle = state.get_handle();
+    CUXPLAIN_CUDNN_TRY(cudnnSetStream(handle, ctx.stream()));
+    enqueue_conv(handle, c, l, L.weight.data(), L.bias.data(), lo, workspace);
+    if (c.relu) {
+      CUXPLAIN_CUDNN_TRY(cudnnActivationForward(handle, c.activation, &one, c.y, lo, &zero, c.y, lo));
+    }
+    return;
+  }
+  float* centre = workspace;
+  float* radius = centre + aligned_floats(c.in_count * sizeof(float));
+  float* rest = radius + aligned_floats(c.in_count * sizeof(float));
+  kernels::cuda::nn_centre_radius(ctx, l, u, c.in_count, centre, radius);
+  const float* epilogue_bias = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(state.mutex);
+    cudnnHandle_t handle = state.get_handle();
+    CUXPLAIN_CUDNN_TRY(cudnnSetStream(handle, ctx.stream()));
+    enqueue_conv(handle, c, centre, L.weight.data(), L.bias.data(), lo, rest);
+    enqueue_conv(handle, c, radius, L.abs_weight.data(), nullptr, hi, rest);
+    epilogue_bias = state.zero;
+  }
+  // lo holds W mu + b, hi |W| r: the epilogue with the bias already added.
+  kernels::cuda::nn_bounds_epilogue(ctx, lo, hi, epilogue_bias, c.relu, c.out_count, 1);
+}
+
+}  // namespace cuxplain::detail
+
+#else  // !CUXPLAIN_WITH_CUDNN
+
+namespace cuxplain::detail {
+
+struct CudnnConv {};
+struct CudnnNetwork {};
+
+bool cudnn_enabled() { return false; }
+
+std::shared_ptr<CudnnNetwork> make_cudnn_network(int) { return nullptr; }
+
+std::shared_ptr<const CudnnConv> cudnn_conv(const NnNetworkState&, std::size_t, std::int64_t,
+                                            bool, std::int64_t* workspace_floats) {
+  *workspace_floats = 0;
+  return nullptr;
+}
+
+void cudnn_run(const Context&, const NnNetworkState&, const CudnnConv&, const float*,
+               const float*, float*, float*, float*) {}
+
+}  // namespace cuxplain::detail
+
+#endif
