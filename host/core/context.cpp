@@ -77,7 +77,7 @@ Context Context::cuda(Stream stream) {
   state->device = kernels::cuda::current_device();
   state->multiprocessors = kernels::cuda::multiprocessor_count(state->device);
   state->stream = stream;
-  state->allocator = kernels::cuda::make_stream_ordered_allocator();
+  state->allocator = kernels::cuda::make_stream_ordered_allocator(state->device);
   return Context(std::move(state));
 #else
   (void)stream;

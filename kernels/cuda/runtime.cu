@@ -2,14 +2,45 @@
 #include "check.cuh"
 #include "runtime.hpp"
 
+#include <cstdint>
+#include <map>
+#include <mutex>
+
 namespace cuxplain::kernels::cuda {
 namespace {
 
+/// cuxplain's memory pool on `device`, made on first use and kept for the
+/// process (destroying it at exit could race the driver's own teardown).
+/// Its release threshold keeps freed blocks in the pool: with the device's
+/// default pool (threshold 0) every synchronization hands the unused memory
+/// back to the driver, and the next call's temporaries (a network's
+/// workspace, an explainer's batches) are mapped again. The user's own
+/// cudaMallocAsync keeps the default pool and its settings.
+cudaMemPool_t library_pool(int device) {
+  static std::mutex mutex;
+  static std::map<int, cudaMemPool_t> pools;
+  std::lock_guard<std::mutex> lock(mutex);
+  const auto it = pools.find(device);
+  if (it != pools.end()) return it->second;
+  cudaMemPoolProps props = {};
+  props.allocType = cudaMemAllocationTypePinned;
+  props.handleTypes = cudaMemHandleTypeNone;
+  props.location.type = cudaMemLocationTypeDevice;
+  props.location.id = device;
+  cudaMemPool_t pool = nullptr;
+  CUXPLAIN_CUDA_TRY(cudaMemPoolCreate(&pool, &props));
+  std::uint64_t keep = UINT64_MAX;
+  CUXPLAIN_CUDA_TRY(cudaMemPoolSetAttribute(pool, cudaMemPoolAttrReleaseThreshold, &keep));
+  pools.emplace(device, pool);
+  return pool;
+}
+
 class StreamOrderedAllocator final : public Allocator {
  public:
+  explicit StreamOrderedAllocator(int device) : pool_(library_pool(device)) {}
   void* allocate(std::size_t bytes, Stream stream) override {
     void* ptr = nullptr;
-    CUXPLAIN_CUDA_TRY(cudaMallocAsync(&ptr, bytes, stream));
+    CUXPLAIN_CUDA_TRY(cudaMallocFromPoolAsync(&ptr, bytes, pool_, stream));
     return ptr;
   }
   void deallocate(void* ptr, std::size_t, Stream stream) noexcept override {
@@ -17,6 +48,9 @@ class StreamOrderedAllocator final : public Allocator {
     // call on the stream surfaces a sticky error.
     (void)cudaFreeAsync(ptr, stream);
   }
+
+ private:
+  cudaMemPool_t pool_;
 };
 
 }  // namespace
@@ -53,8 +87,8 @@ int current_device() {
   return device;
 }
 
-std::shared_ptr<Allocator> make_stream_ordered_allocator() {
-  return std::make_shared<StreamOrderedAllocator>();
+std::shared_ptr<Allocator> make_stream_ordered_allocator(int device) {
+  return std::make_shared<StreamOrderedAllocator>(device);
 }
 
 MemoryKind memory_kind(const void* ptr) {

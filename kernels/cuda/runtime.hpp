@@ -18,8 +18,10 @@ bool device_available();
 int current_device();
 /// The multiprocessors of `device` (at least 1).
 int multiprocessor_count(int device);
-/// Stream-ordered cudaMallocAsync / cudaFreeAsync allocator.
-std::shared_ptr<Allocator> make_stream_ordered_allocator();
+/// Stream-ordered allocator on `device`: cudaMallocFromPoolAsync from
+/// cuxplain's own pool on that device, which keeps freed memory for the next
+/// calls (runtime.cu), and cudaFreeAsync.
+std::shared_ptr<Allocator> make_stream_ordered_allocator(int device);
 
 /// Where `ptr` lives as the CUDA runtime sees it.
 enum class MemoryKind { host, device, managed };
