@@ -749,27 +749,52 @@ class Reader {
     set_output(node, id);
   }
 
-  /// A constant operand of an elementwise op on tensor `name` as one value
-  /// per channel (the first axis after the batch): a scalar, or dims that,
-  /// aligned to the tensor's from the right, are 1 but along that axis.
-  std::vector<float> per_channel(const onnx::NodeProto& node, const Constant& c,
-                                 const std::string& name) {
+  /// A constant operand of an elementwise op, broadcast by ONNX's rules
+  /// (dims aligned from the right, each 1 or the tensor's extent, the batch
+  /// extent 1) over the computed tensor of ONNX dims `dims` (without the
+  /// batch), the result of the tensor's shape. The tensor is read as rows x
+  /// plane, plane the product of the trailing axes along which the constant
+  /// is 1 (H x W for a per-channel constant, 1 for a channels-last one
+  /// [1, 1, 1, C]), and the constant as one value per row.
+  struct RowConstant {
+    std::vector<float> values;
+    std::int64_t plane = 1;
+  };
+  RowConstant broadcast_rows(const onnx::NodeProto& node, const Constant& c, const std::string& name,
+                             const std::vector<std::int64_t>& dims) {
     if (c.is_int) fail_node(node, "constant operand '", name, "' holds integers");
-    const std::vector<std::int64_t> dims = dims_of(node.input(0) == name ? node.input(1) : node.input(0));
-    const std::int64_t channels = dims[0];
-    if (c.count() == 1) return std::vector<float>(static_cast<std::size_t>(channels), c.floats[0]);
     const std::size_t rank = dims.size() + 1;
-    bool ok = c.dims.size() <= rank && c.count() == channels;
+    // The constant's extent along each axis of the tensor (the batch first).
+    std::vector<std::int64_t> extent(rank, 1);
+    bool ok = c.dims.size() <= rank;
     for (std::size_t i = 0; ok && i < c.dims.size(); ++i) {
-      const std::size_t axis = rank - c.dims.size() + i;  // aligned from the right
-      ok = axis == 1 ? c.dims[i] == channels : c.dims[i] == 1;
+      const std::size_t axis = rank - c.dims.size() + i;
+      extent[axis] = c.dims[i];
+      ok = c.dims[i] == 1 || (axis > 0 && c.dims[i] == dims[axis - 1]);
     }
     if (!ok) {
       fail_node(node, "constant operand '", name, "' of dims ", join(c.dims), " does not broadcast "
-                "per channel over the tensor's ", join(dims), "; cuxplain reads scalar and "
-                "per-channel constants");
+                "over the tensor's N x ", join(dims), " (each extent 1 or the tensor's, the batch's 1)");
     }
-    return c.floats;
+    std::size_t last = 1;  // the last axis along which the constant varies (at least C)
+    for (std::size_t axis = 1; axis < rank; ++axis) if (extent[axis] != 1) last = axis;
+    RowConstant r;
+    std::int64_t rows = 1;
+    for (std::size_t axis = 1; axis < rank; ++axis) (axis <= last ? rows : r.plane) *= dims[axis - 1];
+    // Row index -> the constant's element: the row's coordinates along axes
+    // 1..last, each taken as 0 where the constant's extent is 1.
+    r.values.resize(static_cast<std::size_t>(rows));
+    for (std::int64_t row = 0; row < rows; ++row) {
+      std::int64_t rest = row, index = 0, stride = 1;
+      for (std::size_t axis = last; axis >= 1; --axis) {
+        const std::int64_t coordinate = rest % dims[axis - 1];
+        rest /= dims[axis - 1];
+        if (extent[axis] != 1) index += coordinate * stride;
+        stride *= extent[axis];
+      }
+      r.values[static_cast<std::size_t>(row)] = c.floats[static_cast<std::size_t>(index)];
+    }
+    return r;
   }
 
   void arithmetic(const onnx::NodeProto& node) {
@@ -780,7 +805,9 @@ class Reader {
       const Constant* c = constant(node, input(node, side), "operand");
       if (c == nullptr) continue;
       const NodeId x = node_for(input(node, 1 - side), op + " '" + node.name() + "'");
-      std::vector<float> k = per_channel(node, *c, node.input(side));
+      const std::vector<std::int64_t> dims = dims_of(input(node, 1 - side));
+      const RowConstant rows = broadcast_rows(node, *c, node.input(side), dims);
+      const std::vector<float>& k = rows.values;
       std::vector<float> scale(k.size(), 1.0f), shift(k.size(), 0.0f);
       for (std::size_t i = 0; i < k.size(); ++i) {
         if (op == "Mul") {
@@ -797,9 +824,16 @@ class Reader {
           scale[i] = 1.0f / k[i];
         }
       }
+      // The affine map per row of the rows x plane view (the tensor's own
+      // channels when the constant is per channel); a reshape moves no data.
+      const Shape shape = result_.builder.shape(x);
+      const Shape view{static_cast<std::int64_t>(k.size()), rows.plane, 1};
       set_output(node, layer(node, [&] {
-                   return result_.builder.channel_affine(x, std::move(scale), std::move(shift));
-                 }));
+                   if (shape.c == view.c) return result_.builder.channel_affine(x, std::move(scale), std::move(shift));
+                   const NodeId y = result_.builder.channel_affine(result_.builder.reshape(x, view),
+                                                                   std::move(scale), std::move(shift));
+                   return result_.builder.reshape(y, shape);
+                 }), dims);
       return;
     }
     if (op == "Div") fail_node(node, "divides two computed tensors, which has no interval rule here");
@@ -1068,10 +1102,12 @@ class Reader {
       }
       std::vector<float> bias(static_cast<std::size_t>(dense.out_features));
       for (std::int64_t o = 0; o < dense.out_features; ++o) bias[o] = c->floats[c->count() == 1 ? 0 : o];
+      // N x out_features, as MatMul of N x in_features wrote it (the pending
+      // MatMul has no dims of its own to take the rank from).
       set_output(node, layer(node, [&] {
                    return result_.builder.dense(dense.input, dense.out_features,
                                                 std::move(dense.weight), std::move(bias));
-                 }));
+                 }), {dense.out_features});
       return;
     }
     NodeId lhs = data_input(node);

@@ -39,7 +39,9 @@ struct OnnxModel {
 /// Conv (groups, dilation), Gemm, MatMul (+ Add of a constant), Relu, Clip,
 /// LeakyRelu, Sigmoid, Tanh, HardSigmoid, HardSwish, x * Sigmoid(x) (SiLU),
 /// Add / Sub / Mul of two tensors (the second broadcast over the first) or
-/// with a scalar or per-channel constant (Div too, by its reciprocal),
+/// with a constant that broadcasts to the tensor's shape (a scalar, one value
+/// per channel, or per element of any axes, such as the [1, 1, 1, C] of a
+/// channels-last normalization; Div too, by its reciprocal),
 /// MaxPool and AveragePool (ceil_mode included), GlobalAveragePool,
 /// ReduceMean over H and W, Concat along channels, Pad of H and W, Transpose
 /// of the axes after the batch, Flatten, Reshape, Squeeze, Unsqueeze, Softmax

@@ -178,6 +178,41 @@ TEST(Onnx, MatMulPlusAddAndGemmVariantsMatchTheBuilder) {
   }
 }
 
+TEST(Onnx, KerasDenseHeadWithSoftmaxOverItsFeatures) {
+  // As tf2onnx writes GlobalAveragePooling2D, Dense(softmax): x (N x 3 x 2 x
+  // 2) -> GlobalAveragePool -> Squeeze axes [2, 3] -> MatMul B [3 x 4] + bias
+  // -> Softmax (opset 13+: axis -1, the features of N x 4).
+  auto model = model_with_input(3, 2);
+  const std::vector<float> b{1, -2, 0.5f, 3, 0, -1, -0.5f, 2, 1, 0.25f, 1, -3};  // [in=3][out=4]
+  const std::vector<float> bias{0.1f, -0.2f, 0.3f, 0.0f};
+  add_initializer(model, "b", {3, 4}, b);
+  add_initializer(model, "bias", {4}, bias);
+  test::onnx_models::add_int64_initializer(model, "axes", {2}, {2, 3});
+  add_node(model, "GlobalAveragePool", "gap", {"x"}, "g");
+  add_node(model, "Squeeze", "squeeze", {"g", "axes"}, "s");
+  add_node(model, "MatMul", "mm", {"s", "b"}, "m");
+  add_node(model, "Add", "bias_add", {"m", "bias"}, "a");
+  add_node(model, "Softmax", "probs", {"a"}, "y");
+  set_output(model, "y");
+  nn::OnnxModel loaded = read(model);
+  EXPECT_EQ(loaded.builder.shape(loaded.output), (nn::Shape{4, 1, 1}));
+  const Context ctx = Context::host();
+  const nn::Network net = loaded.builder.build(ctx, loaded.output);
+  const std::vector<float> x{0.3f, -1.2f, 0.8f, 2.0f, 1.5f, 0.5f, -0.5f, 0.0f, -2.0f, 1.0f, 0.25f, 3.0f};
+  std::vector<float> y(4, test::poison());
+  net.forward(ctx, x.data(), 1, y.data());
+  double logits[4], total = 0.0;
+  for (int o = 0; o < 4; ++o) {
+    logits[o] = bias[o];
+    for (int c = 0; c < 3; ++c) {
+      const double mean = (x[c * 4] + x[c * 4 + 1] + x[c * 4 + 2] + x[c * 4 + 3]) / 4.0;
+      logits[o] += mean * b[c * 4 + o];
+    }
+    total += std::exp(logits[o]);
+  }
+  for (int o = 0; o < 4; ++o) EXPECT_NEAR(y[o], std::exp(logits[o]) / total, 1e-6) << o;
+}
+
 TEST(Onnx, ReshapeWithInferredDimension) {
   auto model = model_with_input(2, 3);
   auto* shape = model.mutable_graph()->add_initializer();
@@ -220,12 +255,83 @@ TEST(Onnx, ConstantArithmeticIsAPerChannelAffineMap) {
   for (int e = 0; e < 4; ++e) {
     EXPECT_FLOAT_EQ(y[e], (k0[e / 2] - x[e]) * mul[e / 2] / 4.0f + 0.25f) << e;
   }
-  // A constant that is neither a scalar nor per channel is refused.
+  // A constant that does not broadcast to x's shape is refused.
   auto bad = model_with_input(2, 2);
-  add_initializer(bad, "k", {1, 2, 2, 2}, std::vector<float>(8, 1.0f));
+  add_initializer(bad, "k", {1, 2, 2, 3}, std::vector<float>(12, 1.0f));
   add_node(bad, "Add", "shift", {"x", "k"}, "y");
   set_output(bad, "y");
-  test::expect_error([&] { read(bad); }, "node 'shift' (Add): constant operand 'k' of dims [1, 2, 2, 2]");
+  test::expect_error([&] { read(bad); }, "node 'shift' (Add): constant operand 'k' of dims [1, 2, 2, 3] "
+                                         "does not broadcast over the tensor's N x [2, 2, 2]");
+}
+
+TEST(Onnx, ConstantsBroadcastAlongAnyAxisAsChannelsLastExportsHaveThem) {
+  // tf2onnx normalizes a channels-last input before its Transpose to NCHW:
+  // x is N x H x W x C = N x 2 x 3 x 4, then (x - m[c]) * r[c] + s[w],
+  // constants [1, 1, 1, 4], [4] and [3, 1], then the Transpose.
+  const std::int64_t H = 2, W = 3, C = 4;
+  auto model = model_with_input({H, W, C});
+  const std::vector<float> m{0.5f, -1.0f, 0.25f, 2.0f}, r{2.0f, -0.5f, 4.0f, 1.5f}, sw{1.0f, -3.0f, 0.125f};
+  add_initializer(model, "m", {1, 1, 1, C}, m);
+  add_initializer(model, "r", {C}, r);
+  add_initializer(model, "s", {W, 1}, sw);
+  add_node(model, "Sub", "center", {"x", "m"}, "a");
+  add_node(model, "Mul", "scale", {"a", "r"}, "b");
+  add_node(model, "Add", "shift", {"b", "s"}, "c");
+  auto* perm = add_node(model, "Transpose", "to_nchw", {"c"}, "y")->add_attribute();
+  perm->set_name("perm");
+  perm->set_type(onnx::AttributeProto::INTS);
+  for (std::int64_t axis : {0, 3, 1, 2}) perm->add_ints(axis);
+  set_output(model, "y");
+  nn::OnnxModel loaded = read(model);
+  EXPECT_EQ(loaded.builder.shape(loaded.output), (nn::Shape{C, H, W}));
+  const Context ctx = Context::host();
+  const nn::Network net = loaded.builder.build(ctx, loaded.output);
+  const std::int64_t d = H * W * C, n = 2;
+  std::vector<float> x(static_cast<std::size_t>(n * d));
+  for (std::size_t i = 0; i < x.size(); ++i) x[i] = 0.37f * static_cast<float>(i) - 9.0f;
+  // Independently: each element from its (h, w, c), written at (c, h, w).
+  auto expected = [&](std::int64_t c, std::int64_t w, float v) { return (v - m[c]) * r[c] + sw[w]; };
+  std::vector<float> y(x.size(), test::poison());
+  net.forward(ctx, x.data(), n, y.data());
+  for (std::int64_t s = 0; s < n; ++s) {
+    for (std::int64_t h = 0; h < H; ++h) {
+      for (std::int64_t w = 0; w < W; ++w) {
+        for (std::int64_t c = 0; c < C; ++c) {
+          const float v = x[s * d + (h * W + w) * C + c];
+          EXPECT_FLOAT_EQ(y[s * d + (c * H + h) * W + w], expected(c, w, v))
+              << "sample " << s << " h " << h << " w " << w << " c " << c;
+        }
+      }
+    }
+  }
+  // Interval bounds of an elementwise affine map are exact: the map of the
+  // box's ends, ordered by the sign of the scale.
+  std::vector<float> lower(x.begin(), x.begin() + d), upper(lower);
+  for (std::int64_t i = 0; i < d; ++i) upper[i] += 0.5f + 0.01f * i;
+  std::vector<float> lo(static_cast<std::size_t>(d), test::poison()), hi(lo);
+  net.bounds(ctx, lower.data(), upper.data(), 1, lo.data(), hi.data());
+  for (std::int64_t h = 0; h < H; ++h) {
+    for (std::int64_t w = 0; w < W; ++w) {
+      for (std::int64_t c = 0; c < C; ++c) {
+        const std::int64_t i = (h * W + w) * C + c, o = (c * H + h) * W + w;
+        const float a = expected(c, w, lower[i]), b = expected(c, w, upper[i]);
+        EXPECT_NEAR(lo[o], std::min(a, b), 1e-5f) << o;
+        EXPECT_NEAR(hi[o], std::max(a, b), 1e-5f) << o;
+      }
+    }
+  }
+  // A constant with a batch extent other than 1, or an extent other than
+  // the tensor's, is refused.
+  for (const std::vector<std::int64_t>& dims : {std::vector<std::int64_t>{2, 1, 1, C},
+                                                std::vector<std::int64_t>{1, 1, 1, 3}}) {
+    auto bad = model_with_input({H, W, C});
+    std::int64_t count = 1;
+    for (std::int64_t e : dims) count *= e;
+    add_initializer(bad, "k", dims, std::vector<float>(static_cast<std::size_t>(count), 1.0f));
+    add_node(bad, "Mul", "gain", {"x", "k"}, "y");
+    set_output(bad, "y");
+    test::expect_error([&] { read(bad); }, "node 'gain' (Mul): constant operand 'k' of dims");
+  }
 }
 
 #endif  // CUXPLAIN_WITH_ONNX
