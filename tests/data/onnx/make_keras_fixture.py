@@ -1,0 +1,122 @@
+"""A Keras classifier exported by tf2onnx, as a fixture for cuxplain's ONNX
+reader: keras_cnn.onnx and keras_cnn.io (n random inputs and onnxruntime's
+outputs on them, the format fixture_io.py writes).
+
+The model is a small channels-last Keras functional classifier, input
+24 x 24 x 3 (NHWC, as Keras has it), with seeded random weights and random
+batch-norm statistics: Normalization (ImageNet mean and variance), Conv2D
+with padding "same" and strides 2, BatchNormalization, ReLU6, a residual
+block (DepthwiseConv2D "same", BatchNormalization, ReLU, 1 x 1 Conv2D
+"valid", Add), MaxPooling2D "same", Conv2D "valid" with activation="relu",
+AveragePooling2D, GlobalAveragePooling2D, Dense with relu, Dropout, and a
+Dense with softmax. tf2onnx (opset 17) converts it with the NHWC input kept:
+the normalization stays channels-last (Sub and Mul of [1, 1, 1, 3]
+constants), then a Transpose to NCHW; batch norms are folded into the
+convolutions, Dropout is dropped, "same" padding becomes explicit (also
+asymmetric) pads, GlobalAveragePooling2D a GlobalAveragePool and Squeeze,
+Dense a MatMul and Add, ReLU6 a Clip.
+
+The files were made with tensorflow-cpu 2.15.1 (Keras 2.15), tf2onnx 1.16.1,
+onnx 1.16.2, onnxruntime 1.18.1, numpy 1.26.4, protobuf 3.20.3 on Python 3.11.
+Regenerate in a throwaway venv:
+    python -m venv /tmp/venv-tf2onnx
+    /tmp/venv-tf2onnx/bin/pip install tensorflow-cpu==2.15.1 tf2onnx==1.16.1 \\
+        onnx==1.16.2 onnxruntime==1.18.1 "numpy<2" "protobuf>=3.20,<4"
+    /tmp/venv-tf2onnx/bin/python tests/data/onnx/make_keras_fixture.py tests/data/onnx
+"""
+import os
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+import onnx  # noqa: E402
+import onnxruntime  # noqa: E402
+import tensorflow as tf  # noqa: E402
+import tf2onnx  # noqa: E402
+from tensorflow import keras  # noqa: E402
+from tensorflow.keras import layers  # noqa: E402
+
+from fixture_io import write_io  # noqa: E402
+
+NAME = "keras_cnn"
+SHAPE = (24, 24, 3)
+CLASSES = 10
+SAMPLES = 2
+SEED = 2024
+
+
+def build_model():
+    inputs = keras.Input(SHAPE, name="input")
+    x = layers.Normalization(mean=[0.485, 0.456, 0.406],
+                             variance=[0.229 ** 2, 0.224 ** 2, 0.225 ** 2])(inputs)
+    x = layers.Conv2D(8, 3, strides=2, padding="same", use_bias=False)(x)
+    x = layers.BatchNormalization()(x)
+    x = layers.ReLU(max_value=6.0)(x)
+    shortcut = x
+    y = layers.DepthwiseConv2D(3, padding="same", use_bias=False)(x)
+    y = layers.BatchNormalization()(y)
+    y = layers.ReLU()(y)
+    y = layers.Conv2D(8, 1, padding="valid")(y)
+    x = layers.Add()([shortcut, y])
+    x = layers.MaxPooling2D(3, strides=2, padding="same")(x)
+    x = layers.Conv2D(16, 3, padding="valid", activation="relu")(x)
+    x = layers.AveragePooling2D(2)(x)
+    x = layers.GlobalAveragePooling2D()(x)
+    x = layers.Dense(16, activation="relu")(x)
+    x = layers.Dropout(0.5)(x)
+    outputs = layers.Dense(CLASSES, activation="softmax", name="probs")(x)
+    return keras.Model(inputs, outputs, name=NAME)
+
+
+def randomize(model, rng):
+    """Random weights and biases and random batch-norm statistics, so that no
+    folded batch norm is an identity. The weights' standard deviation,
+    0.55 / sqrt(fan-in), keeps the network's interval bounds at the tests'
+    eps = 0.01 informative (He scaling, sqrt(2 / fan-in), widens them to
+    softmax's whole [0, 1])."""
+    for layer in model.layers:
+        if isinstance(layer, layers.BatchNormalization):
+            c = layer.gamma.shape[0]
+            layer.set_weights([rng.uniform(0.5, 1.5, c), rng.uniform(-0.2, 0.2, c),
+                               rng.uniform(-0.2, 0.2, c), rng.uniform(0.5, 1.5, c)])
+        elif isinstance(layer, (layers.Conv2D, layers.DepthwiseConv2D, layers.Dense)):
+            weights = []
+            for w in layer.get_weights():
+                if w.ndim == 1:
+                    weights.append(rng.uniform(-0.1, 0.1, w.shape))
+                else:
+                    fan = np.prod(w.shape[:-1]) if not isinstance(layer, layers.DepthwiseConv2D) \
+                        else np.prod(w.shape[:2])
+                    weights.append(rng.normal(0.0, 0.55 / np.sqrt(fan), w.shape))
+            layer.set_weights([w.astype(np.float32) for w in weights])
+
+
+def main(out_dir):
+    os.makedirs(out_dir, exist_ok=True)
+    tf.random.set_seed(SEED)
+    rng = np.random.default_rng(SEED)
+    model = build_model()
+    randomize(model, rng)
+    path = os.path.join(out_dir, NAME + ".onnx")
+    spec = (tf.TensorSpec((None,) + SHAPE, tf.float32, name="input"),)
+    proto, _ = tf2onnx.convert.from_keras(model, input_signature=spec, opset=17)
+    # The producer's version strings name the exporter; the graph stays as
+    # tf2onnx wrote it.
+    onnx.checker.check_model(proto)
+    onnx.save(proto, path)
+    x = rng.uniform(0.0, 1.0, (SAMPLES,) + SHAPE).astype(np.float32)
+    session = onnxruntime.InferenceSession(path, providers=["CPUExecutionProvider"])
+    y = session.run(None, {session.get_inputs()[0].name: x})[0]
+    reference = model(x, training=False).numpy()
+    assert np.allclose(y, reference, rtol=1e-4, atol=1e-6), np.abs(y - reference).max()
+    io_path = os.path.join(out_dir, NAME + ".io")
+    write_io(io_path, x, y)
+    graph = onnx.load(path).graph
+    ops = sorted({node.op_type for node in graph.node})
+    size = os.path.getsize(path) + os.path.getsize(io_path)
+    print(f"{NAME}: {size / 1024:.1f} KiB, {len(graph.node)} nodes, ops {' '.join(ops)}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1] if len(sys.argv) > 1 else os.path.dirname(os.path.abspath(__file__)))
