@@ -81,7 +81,8 @@ struct PendingDense {
 
 class Reader {
  public:
-  Reader(const onnx::ModelProto& model, std::string file) : model_(model), file_(std::move(file)) {}
+  Reader(const onnx::ModelProto& model, std::string file, OnnxInput layout)
+      : model_(model), file_(std::move(file)), layout_(layout) {}
 
   OnnxModel read() {
     const onnx::GraphProto& graph = model_.graph();
@@ -218,8 +219,18 @@ class Reader {
     expect(!sample.empty() && sample.size() <= 3, "input '", input->name(), "' has rank ",
            dims.size(), "; cuxplain reads N x F, N x C x L and N x C x H x W inputs");
     result_.input_name = input->name();
+    const bool transposed = layout_ == OnnxInput::channels_last_as_nchw;
+    expect(!transposed || sample.size() == 3, "input '", input->name(), "' of shape N x ", join(sample),
+           " is not N x H x W x C, which OnnxInput::channels_last_as_nchw reads as N x C x H x W");
     try {
-      nodes_[input->name()] = result_.builder.input(shape_of(sample));
+      if (transposed) {
+        // The network's input is C x H x W; its first layer lays it out as
+        // the graph's H x W x C (output axis k = input axis perm[k]).
+        const NodeId nchw = result_.builder.input({sample[2], sample[0], sample[1]});
+        nodes_[input->name()] = result_.builder.transpose(nchw, {1, 2, 0});
+      } else {
+        nodes_[input->name()] = result_.builder.input(shape_of(sample));
+      }
       dims_[input->name()] = sample;
     } catch (const Error& error) {
       CUXPLAIN_FAIL("ONNX model '", file_, "': input '", input->name(), "' of shape N x ",
@@ -1268,6 +1279,7 @@ class Reader {
 
   const onnx::ModelProto& model_;
   std::string file_;
+  OnnxInput layout_;
   OnnxModel result_;
   std::unordered_map<std::string, NodeId> nodes_;
   std::unordered_map<std::string, const onnx::TensorProto*> initializers_;
@@ -1281,7 +1293,7 @@ class Reader {
 
 }  // namespace
 
-OnnxModel read_onnx(const void* data, std::size_t size, const std::string& name) {
+OnnxModel read_onnx(const void* data, std::size_t size, const std::string& name, OnnxInput input) {
   CUXPLAIN_EXPECTS(data != nullptr || size == 0, "read_onnx: data is null");
   CUXPLAIN_EXPECTS(size > 0, "ONNX model '", name, "' is empty");
   CUXPLAIN_EXPECTS(size <= static_cast<std::size_t>(std::numeric_limits<int>::max()),
@@ -1291,14 +1303,14 @@ OnnxModel read_onnx(const void* data, std::size_t size, const std::string& name)
                    "' as an ONNX model: the file is truncated or not ONNX");
   CUXPLAIN_EXPECTS(model.has_graph() && model.graph().node_size() > 0, "ONNX model '", name,
                    "' has no graph nodes (truncated or empty)");
-  return Reader(model, name).read();
+  return Reader(model, name, input).read();
 }
 
 bool onnx_available() { return true; }
 
 #else
 
-OnnxModel read_onnx(const void*, std::size_t, const std::string& name) {
+OnnxModel read_onnx(const void*, std::size_t, const std::string& name, OnnxInput) {
   CUXPLAIN_FAIL("cannot read '", name, "': this cuxplain was built without ONNX support "
                 "(install Debian's libonnx-dev and libprotobuf-dev and rebuild)");
 }
@@ -1307,7 +1319,7 @@ bool onnx_available() { return false; }
 
 #endif
 
-OnnxModel read_onnx(const std::string& path) {
+OnnxModel read_onnx(const std::string& path, OnnxInput input) {
   namespace fs = std::filesystem;
   std::error_code error;
   const fs::file_status status = fs::status(path, error);
@@ -1338,11 +1350,11 @@ OnnxModel read_onnx(const std::string& path) {
   }
   CUXPLAIN_EXPECTS(!std::ferror(file.get()), "cannot read ONNX model '", path, "': ",
                    std::strerror(errno));
-  return read_onnx(data.data(), data.size(), path);
+  return read_onnx(data.data(), data.size(), path, input);
 }
 
-Network load_onnx(const Context& ctx, const std::string& path) {
-  OnnxModel model = read_onnx(path);
+Network load_onnx(const Context& ctx, const std::string& path, OnnxInput input) {
+  OnnxModel model = read_onnx(path, input);
   return model.builder.build(ctx, model.output);
 }
 
@@ -1360,8 +1372,8 @@ NodeId OnnxModel::node(const std::string& name) const {
 }
 
 SplitNetwork load_onnx_split(const Context& ctx, const std::string& path,
-                             const std::string& tensor) {
-  OnnxModel model = read_onnx(path);
+                             const std::string& tensor, OnnxInput input) {
+  OnnxModel model = read_onnx(path, input);
   const NodeId split = model.node(tensor);
   SplitNetwork parts;
   parts.g = model.builder.build(ctx, split);

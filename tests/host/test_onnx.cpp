@@ -213,6 +213,72 @@ TEST(Onnx, KerasDenseHeadWithSoftmaxOverItsFeatures) {
   for (int o = 0; o < 4; ++o) EXPECT_NEAR(y[o], std::exp(logits[o]) / total, 1e-6) << o;
 }
 
+TEST(Onnx, ChannelsLastInputReadAsNchw) {
+  // x (N x H x W x C = N x 2 x 3 x 4) -> Mul k[c] -> Transpose to NCHW.
+  // Read as exported, the network takes the NHWC sample; with
+  // OnnxInput::channels_last_as_nchw it takes the same image as C x H x W.
+  const std::int64_t H = 2, W = 3, C = 4;
+  auto model = model_with_input({H, W, C});
+  const std::vector<float> k{2.0f, -1.0f, 0.5f, 3.0f};
+  add_initializer(model, "k", {1, 1, 1, C}, k);
+  add_node(model, "Mul", "gain", {"x", "k"}, "a");
+  auto* perm = add_node(model, "Transpose", "to_nchw", {"a"}, "y")->add_attribute();
+  perm->set_name("perm");
+  perm->set_type(onnx::AttributeProto::INTS);
+  for (std::int64_t axis : {0, 3, 1, 2}) perm->add_ints(axis);
+  set_output(model, "y");
+  const std::string bytes = model.SerializeAsString();
+  nn::OnnxModel as_nchw =
+      nn::read_onnx(bytes.data(), bytes.size(), "test.onnx", nn::OnnxInput::channels_last_as_nchw);
+  nn::OnnxModel as_exported = read(model);
+  const Context ctx = Context::host();
+  const nn::Network net = as_nchw.builder.build(ctx, as_nchw.output);
+  const nn::Network exported = as_exported.builder.build(ctx, as_exported.output);
+  EXPECT_EQ(net.input_shape(), (nn::Shape{C, H, W}));
+  EXPECT_EQ(exported.input_shape(), (nn::Shape{H, W, C}));
+  EXPECT_EQ(net.output_shape(), (nn::Shape{C, H, W}));
+  const std::int64_t d = C * H * W;
+  std::vector<float> nchw(static_cast<std::size_t>(d)), nhwc(nchw.size());
+  for (std::int64_t c = 0; c < C; ++c) {
+    for (std::int64_t h = 0; h < H; ++h) {
+      for (std::int64_t w = 0; w < W; ++w) {
+        const float v = 0.25f * static_cast<float>(c * 100 + h * 10 + w) - 7.0f;
+        nchw[(c * H + h) * W + w] = v;
+        nhwc[(h * W + w) * C + c] = v;
+      }
+    }
+  }
+  std::vector<float> y(nchw.size(), test::poison()), y_exported(nchw.size(), test::poison());
+  net.forward(ctx, nchw.data(), 1, y.data());
+  exported.forward(ctx, nhwc.data(), 1, y_exported.data());
+  for (std::int64_t i = 0; i < d; ++i) {
+    EXPECT_EQ(y[i], nchw[i] * k[i / (H * W)]) << i;
+    EXPECT_EQ(y_exported[i], y[i]) << i;
+  }
+  // Bounds of the box [x - 1, x + 1] given in NCHW: the gain's ends.
+  std::vector<float> lower(nchw), upper(nchw), lo(nchw.size(), test::poison()), hi(lo);
+  for (std::int64_t i = 0; i < d; ++i) {
+    lower[i] -= 1.0f;
+    upper[i] += 1.0f;
+  }
+  net.bounds(ctx, lower.data(), upper.data(), 1, lo.data(), hi.data());
+  for (std::int64_t i = 0; i < d; ++i) {
+    const float g = k[i / (H * W)], a = lower[i] * g, b = upper[i] * g;
+    EXPECT_EQ(lo[i], std::min(a, b)) << i;
+    EXPECT_EQ(hi[i], std::max(a, b)) << i;
+  }
+  // An input that is not N x H x W x C cannot be read that way.
+  auto flat = model_with_input({12});
+  add_node(flat, "Relu", "act", {"x"}, "y");
+  set_output(flat, "y");
+  const std::string flat_bytes = flat.SerializeAsString();
+  test::expect_error(
+      [&] {
+        nn::read_onnx(flat_bytes.data(), flat_bytes.size(), "flat.onnx", nn::OnnxInput::channels_last_as_nchw);
+      },
+      "ONNX model 'flat.onnx': input 'x' of shape N x [12] is not N x H x W x C");
+}
+
 TEST(Onnx, ReshapeWithInferredDimension) {
   auto model = model_with_input(2, 3);
   auto* shape = model.mutable_graph()->add_initializer();
