@@ -372,12 +372,46 @@ class Reader {
     if (!cond) fail_node(node, "attribute ", name, " = ", value, " is not supported (", supported, ")");
   }
 
-  void check_auto_pad(const onnx::NodeProto& node, const Attributes& a) const {
+  /// The pads [top, left, bottom, right] of a Conv or pool over an H x W
+  /// input: the explicit `pads` attribute, or those auto_pad implies (ONNX:
+  /// VALID none; SAME_UPPER and SAME_LOWER the least total padding that
+  /// makes the output ceil(in / stride), split evenly with the odd one at
+  /// the end, resp. the start). Nonzero pads given with auto_pad are an
+  /// error, as ONNX forbids both.
+  std::vector<std::int64_t> pads_of(const onnx::NodeProto& node, const Attributes& a, const Shape& in,
+                                    const std::vector<std::int64_t>& kernel,
+                                    const std::vector<std::int64_t>& strides,
+                                    const std::vector<std::int64_t>& dilations) const {
+    std::vector<std::int64_t> pads = ints_attr(node, a, "pads", {0, 0, 0, 0});
+    expect_attr(node, pads.size() == 4, "pads", join(pads), "four values");
     const auto* attribute = typed(node, a, "auto_pad", onnx::AttributeProto::STRING);
-    if (attribute == nullptr) return;
-    const std::string& mode = attribute->s();
-    expect_attr(node, mode == "NOTSET" || mode == "VALID", "auto_pad", mode,
-                "NOTSET or VALID; export with explicit pads");
+    const std::string mode = attribute == nullptr ? "NOTSET" : attribute->s();
+    expect_attr(node, mode == "NOTSET" || mode == "VALID" || mode == "SAME_UPPER" || mode == "SAME_LOWER",
+                "auto_pad", mode, "NOTSET, VALID, SAME_UPPER or SAME_LOWER");
+    if (mode == "NOTSET") return pads;
+    if (pads != std::vector<std::int64_t>{0, 0, 0, 0}) {
+      fail_node(node, "has both pads ", join(pads), " and auto_pad = ", mode);
+    }
+    pads.assign(4, 0);
+    if (mode == "VALID") return pads;
+    const std::int64_t size[2] = {in.h, in.w};
+    for (int axis = 0; axis < 2; ++axis) {
+      if (strides[axis] < 1 || kernel[axis] < 1 || dilations[axis] < 1) {
+        fail_node(node, "auto_pad = ", mode, " with kernel_shape ", join(kernel), ", strides ",
+                  join(strides), " and dilations ", join(dilations), ": each must be >= 1");
+      }
+      // Ordered so that nothing wraps: (out - 1) stride < size.
+      const std::int64_t out = (size[axis] - 1) / strides[axis] + 1;
+      if (kernel[axis] > 1 && dilations[axis] > (std::numeric_limits<std::int64_t>::max() - 1) / (kernel[axis] - 1)) {
+        fail_node(node, "kernel_shape ", join(kernel), " with dilations ", join(dilations), " overflows");
+      }
+      const std::int64_t extent = (kernel[axis] - 1) * dilations[axis] + 1;
+      const std::int64_t total = std::max<std::int64_t>(0, ((out - 1) * strides[axis] - size[axis]) + extent);
+      const std::int64_t small = total / 2, large = total - small;
+      pads[axis] = mode == "SAME_UPPER" ? small : large;
+      pads[axis + 2] = mode == "SAME_UPPER" ? large : small;
+    }
+    return pads;
   }
 
   /// Records the node's output: builder node `id`, whose ONNX dims (without
@@ -995,7 +1029,6 @@ class Reader {
   void conv(const onnx::NodeProto& node) {
     expect_inputs(node, 2, 3, "X, W and an optional B");
     const auto a = attributes(node, {"kernel_shape", "strides", "pads", "dilations", "group", "auto_pad"});
-    check_auto_pad(node, a);
     const std::int64_t group = int_attr(node, a, "group", 1);
     const auto dilations = ints_attr(node, a, "dilations", {1, 1});
     expect_attr(node, dilations.size() == 2, "dilations", join(dilations), "two values");
@@ -1012,9 +1045,8 @@ class Reader {
     expect_attr(node, kernel == std::vector<std::int64_t>{weight.dims[2], weight.dims[3]},
                 "kernel_shape", join(kernel), "must match the weight");
     const auto strides = ints_attr(node, a, "strides", {1, 1});
-    const auto pads = ints_attr(node, a, "pads", {0, 0, 0, 0});
     expect_attr(node, strides.size() == 2, "strides", join(strides), "two values");
-    expect_attr(node, pads.size() == 4, "pads", join(pads), "four values");
+    const auto pads = pads_of(node, a, result_.builder.shape(x), kernel, strides, dilations);
     std::vector<float> bias;
     if (has_input(node, 2)) bias = required_constant(node, 2, "bias").floats;
     ConvParams params;
@@ -1136,17 +1168,20 @@ class Reader {
     set_output(node, layer(node, [&] { return result_.builder.relu(x); }));
   }
 
-  PoolParams pool_params(const onnx::NodeProto& node, const Attributes& a) const {
-    check_auto_pad(node, a);
+  PoolParams pool_params(const onnx::NodeProto& node, const Attributes& a, NodeId x) const {
     const std::int64_t ceil_mode = int_attr(node, a, "ceil_mode", 0);
     const auto dilations = ints_attr(node, a, "dilations", {1, 1});
     expect_attr(node, dilations == std::vector<std::int64_t>{1, 1}, "dilations", join(dilations), "dilation 1 only");
     const auto kernel = ints_attr(node, a, "kernel_shape", {});
     expect_attr(node, kernel.size() == 2, "kernel_shape", join(kernel), "two values");
     const auto strides = ints_attr(node, a, "strides", {1, 1});
-    const auto pads = ints_attr(node, a, "pads", {0, 0, 0, 0});
     expect_attr(node, strides.size() == 2, "strides", join(strides), "two values");
-    expect_attr(node, pads.size() == 4, "pads", join(pads), "four values");
+    const auto pads = pads_of(node, a, result_.builder.shape(x), kernel, strides, dilations);
+    // With SAME padding the output is ceil(in / stride) whatever ceil_mode
+    // says; a ceiling on the padded extent could add a window.
+    if (ceil_mode != 0 && a.count("auto_pad") != 0 && a.at("auto_pad")->s() != "NOTSET") {
+      fail_node(node, "has both ceil_mode = 1 and auto_pad = ", a.at("auto_pad")->s());
+    }
     PoolParams p;
     p.kernel_h = kernel[0];
     p.kernel_w = kernel[1];
@@ -1166,8 +1201,8 @@ class Reader {
                                      "dilations", "storage_order"});
     const std::int64_t order = int_attr(node, a, "storage_order", 0);
     expect_attr(node, order == 0, "storage_order", std::to_string(order), "row major only");
-    const PoolParams p = pool_params(node, a);
     const NodeId x = data_input(node);
+    const PoolParams p = pool_params(node, a, x);
     set_output(node, layer(node, [&] { return result_.builder.max_pool(x, p); }));
   }
 
@@ -1175,9 +1210,9 @@ class Reader {
     expect_inputs(node, 1, 1, "X");
     const auto a = attributes(node, {"kernel_shape", "strides", "pads", "auto_pad", "ceil_mode",
                                      "dilations", "count_include_pad"});
-    PoolParams p = pool_params(node, a);
-    p.count_include_pad = int_attr(node, a, "count_include_pad", 0) != 0;
     const NodeId x = data_input(node);
+    PoolParams p = pool_params(node, a, x);
+    p.count_include_pad = int_attr(node, a, "count_include_pad", 0) != 0;
     set_output(node, layer(node, [&] { return result_.builder.avg_pool(x, p); }));
   }
 

@@ -51,7 +51,8 @@ enum class OnnxInput { as_exported, channels_last_as_nchw };
 /// with a constant that broadcasts to the tensor's shape (a scalar, one value
 /// per channel, or per element of any axes, such as the [1, 1, 1, C] of a
 /// channels-last normalization; Div too, by its reciprocal),
-/// MaxPool and AveragePool (ceil_mode included), GlobalAveragePool,
+/// MaxPool and AveragePool (ceil_mode included; Conv and the pools with
+/// explicit pads or auto_pad VALID, SAME_UPPER, SAME_LOWER), GlobalAveragePool,
 /// ReduceMean over H and W, Concat along channels, Pad of H and W, Transpose
 /// of the axes after the batch, Flatten, Reshape, Squeeze, Unsqueeze, Softmax
 /// over N x F, BatchNormalization, and the inference no-ops Identity and

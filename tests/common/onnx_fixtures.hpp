@@ -15,7 +15,8 @@ namespace cuxplain::test {
 inline const std::vector<std::string>& onnx_fixture_names() {
   static const std::vector<std::string> names = {
       "resnet18",    "mobilenet_v2", "efficientnet_b0", "mobilenet_v3_small", "squeezenet",
-      "densenet121", "vgg16",        "resnet50",        "channels_last_mix",  "keras_cnn"};
+      "densenet121", "vgg16",        "resnet50",        "channels_last_mix",  "keras_cnn",
+      "keras_cnn_autopad"};
   return names;
 }
 

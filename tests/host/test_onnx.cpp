@@ -109,13 +109,15 @@ TEST(Onnx, UnsupportedAttributeNamesItsValue) {
   auto model = model_with_input(2, 4);
   add_initializer(model, "w", {2, 1, 3, 3}, std::vector<float>(18, 0.1f));
   auto* conv = add_node(model, "Conv", "grouped", {"x", "w"}, "y");
+  test::onnx_models::set_int(conv, "group", 2);
   auto* pad = conv->add_attribute();
   pad->set_name("auto_pad");
   pad->set_type(onnx::AttributeProto::STRING);
-  pad->set_s("SAME_UPPER");
+  pad->set_s("SAME");
   set_output(model, "y");
   test::expect_error([&] { read(model); },
-                     "node 'grouped' (Conv): attribute auto_pad = SAME_UPPER is not supported");
+                     "node 'grouped' (Conv): attribute auto_pad = SAME is not supported "
+                     "(NOTSET, VALID, SAME_UPPER or SAME_LOWER)");
 
   auto pool_model = model_with_input(1, 4);
   auto* pool = add_node(pool_model, "MaxPool", "ceil", {"x"}, "y");
@@ -222,10 +224,7 @@ TEST(Onnx, ChannelsLastInputReadAsNchw) {
   const std::vector<float> k{2.0f, -1.0f, 0.5f, 3.0f};
   add_initializer(model, "k", {1, 1, 1, C}, k);
   add_node(model, "Mul", "gain", {"x", "k"}, "a");
-  auto* perm = add_node(model, "Transpose", "to_nchw", {"a"}, "y")->add_attribute();
-  perm->set_name("perm");
-  perm->set_type(onnx::AttributeProto::INTS);
-  for (std::int64_t axis : {0, 3, 1, 2}) perm->add_ints(axis);
+  test::onnx_models::set_ints(add_node(model, "Transpose", "to_nchw", {"a"}, "y"), "perm", {0, 3, 1, 2});
   set_output(model, "y");
   const std::string bytes = model.SerializeAsString();
   nn::OnnxModel as_nchw =
@@ -277,6 +276,90 @@ TEST(Onnx, ChannelsLastInputReadAsNchw) {
         nn::read_onnx(flat_bytes.data(), flat_bytes.size(), "flat.onnx", nn::OnnxInput::channels_last_as_nchw);
       },
       "ONNX model 'flat.onnx': input 'x' of shape N x [12] is not N x H x W x C");
+}
+
+TEST(Onnx, AutoPadIsTheExplicitPaddingOnnxDefines) {
+  // x is 1 x 4 x 5; 3 x 3 windows at stride 2 give ceil(4 / 2) x ceil(5 / 2)
+  // = 2 x 3 outputs with SAME padding: 1 row in all (SAME_UPPER: at the
+  // bottom, SAME_LOWER: at the top) and 2 columns (one each side). VALID
+  // pads nothing: 1 x 2 outputs.
+  using test::onnx_models::set_int;
+  using test::onnx_models::set_ints;
+  using test::onnx_models::set_string;
+  const std::int64_t H = 4, W = 5;
+  std::vector<float> x(static_cast<std::size_t>(H * W));
+  for (std::size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>((i * 7) % 11) - 4.5f;
+  const std::vector<float> k{1, -2, 0.5f, 3, 0.25f, -1, 2, 1, -0.5f};
+  // The window at output (oy, ox), its top left corner at
+  // (oy * 2 - top, ox * 2 - left), over the cells inside x.
+  enum class Op { conv, max, mean };
+  auto expected = [&](Op op, std::int64_t top, std::int64_t left, std::int64_t oh, std::int64_t ow) {
+    std::vector<float> y;
+    for (std::int64_t oy = 0; oy < oh; ++oy) {
+      for (std::int64_t ox = 0; ox < ow; ++ox) {
+        double sum = 0.0, best = -1e30;
+        int count = 0;
+        for (std::int64_t ky = 0; ky < 3; ++ky) {
+          for (std::int64_t kx = 0; kx < 3; ++kx) {
+            const std::int64_t iy = oy * 2 - top + ky, ix = ox * 2 - left + kx;
+            if (iy < 0 || iy >= H || ix < 0 || ix >= W) continue;
+            const double v = x[static_cast<std::size_t>(iy * W + ix)];
+            sum += op == Op::conv ? k[static_cast<std::size_t>(ky * 3 + kx)] * v : v;
+            best = std::max(best, v);
+            ++count;
+          }
+        }
+        y.push_back(static_cast<float>(op == Op::max ? best : op == Op::mean ? sum / count : sum));
+      }
+    }
+    return y;
+  };
+  struct Case {
+    const char* op;
+    const char* mode;
+    Op kind;
+    std::int64_t top, left, oh, ow;
+  };
+  const Case cases[] = {
+      {"Conv", "SAME_UPPER", Op::conv, 0, 1, 2, 3},         {"Conv", "SAME_LOWER", Op::conv, 1, 1, 2, 3},
+      {"Conv", "VALID", Op::conv, 0, 0, 1, 2},              {"MaxPool", "SAME_UPPER", Op::max, 0, 1, 2, 3},
+      {"MaxPool", "SAME_LOWER", Op::max, 1, 1, 2, 3},       {"AveragePool", "SAME_UPPER", Op::mean, 0, 1, 2, 3},
+      {"AveragePool", "SAME_LOWER", Op::mean, 1, 1, 2, 3}};
+  const Context ctx = Context::host();
+  for (const Case& c : cases) {
+    auto model = model_with_input({1, H, W});
+    const bool conv = std::string(c.op) == "Conv";
+    if (conv) add_initializer(model, "k", {1, 1, 3, 3}, k);
+    auto* node = add_node(model, c.op, "window", conv ? std::vector<std::string>{"x", "k"}
+                                                      : std::vector<std::string>{"x"}, "y");
+    set_ints(node, "kernel_shape", {3, 3});
+    set_ints(node, "strides", {2, 2});
+    set_string(node, "auto_pad", c.mode);
+    set_output(model, "y");
+    nn::OnnxModel loaded = read(model);
+    ASSERT_EQ(loaded.builder.shape(loaded.output), (nn::Shape{1, c.oh, c.ow})) << c.op << " " << c.mode;
+    const nn::Network net = loaded.builder.build(ctx, loaded.output);
+    std::vector<float> y(static_cast<std::size_t>(c.oh * c.ow), test::poison());
+    net.forward(ctx, x.data(), 1, y.data());
+    const std::vector<float> want = expected(c.kind, c.top, c.left, c.oh, c.ow);
+    for (std::size_t i = 0; i < y.size(); ++i) EXPECT_NEAR(y[i], want[i], 1e-5) << c.op << " " << c.mode << " " << i;
+  }
+  // auto_pad with nonzero pads, SAME with ceil_mode, and an unknown mode
+  // are errors naming the node.
+  auto both = model_with_input({1, H, W});
+  auto* pool = add_node(both, "MaxPool", "pool", {"x"}, "y");
+  set_ints(pool, "kernel_shape", {3, 3});
+  set_ints(pool, "pads", {1, 1, 1, 1});
+  set_string(pool, "auto_pad", "SAME_UPPER");
+  set_output(both, "y");
+  test::expect_error([&] { read(both); }, "node 'pool' (MaxPool): has both pads [1, 1, 1, 1] and auto_pad = SAME_UPPER");
+  auto ceil = model_with_input({1, H, W});
+  pool = add_node(ceil, "AveragePool", "pool", {"x"}, "y");
+  set_ints(pool, "kernel_shape", {3, 3});
+  set_int(pool, "ceil_mode", 1);
+  set_string(pool, "auto_pad", "SAME_LOWER");
+  set_output(ceil, "y");
+  test::expect_error([&] { read(ceil); }, "node 'pool' (AveragePool): has both ceil_mode = 1 and auto_pad = SAME_LOWER");
 }
 
 TEST(Onnx, ReshapeWithInferredDimension) {
@@ -343,10 +426,7 @@ TEST(Onnx, ConstantsBroadcastAlongAnyAxisAsChannelsLastExportsHaveThem) {
   add_node(model, "Sub", "center", {"x", "m"}, "a");
   add_node(model, "Mul", "scale", {"a", "r"}, "b");
   add_node(model, "Add", "shift", {"b", "s"}, "c");
-  auto* perm = add_node(model, "Transpose", "to_nchw", {"c"}, "y")->add_attribute();
-  perm->set_name("perm");
-  perm->set_type(onnx::AttributeProto::INTS);
-  for (std::int64_t axis : {0, 3, 1, 2}) perm->add_ints(axis);
+  test::onnx_models::set_ints(add_node(model, "Transpose", "to_nchw", {"c"}, "y"), "perm", {0, 3, 1, 2});
   set_output(model, "y");
   nn::OnnxModel loaded = read(model);
   EXPECT_EQ(loaded.builder.shape(loaded.output), (nn::Shape{C, H, W}));

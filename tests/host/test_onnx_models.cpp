@@ -139,7 +139,7 @@ TEST_P(OnnxModels, EvaRuns) {
 TEST(OnnxChannelsLast, ReadAsNchwMatchesOnnxRuntimeAndRunsEva) {
   if (!nn::onnx_available()) GTEST_SKIP() << "built without ONNX support";
   const Context ctx = Context::host();
-  for (const std::string name : {"channels_last_mix", "keras_cnn"}) {
+  for (const std::string name : {"channels_last_mix", "keras_cnn", "keras_cnn_autopad"}) {
     const test::OnnxFixtureIo io = test::read_onnx_fixture_io(name);
     const std::string path = test::onnx_fixture_path(name, ".onnx");
     const nn::Shape hwc = nn::load_onnx(ctx, path).input_shape();

@@ -1,6 +1,9 @@
-"""A Keras classifier exported by tf2onnx, as a fixture for cuxplain's ONNX
-reader: keras_cnn.onnx and keras_cnn.io (n random inputs and onnxruntime's
-outputs on them, the format fixture_io.py writes).
+"""A Keras classifier exported by tf2onnx, as fixtures for cuxplain's ONNX
+reader: keras_cnn.onnx and keras_cnn_autopad.onnx, each with its .io (n
+random inputs and onnxruntime's outputs on them, the format fixture_io.py
+writes). keras_cnn is exported with its 24 x 24 input size; keras_cnn_autopad
+is the same model exported with dynamic H and W (tf2onnx then writes "same"
+padding as auto_pad = SAME_UPPER), the sizes then fixed in its graph input.
 
 The model is a small channels-last Keras functional classifier, input
 24 x 24 x 3 (NHWC, as Keras has it), with seeded random weights and random
@@ -92,30 +95,46 @@ def randomize(model, rng):
             layer.set_weights([w.astype(np.float32) for w in weights])
 
 
+def export(model, fixed_hw):
+    """tf2onnx's conversion at opset 17, the NHWC input kept. With fixed_hw
+    the input is N x 24 x 24 x 3 and "same" padding becomes explicit pads;
+    without, H and W are exported dynamic, which makes tf2onnx write
+    auto_pad = SAME_UPPER instead, and are then fixed to 24 x 24 in the
+    graph input (what onnxruntime's make_dynamic_shape_fixed does)."""
+    hw = SHAPE[:2] if fixed_hw else (None, None)
+    spec = (tf.TensorSpec((None,) + hw + SHAPE[2:], tf.float32, name="input"),)
+    proto, _ = tf2onnx.convert.from_keras(model, input_signature=spec, opset=17)
+    if not fixed_hw:
+        dims = proto.graph.input[0].type.tensor_type.shape.dim
+        for axis in (1, 2):
+            dims[axis].Clear()
+            dims[axis].dim_value = SHAPE[axis - 1]
+    onnx.checker.check_model(proto)
+    return proto
+
+
 def main(out_dir):
     os.makedirs(out_dir, exist_ok=True)
     tf.random.set_seed(SEED)
     rng = np.random.default_rng(SEED)
     model = build_model()
     randomize(model, rng)
-    path = os.path.join(out_dir, NAME + ".onnx")
-    spec = (tf.TensorSpec((None,) + SHAPE, tf.float32, name="input"),)
-    proto, _ = tf2onnx.convert.from_keras(model, input_signature=spec, opset=17)
-    # The producer's version strings name the exporter; the graph stays as
-    # tf2onnx wrote it.
-    onnx.checker.check_model(proto)
-    onnx.save(proto, path)
     x = rng.uniform(0.0, 1.0, (SAMPLES,) + SHAPE).astype(np.float32)
-    session = onnxruntime.InferenceSession(path, providers=["CPUExecutionProvider"])
-    y = session.run(None, {session.get_inputs()[0].name: x})[0]
     reference = model(x, training=False).numpy()
-    assert np.allclose(y, reference, rtol=1e-4, atol=1e-6), np.abs(y - reference).max()
-    io_path = os.path.join(out_dir, NAME + ".io")
-    write_io(io_path, x, y)
-    graph = onnx.load(path).graph
-    ops = sorted({node.op_type for node in graph.node})
-    size = os.path.getsize(path) + os.path.getsize(io_path)
-    print(f"{NAME}: {size / 1024:.1f} KiB, {len(graph.node)} nodes, ops {' '.join(ops)}")
+    for name, fixed_hw in ((NAME, True), (NAME + "_autopad", False)):
+        path = os.path.join(out_dir, name + ".onnx")
+        onnx.save(export(model, fixed_hw), path)
+        session = onnxruntime.InferenceSession(path, providers=["CPUExecutionProvider"])
+        y = session.run(None, {session.get_inputs()[0].name: x})[0]
+        assert np.allclose(y, reference, rtol=1e-4, atol=1e-6), (name, np.abs(y - reference).max())
+        io_path = os.path.join(out_dir, name + ".io")
+        write_io(io_path, x, y)
+        graph = onnx.load(path).graph
+        ops = sorted({node.op_type for node in graph.node})
+        pads = sorted({a.s.decode() for node in graph.node for a in node.attribute if a.name == "auto_pad"})
+        size = os.path.getsize(path) + os.path.getsize(io_path)
+        print(f"{name}: {size / 1024:.1f} KiB, {len(graph.node)} nodes, ops {' '.join(ops)}"
+              f"{', auto_pad ' + ' '.join(pads) if pads else ''}")
 
 
 if __name__ == "__main__":
