@@ -1,8 +1,8 @@
 // Classifiers as torch.onnx and tf2onnx export them (tests/data/onnx,
 // small-width torchvision architectures and a channels-last Keras CNN with
-// random weights): each loads, reproduces
-// onnxruntime's outputs, its interval bounds (plain and sound) contain the
-// outputs of thousands of points sampled in an L-inf ball, and EVA runs on it.
+// random weights): each loads, reproduces onnxruntime's outputs, its
+// interval bounds (plain and sound) contain the outputs of thousands of
+// points sampled in an L-inf ball, and EVA runs on it.
 #include <gtest/gtest.h>
 
 #include <algorithm>
