@@ -137,7 +137,6 @@ onnx::ModelProto channels_last() {
   add_initializer(model, "w", {3, 2, 3, 3}, ramp(54, 0.1f));
   add_initializer(model, "lo", {}, {0.0f});
   add_initializer(model, "hi", {}, {6.0f});
-  add_int64_initializer(model, "axes", {2}, {2, 3});
   add_initializer(model, "fc", {3, 4}, ramp(12, 0.2f));
   add_initializer(model, "fc_b", {4}, {0.1f, 0.0f, -0.1f, 0.2f});
   add_node(model, "Sub", "center", {"x", "mean"}, "s");
@@ -150,11 +149,7 @@ onnx::ModelProto channels_last() {
   auto* pool = add_node(model, "MaxPool", "pool", {"r"}, "p");
   set_ints(pool, "kernel_shape", {2, 2});
   set_string(pool, "auto_pad", "SAME_LOWER");
-  add_node(model, "GlobalAveragePool", "gap", {"p"}, "g");
-  add_node(model, "Squeeze", "squeeze", {"g", "axes"}, "q");
-  add_node(model, "MatMul", "mm", {"q", "fc"}, "f");
-  add_node(model, "Add", "bias", {"f", "fc_b"}, "a");
-  add_node(model, "Softmax", "probs", {"a"}, "y");
+  add_keras_softmax_head(model, "p", "fc", "fc_b", "y");
   set_output(model, "y");
   return model;
 }

@@ -189,12 +189,7 @@ TEST(Onnx, KerasDenseHeadWithSoftmaxOverItsFeatures) {
   const std::vector<float> bias{0.1f, -0.2f, 0.3f, 0.0f};
   add_initializer(model, "b", {3, 4}, b);
   add_initializer(model, "bias", {4}, bias);
-  test::onnx_models::add_int64_initializer(model, "axes", {2}, {2, 3});
-  add_node(model, "GlobalAveragePool", "gap", {"x"}, "g");
-  add_node(model, "Squeeze", "squeeze", {"g", "axes"}, "s");
-  add_node(model, "MatMul", "mm", {"s", "b"}, "m");
-  add_node(model, "Add", "bias_add", {"m", "bias"}, "a");
-  add_node(model, "Softmax", "probs", {"a"}, "y");
+  test::onnx_models::add_keras_softmax_head(model, "x", "b", "bias", "y");
   set_output(model, "y");
   nn::OnnxModel loaded = read(model);
   EXPECT_EQ(loaded.builder.shape(loaded.output), (nn::Shape{4, 1, 1}));
