@@ -17,7 +17,9 @@ the normalization stays channels-last (Sub and Mul of [1, 1, 1, 3]
 constants), then a Transpose to NCHW; batch norms are folded into the
 convolutions, Dropout is dropped, "same" padding becomes explicit (also
 asymmetric) pads, GlobalAveragePooling2D a GlobalAveragePool and Squeeze,
-Dense a MatMul and Add, ReLU6 a Clip.
+Dense a MatMul and Add, ReLU6 a Clip. onnxruntime's outputs on both files
+are checked against Keras's own (within 1e-4 relative) before they are
+written.
 
 The files were made with tensorflow-cpu 2.15.1 (Keras 2.15), tf2onnx 1.16.1,
 onnx 1.16.2, onnxruntime 1.18.1, numpy 1.26.4, protobuf 3.20.3 on Python 3.11.
