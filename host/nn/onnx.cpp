@@ -106,7 +106,10 @@ class Reader {
         result_.tensors.emplace_back(name, it->second);
       }
     };
-    list(result_.input_name);
+    // The graph input as the network takes it (with channels_last_as_nchw,
+    // the N x C x H x W input ahead of the transpose).
+    result_.tensors.emplace_back(result_.input_name, input_node_);
+    listed.insert(result_.input_name);
     for (const auto& node : graph.node()) {
       for (const auto& name : node.output()) list(name);
     }
@@ -226,10 +229,11 @@ class Reader {
       if (transposed) {
         // The network's input is C x H x W; its first layer lays it out as
         // the graph's H x W x C (output axis k = input axis perm[k]).
-        const NodeId nchw = result_.builder.input({sample[2], sample[0], sample[1]});
-        nodes_[input->name()] = result_.builder.transpose(nchw, {1, 2, 0});
+        input_node_ = result_.builder.input({sample[2], sample[0], sample[1]});
+        nodes_[input->name()] = result_.builder.transpose(input_node_, {1, 2, 0});
       } else {
-        nodes_[input->name()] = result_.builder.input(shape_of(sample));
+        input_node_ = result_.builder.input(shape_of(sample));
+        nodes_[input->name()] = input_node_;
       }
       dims_[input->name()] = sample;
     } catch (const Error& error) {
@@ -1315,6 +1319,7 @@ class Reader {
   const onnx::ModelProto& model_;
   std::string file_;
   OnnxInput layout_;
+  NodeId input_node_ = -1;
   OnnxModel result_;
   std::unordered_map<std::string, NodeId> nodes_;
   std::unordered_map<std::string, const onnx::TensorProto*> initializers_;

@@ -20,7 +20,9 @@ struct OnnxModel {
   /// Opset of the default ONNX domain the model declares.
   std::int64_t opset = 0;
   /// Every tensor the network computes, by its ONNX name, with the builder
-  /// node that holds it, in graph order: the graph input first, then each
+  /// node that holds it, in graph order: the graph input first (the
+  /// network's input node; with OnnxInput::channels_last_as_nchw that is
+  /// the N x C x H x W input ahead of the transpose), then each
   /// node's output (the graph output included). Identity and Dropout outputs
   /// name the node of their input. A MatMul whose output only feeds the Add
   /// of its bias has no node of its own (the bias is folded into the dense

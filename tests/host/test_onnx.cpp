@@ -231,6 +231,9 @@ TEST(Onnx, ChannelsLastInputReadAsNchw) {
   EXPECT_EQ(net.input_shape(), (nn::Shape{C, H, W}));
   EXPECT_EQ(exported.input_shape(), (nn::Shape{H, W, C}));
   EXPECT_EQ(net.output_shape(), (nn::Shape{C, H, W}));
+  // The input tensor is listed as the network takes it.
+  EXPECT_EQ(as_nchw.builder.shape(as_nchw.node("x")), (nn::Shape{C, H, W}));
+  EXPECT_EQ(as_nchw.tensors.front().first, "x");
   const std::int64_t d = C * H * W;
   std::vector<float> nchw(static_cast<std::size_t>(d)), nhwc(nchw.size());
   for (std::int64_t c = 0; c < C; ++c) {
