@@ -362,7 +362,8 @@ void add_preprocess_options(CLI::App& app, Preprocess& p, std::optional<std::str
 void add_explain(CLI::App& app, ExplainArgs& args, std::vector<std::function<void()>>& set,
                  bool single_image) {
   // Input
-  auto* model = app.add_option("--model", "ONNX classifier: one float input N x C x H x W, one\n"
+  auto* model = app.add_option("--model", "ONNX classifier: one float input N x C x H x W (or\n"
+                                          "channels-last N x H x W x C, C of 1, 3 or 4), one\n"
                                           "output N x K (default: the embedded\n"
                                           "fashion_mnist_cnn.onnx). Class names come from FILE\n"
                                           "with .json in place of .onnx, when it has a\n"

@@ -882,7 +882,7 @@ int run_concepts(const ConceptsArgs& args) {
   const auto start = Clock::now();
   Session s(args);
   s.model_file = resolve(args.model_path, "--model", kDefaultModel);
-  const nn::OnnxModel onnx = nn::read_onnx(s.model_file.path);
+  const nn::OnnxModel onnx = read_model(s.model_file.path);
   if (args.list_layers) return list_layers(s.model_file, onnx);
   s.terminal = isatty(STDERR_FILENO) != 0;
   s.show_progress = args.progress == ProgressMode::on ||

@@ -307,7 +307,10 @@ int run_evaluate(const EvaluateArgs& args) {
       e.progress == ProgressMode::on || (e.progress == ProgressMode::automatic && terminal);
   const Context ctx = make_context(e.device);
 
-  const nn::Network network = nn::load_onnx(ctx, model_file.path);
+  const nn::Network network = [&] {
+    const nn::OnnxModel model = read_model(model_file.path);
+    return model.builder.build(ctx, model.output);
+  }();
   const nn::Shape in = network.input_shape();
   expect_class_scores(model_file.path, network.output_shape());
   const std::int64_t classes = network.output_shape().size();

@@ -368,7 +368,11 @@ int run_explain(const ExplainArgs& args) {
                  terminal};
 
   // The model.
-  run.network = nn::load_onnx(run.ctx, model_file.path);
+  bool channels_last = false;
+  {
+    const nn::OnnxModel model = read_model(model_file.path, &channels_last);
+    run.network = model.builder.build(run.ctx, model.output);
+  }
   const nn::Shape in = run.network.input_shape();
   expect_class_scores(model_file.path, run.network.output_shape());
   run.classes = run.network.output_shape().size();
@@ -406,8 +410,9 @@ int run_explain(const ExplainArgs& args) {
   }
   run.targets = {target};
 
-  std::printf("model   %s%s: %s -> %lld classes%s\n", model_file.path.c_str(),
+  std::printf("model   %s%s: %s%s -> %lld classes%s\n", model_file.path.c_str(),
               model_file.is_default ? " (embedded default)" : "", nn::to_string(in).c_str(),
+              channels_last ? " (its ONNX input is channels-last, H x W x C)" : "",
               static_cast<long long>(run.classes),
               sidecar.empty() ? "" : (", names from " + sidecar).c_str());
   std::printf("image   %s%s: %d x %d%s\n", image_file.path.c_str(),

@@ -207,6 +207,21 @@ void expect_class_scores(const std::string& model_path, const nn::Shape& output)
                            "flat vector per image, as after Flatten and Gemm)");
 }
 
+nn::OnnxModel read_model(const std::string& path, bool* channels_last) {
+  if (channels_last != nullptr) *channels_last = false;
+  nn::OnnxModel model = nn::read_onnx(path);
+  const nn::Shape in = model.builder.shape(model.tensors.front().second);
+  const bool nhwc = in.c > 4 && in.w >= 1 && in.w <= 4 && in.h > 1;
+  if (!nhwc) return model;
+  try {
+    nn::OnnxModel transposed = nn::read_onnx(path, nn::OnnxInput::channels_last_as_nchw);
+    if (channels_last != nullptr) *channels_last = true;
+    return transposed;
+  } catch (const Error&) {
+    return model;  // an N x C x L input: as exported (and refused by the command)
+  }
+}
+
 Context make_context(const std::string& device) {
   if (device != "cuda") return Context::host();
   try {

@@ -8,6 +8,7 @@
 
 #include <cuxplain/core/context.hpp>
 #include <cuxplain/nn.hpp>
+#include <cuxplain/onnx.hpp>
 
 #include "json.hpp"
 
@@ -56,6 +57,15 @@ std::string class_label(int id, const std::vector<std::string>& names);
 /// std::runtime_error naming the model file and its output shape otherwise
 /// (a feature map is not K = C * H * W classes).
 void expect_class_scores(const std::string& model_path, const nn::Shape& output);
+
+/// The model at `path` as the commands read it: images N x C x H x W. A
+/// graph input N x H x W x C whose C is 1, 3 or 4 and whose H is more than 4
+/// (read as exported it would have more channels than an image, so no NCHW
+/// model the commands can run is taken for it) is channels-last, as Keras
+/// models are exported: read with nn::OnnxInput::channels_last_as_nchw, the
+/// network transposes the NCHW image to the graph's layout itself.
+/// channels_last: set to whether it was.
+nn::OnnxModel read_model(const std::string& path, bool* channels_last = nullptr);
 
 /// Context::host() for "cpu", Context::cuda() for "cuda" (its error says
 /// that --device cpu runs on the CPU).

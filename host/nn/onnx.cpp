@@ -81,7 +81,8 @@ struct PendingDense {
 
 class Reader {
  public:
-  Reader(const onnx::ModelProto& model, std::string file) : model_(model), file_(std::move(file)) {}
+  Reader(const onnx::ModelProto& model, std::string file, OnnxInput layout)
+      : model_(model), file_(std::move(file)), layout_(layout) {}
 
   OnnxModel read() {
     const onnx::GraphProto& graph = model_.graph();
@@ -105,7 +106,10 @@ class Reader {
         result_.tensors.emplace_back(name, it->second);
       }
     };
-    list(result_.input_name);
+    // The graph input as the network takes it (with channels_last_as_nchw,
+    // the N x C x H x W input ahead of the transpose).
+    result_.tensors.emplace_back(result_.input_name, input_node_);
+    listed.insert(result_.input_name);
     for (const auto& node : graph.node()) {
       for (const auto& name : node.output()) list(name);
     }
@@ -218,8 +222,19 @@ class Reader {
     expect(!sample.empty() && sample.size() <= 3, "input '", input->name(), "' has rank ",
            dims.size(), "; cuxplain reads N x F, N x C x L and N x C x H x W inputs");
     result_.input_name = input->name();
+    const bool transposed = layout_ == OnnxInput::channels_last_as_nchw;
+    expect(!transposed || sample.size() == 3, "input '", input->name(), "' of shape N x ", join(sample),
+           " is not N x H x W x C, which OnnxInput::channels_last_as_nchw reads as N x C x H x W");
     try {
-      nodes_[input->name()] = result_.builder.input(shape_of(sample));
+      if (transposed) {
+        // The network's input is C x H x W; its first layer lays it out as
+        // the graph's H x W x C (output axis k = input axis perm[k]).
+        input_node_ = result_.builder.input({sample[2], sample[0], sample[1]});
+        nodes_[input->name()] = result_.builder.transpose(input_node_, {1, 2, 0});
+      } else {
+        input_node_ = result_.builder.input(shape_of(sample));
+        nodes_[input->name()] = input_node_;
+      }
       dims_[input->name()] = sample;
     } catch (const Error& error) {
       CUXPLAIN_FAIL("ONNX model '", file_, "': input '", input->name(), "' of shape N x ",
@@ -361,12 +376,46 @@ class Reader {
     if (!cond) fail_node(node, "attribute ", name, " = ", value, " is not supported (", supported, ")");
   }
 
-  void check_auto_pad(const onnx::NodeProto& node, const Attributes& a) const {
+  /// The pads [top, left, bottom, right] of a Conv or pool over an H x W
+  /// input: the explicit `pads` attribute, or those auto_pad implies (ONNX:
+  /// VALID none; SAME_UPPER and SAME_LOWER the least total padding that
+  /// makes the output ceil(in / stride), split evenly with the odd one at
+  /// the end, resp. the start). Nonzero pads given with auto_pad are an
+  /// error, as ONNX forbids both.
+  std::vector<std::int64_t> pads_of(const onnx::NodeProto& node, const Attributes& a, const Shape& in,
+                                    const std::vector<std::int64_t>& kernel,
+                                    const std::vector<std::int64_t>& strides,
+                                    const std::vector<std::int64_t>& dilations) const {
+    std::vector<std::int64_t> pads = ints_attr(node, a, "pads", {0, 0, 0, 0});
+    expect_attr(node, pads.size() == 4, "pads", join(pads), "four values");
     const auto* attribute = typed(node, a, "auto_pad", onnx::AttributeProto::STRING);
-    if (attribute == nullptr) return;
-    const std::string& mode = attribute->s();
-    expect_attr(node, mode == "NOTSET" || mode == "VALID", "auto_pad", mode,
-                "NOTSET or VALID; export with explicit pads");
+    const std::string mode = attribute == nullptr ? "NOTSET" : attribute->s();
+    expect_attr(node, mode == "NOTSET" || mode == "VALID" || mode == "SAME_UPPER" || mode == "SAME_LOWER",
+                "auto_pad", mode, "NOTSET, VALID, SAME_UPPER or SAME_LOWER");
+    if (mode == "NOTSET") return pads;
+    if (pads != std::vector<std::int64_t>{0, 0, 0, 0}) {
+      fail_node(node, "has both pads ", join(pads), " and auto_pad = ", mode);
+    }
+    pads.assign(4, 0);
+    if (mode == "VALID") return pads;
+    const std::int64_t size[2] = {in.h, in.w};
+    for (int axis = 0; axis < 2; ++axis) {
+      if (strides[axis] < 1 || kernel[axis] < 1 || dilations[axis] < 1) {
+        fail_node(node, "auto_pad = ", mode, " with kernel_shape ", join(kernel), ", strides ",
+                  join(strides), " and dilations ", join(dilations), ": each must be >= 1");
+      }
+      // Ordered so that nothing wraps: (out - 1) stride < size.
+      const std::int64_t out = (size[axis] - 1) / strides[axis] + 1;
+      if (kernel[axis] > 1 && dilations[axis] > (std::numeric_limits<std::int64_t>::max() - 1) / (kernel[axis] - 1)) {
+        fail_node(node, "kernel_shape ", join(kernel), " with dilations ", join(dilations), " overflows");
+      }
+      const std::int64_t extent = (kernel[axis] - 1) * dilations[axis] + 1;
+      const std::int64_t total = std::max<std::int64_t>(0, ((out - 1) * strides[axis] - size[axis]) + extent);
+      const std::int64_t small = total / 2, large = total - small;
+      pads[axis] = mode == "SAME_UPPER" ? small : large;
+      pads[axis + 2] = mode == "SAME_UPPER" ? large : small;
+    }
+    return pads;
   }
 
   /// Records the node's output: builder node `id`, whose ONNX dims (without
@@ -749,27 +798,52 @@ class Reader {
     set_output(node, id);
   }
 
-  /// A constant operand of an elementwise op on tensor `name` as one value
-  /// per channel (the first axis after the batch): a scalar, or dims that,
-  /// aligned to the tensor's from the right, are 1 but along that axis.
-  std::vector<float> per_channel(const onnx::NodeProto& node, const Constant& c,
-                                 const std::string& name) {
+  /// A constant operand of an elementwise op, broadcast by ONNX's rules
+  /// (dims aligned from the right, each 1 or the tensor's extent, the batch
+  /// extent 1) over the computed tensor of ONNX dims `dims` (without the
+  /// batch), the result of the tensor's shape. The tensor is read as rows x
+  /// plane, plane the product of the trailing axes along which the constant
+  /// is 1 (H x W for a per-channel constant, 1 for a channels-last one
+  /// [1, 1, 1, C]), and the constant as one value per row.
+  struct RowConstant {
+    std::vector<float> values;
+    std::int64_t plane = 1;
+  };
+  RowConstant broadcast_rows(const onnx::NodeProto& node, const Constant& c, const std::string& name,
+                             const std::vector<std::int64_t>& dims) {
     if (c.is_int) fail_node(node, "constant operand '", name, "' holds integers");
-    const std::vector<std::int64_t> dims = dims_of(node.input(0) == name ? node.input(1) : node.input(0));
-    const std::int64_t channels = dims[0];
-    if (c.count() == 1) return std::vector<float>(static_cast<std::size_t>(channels), c.floats[0]);
     const std::size_t rank = dims.size() + 1;
-    bool ok = c.dims.size() <= rank && c.count() == channels;
+    // The constant's extent along each axis of the tensor (the batch first).
+    std::vector<std::int64_t> extent(rank, 1);
+    bool ok = c.dims.size() <= rank;
     for (std::size_t i = 0; ok && i < c.dims.size(); ++i) {
-      const std::size_t axis = rank - c.dims.size() + i;  // aligned from the right
-      ok = axis == 1 ? c.dims[i] == channels : c.dims[i] == 1;
+      const std::size_t axis = rank - c.dims.size() + i;
+      extent[axis] = c.dims[i];
+      ok = c.dims[i] == 1 || (axis > 0 && c.dims[i] == dims[axis - 1]);
     }
     if (!ok) {
       fail_node(node, "constant operand '", name, "' of dims ", join(c.dims), " does not broadcast "
-                "per channel over the tensor's ", join(dims), "; cuxplain reads scalar and "
-                "per-channel constants");
+                "over the tensor's N x ", join(dims), " (each extent 1 or the tensor's, the batch's 1)");
     }
-    return c.floats;
+    std::size_t last = 1;  // the last axis along which the constant varies (at least C)
+    for (std::size_t axis = 1; axis < rank; ++axis) if (extent[axis] != 1) last = axis;
+    RowConstant r;
+    std::int64_t rows = 1;
+    for (std::size_t axis = 1; axis < rank; ++axis) (axis <= last ? rows : r.plane) *= dims[axis - 1];
+    // Row index -> the constant's element: the row's coordinates along axes
+    // 1..last, each taken as 0 where the constant's extent is 1.
+    r.values.resize(static_cast<std::size_t>(rows));
+    for (std::int64_t row = 0; row < rows; ++row) {
+      std::int64_t rest = row, index = 0, stride = 1;
+      for (std::size_t axis = last; axis >= 1; --axis) {
+        const std::int64_t coordinate = rest % dims[axis - 1];
+        rest /= dims[axis - 1];
+        if (extent[axis] != 1) index += coordinate * stride;
+        stride *= extent[axis];
+      }
+      r.values[static_cast<std::size_t>(row)] = c.floats[static_cast<std::size_t>(index)];
+    }
+    return r;
   }
 
   void arithmetic(const onnx::NodeProto& node) {
@@ -780,7 +854,9 @@ class Reader {
       const Constant* c = constant(node, input(node, side), "operand");
       if (c == nullptr) continue;
       const NodeId x = node_for(input(node, 1 - side), op + " '" + node.name() + "'");
-      std::vector<float> k = per_channel(node, *c, node.input(side));
+      const std::vector<std::int64_t> dims = dims_of(input(node, 1 - side));
+      const RowConstant rows = broadcast_rows(node, *c, node.input(side), dims);
+      const std::vector<float>& k = rows.values;
       std::vector<float> scale(k.size(), 1.0f), shift(k.size(), 0.0f);
       for (std::size_t i = 0; i < k.size(); ++i) {
         if (op == "Mul") {
@@ -797,9 +873,16 @@ class Reader {
           scale[i] = 1.0f / k[i];
         }
       }
+      // The affine map per row of the rows x plane view (the tensor's own
+      // channels when the constant is per channel); a reshape moves no data.
+      const Shape shape = result_.builder.shape(x);
+      const Shape view{static_cast<std::int64_t>(k.size()), rows.plane, 1};
       set_output(node, layer(node, [&] {
-                   return result_.builder.channel_affine(x, std::move(scale), std::move(shift));
-                 }));
+                   if (shape.c == view.c) return result_.builder.channel_affine(x, std::move(scale), std::move(shift));
+                   const NodeId y = result_.builder.channel_affine(result_.builder.reshape(x, view),
+                                                                   std::move(scale), std::move(shift));
+                   return result_.builder.reshape(y, shape);
+                 }), dims);
       return;
     }
     if (op == "Div") fail_node(node, "divides two computed tensors, which has no interval rule here");
@@ -950,7 +1033,6 @@ class Reader {
   void conv(const onnx::NodeProto& node) {
     expect_inputs(node, 2, 3, "X, W and an optional B");
     const auto a = attributes(node, {"kernel_shape", "strides", "pads", "dilations", "group", "auto_pad"});
-    check_auto_pad(node, a);
     const std::int64_t group = int_attr(node, a, "group", 1);
     const auto dilations = ints_attr(node, a, "dilations", {1, 1});
     expect_attr(node, dilations.size() == 2, "dilations", join(dilations), "two values");
@@ -967,9 +1049,8 @@ class Reader {
     expect_attr(node, kernel == std::vector<std::int64_t>{weight.dims[2], weight.dims[3]},
                 "kernel_shape", join(kernel), "must match the weight");
     const auto strides = ints_attr(node, a, "strides", {1, 1});
-    const auto pads = ints_attr(node, a, "pads", {0, 0, 0, 0});
     expect_attr(node, strides.size() == 2, "strides", join(strides), "two values");
-    expect_attr(node, pads.size() == 4, "pads", join(pads), "four values");
+    const auto pads = pads_of(node, a, result_.builder.shape(x), kernel, strides, dilations);
     std::vector<float> bias;
     if (has_input(node, 2)) bias = required_constant(node, 2, "bias").floats;
     ConvParams params;
@@ -1068,10 +1149,12 @@ class Reader {
       }
       std::vector<float> bias(static_cast<std::size_t>(dense.out_features));
       for (std::int64_t o = 0; o < dense.out_features; ++o) bias[o] = c->floats[c->count() == 1 ? 0 : o];
+      // N x out_features, as MatMul of N x in_features wrote it (the pending
+      // MatMul has no dims of its own to take the rank from).
       set_output(node, layer(node, [&] {
                    return result_.builder.dense(dense.input, dense.out_features,
                                                 std::move(dense.weight), std::move(bias));
-                 }));
+                 }), {dense.out_features});
       return;
     }
     NodeId lhs = data_input(node);
@@ -1089,17 +1172,20 @@ class Reader {
     set_output(node, layer(node, [&] { return result_.builder.relu(x); }));
   }
 
-  PoolParams pool_params(const onnx::NodeProto& node, const Attributes& a) const {
-    check_auto_pad(node, a);
+  PoolParams pool_params(const onnx::NodeProto& node, const Attributes& a, NodeId x) const {
     const std::int64_t ceil_mode = int_attr(node, a, "ceil_mode", 0);
     const auto dilations = ints_attr(node, a, "dilations", {1, 1});
     expect_attr(node, dilations == std::vector<std::int64_t>{1, 1}, "dilations", join(dilations), "dilation 1 only");
     const auto kernel = ints_attr(node, a, "kernel_shape", {});
     expect_attr(node, kernel.size() == 2, "kernel_shape", join(kernel), "two values");
     const auto strides = ints_attr(node, a, "strides", {1, 1});
-    const auto pads = ints_attr(node, a, "pads", {0, 0, 0, 0});
     expect_attr(node, strides.size() == 2, "strides", join(strides), "two values");
-    expect_attr(node, pads.size() == 4, "pads", join(pads), "four values");
+    const auto pads = pads_of(node, a, result_.builder.shape(x), kernel, strides, dilations);
+    // With SAME padding the output is ceil(in / stride) whatever ceil_mode
+    // says; a ceiling on the padded extent could add a window.
+    if (ceil_mode != 0 && a.count("auto_pad") != 0 && a.at("auto_pad")->s() != "NOTSET") {
+      fail_node(node, "has both ceil_mode = 1 and auto_pad = ", a.at("auto_pad")->s());
+    }
     PoolParams p;
     p.kernel_h = kernel[0];
     p.kernel_w = kernel[1];
@@ -1119,8 +1205,8 @@ class Reader {
                                      "dilations", "storage_order"});
     const std::int64_t order = int_attr(node, a, "storage_order", 0);
     expect_attr(node, order == 0, "storage_order", std::to_string(order), "row major only");
-    const PoolParams p = pool_params(node, a);
     const NodeId x = data_input(node);
+    const PoolParams p = pool_params(node, a, x);
     set_output(node, layer(node, [&] { return result_.builder.max_pool(x, p); }));
   }
 
@@ -1128,9 +1214,9 @@ class Reader {
     expect_inputs(node, 1, 1, "X");
     const auto a = attributes(node, {"kernel_shape", "strides", "pads", "auto_pad", "ceil_mode",
                                      "dilations", "count_include_pad"});
-    PoolParams p = pool_params(node, a);
-    p.count_include_pad = int_attr(node, a, "count_include_pad", 0) != 0;
     const NodeId x = data_input(node);
+    PoolParams p = pool_params(node, a, x);
+    p.count_include_pad = int_attr(node, a, "count_include_pad", 0) != 0;
     set_output(node, layer(node, [&] { return result_.builder.avg_pool(x, p); }));
   }
 
@@ -1232,6 +1318,8 @@ class Reader {
 
   const onnx::ModelProto& model_;
   std::string file_;
+  OnnxInput layout_;
+  NodeId input_node_ = -1;
   OnnxModel result_;
   std::unordered_map<std::string, NodeId> nodes_;
   std::unordered_map<std::string, const onnx::TensorProto*> initializers_;
@@ -1245,7 +1333,7 @@ class Reader {
 
 }  // namespace
 
-OnnxModel read_onnx(const void* data, std::size_t size, const std::string& name) {
+OnnxModel read_onnx(const void* data, std::size_t size, const std::string& name, OnnxInput input) {
   CUXPLAIN_EXPECTS(data != nullptr || size == 0, "read_onnx: data is null");
   CUXPLAIN_EXPECTS(size > 0, "ONNX model '", name, "' is empty");
   CUXPLAIN_EXPECTS(size <= static_cast<std::size_t>(std::numeric_limits<int>::max()),
@@ -1255,14 +1343,14 @@ OnnxModel read_onnx(const void* data, std::size_t size, const std::string& name)
                    "' as an ONNX model: the file is truncated or not ONNX");
   CUXPLAIN_EXPECTS(model.has_graph() && model.graph().node_size() > 0, "ONNX model '", name,
                    "' has no graph nodes (truncated or empty)");
-  return Reader(model, name).read();
+  return Reader(model, name, input).read();
 }
 
 bool onnx_available() { return true; }
 
 #else
 
-OnnxModel read_onnx(const void*, std::size_t, const std::string& name) {
+OnnxModel read_onnx(const void*, std::size_t, const std::string& name, OnnxInput) {
   CUXPLAIN_FAIL("cannot read '", name, "': this cuxplain was built without ONNX support "
                 "(install Debian's libonnx-dev and libprotobuf-dev and rebuild)");
 }
@@ -1271,7 +1359,7 @@ bool onnx_available() { return false; }
 
 #endif
 
-OnnxModel read_onnx(const std::string& path) {
+OnnxModel read_onnx(const std::string& path, OnnxInput input) {
   namespace fs = std::filesystem;
   std::error_code error;
   const fs::file_status status = fs::status(path, error);
@@ -1302,11 +1390,11 @@ OnnxModel read_onnx(const std::string& path) {
   }
   CUXPLAIN_EXPECTS(!std::ferror(file.get()), "cannot read ONNX model '", path, "': ",
                    std::strerror(errno));
-  return read_onnx(data.data(), data.size(), path);
+  return read_onnx(data.data(), data.size(), path, input);
 }
 
-Network load_onnx(const Context& ctx, const std::string& path) {
-  OnnxModel model = read_onnx(path);
+Network load_onnx(const Context& ctx, const std::string& path, OnnxInput input) {
+  OnnxModel model = read_onnx(path, input);
   return model.builder.build(ctx, model.output);
 }
 
@@ -1324,8 +1412,8 @@ NodeId OnnxModel::node(const std::string& name) const {
 }
 
 SplitNetwork load_onnx_split(const Context& ctx, const std::string& path,
-                             const std::string& tensor) {
-  OnnxModel model = read_onnx(path);
+                             const std::string& tensor, OnnxInput input) {
+  OnnxModel model = read_onnx(path, input);
   const NodeId split = model.node(tensor);
   SplitNetwork parts;
   parts.g = model.builder.build(ctx, split);

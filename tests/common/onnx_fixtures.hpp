@@ -1,6 +1,7 @@
 #pragma once
-// The exported-classifier fixtures of tests/data/onnx (make_fixtures.py):
-// each <name>.onnx with <name>.io, its inputs and onnxruntime's outputs.
+// The exported-classifier fixtures of tests/data/onnx (make_fixtures.py for
+// torch exports, make_keras_fixture.py for a tf2onnx export): each
+// <name>.onnx with <name>.io, its inputs and onnxruntime's outputs.
 #include <cstdint>
 #include <cstring>
 #include <fstream>
@@ -14,7 +15,8 @@ namespace cuxplain::test {
 inline const std::vector<std::string>& onnx_fixture_names() {
   static const std::vector<std::string> names = {
       "resnet18",    "mobilenet_v2", "efficientnet_b0", "mobilenet_v3_small", "squeezenet",
-      "densenet121", "vgg16",        "resnet50",        "channels_last_mix"};
+      "densenet121", "vgg16",        "resnet50",        "channels_last_mix",  "keras_cnn",
+      "keras_cnn_autopad"};
   return names;
 }
 

@@ -108,6 +108,21 @@ inline void set_string(onnx::NodeProto* node, const std::string& name, const std
   a->set_s(value);
 }
 
+/// The head tf2onnx writes for Keras's GlobalAveragePooling2D and
+/// Dense(activation="softmax"), from N x C x H x W `input` to `output`:
+/// GlobalAveragePool, Squeeze of axes [2, 3] (an initializer "head_axes"),
+/// MatMul by the initializer `weight` [C x K], Add of `bias` [K], Softmax.
+inline void add_keras_softmax_head(onnx::ModelProto& model, const std::string& input,
+                                   const std::string& weight, const std::string& bias,
+                                   const std::string& output) {
+  add_int64_initializer(model, "head_axes", {2}, {2, 3});
+  add_node(model, "GlobalAveragePool", "head_gap", {input}, "head_g");
+  add_node(model, "Squeeze", "head_squeeze", {"head_g", "head_axes"}, "head_s");
+  add_node(model, "MatMul", "head_mm", {"head_s", weight}, "head_m");
+  add_node(model, "Add", "head_bias", {"head_m", bias}, "head_a");
+  add_node(model, "Softmax", "head_softmax", {"head_a"}, output);
+}
+
 inline void set_output(onnx::ModelProto& model, const std::string& name) {
   model.mutable_graph()->add_output()->set_name(name);
 }

@@ -126,10 +126,39 @@ onnx::ModelProto residual() {
   return model;
 }
 
+/// As tf2onnx exports a Keras model: x N x 5x5x2 (channels last) -> Sub and
+/// Mul by [1, 1, 1, 2] constants -> Transpose to NCHW -> Conv 3x3 stride 2
+/// (auto_pad SAME_UPPER) -> Clip (ReLU6) -> MaxPool 2x2 (auto_pad
+/// SAME_LOWER) -> GlobalAveragePool -> Squeeze -> MatMul + Add -> Softmax.
+onnx::ModelProto channels_last() {
+  auto model = model_with_input(std::vector<std::int64_t>{5, 5, 2});
+  add_initializer(model, "mean", {1, 1, 1, 2}, {0.5f, 0.25f});
+  add_initializer(model, "inv_std", {1, 1, 1, 2}, {4.0f, 2.0f});
+  add_initializer(model, "w", {3, 2, 3, 3}, ramp(54, 0.1f));
+  add_initializer(model, "lo", {}, {0.0f});
+  add_initializer(model, "hi", {}, {6.0f});
+  add_initializer(model, "fc", {3, 4}, ramp(12, 0.2f));
+  add_initializer(model, "fc_b", {4}, {0.1f, 0.0f, -0.1f, 0.2f});
+  add_node(model, "Sub", "center", {"x", "mean"}, "s");
+  add_node(model, "Mul", "scale", {"s", "inv_std"}, "m");
+  set_ints(add_node(model, "Transpose", "to_nchw", {"m"}, "t"), "perm", {0, 3, 1, 2});
+  auto* conv = add_node(model, "Conv", "conv", {"t", "w"}, "c");
+  set_ints(conv, "strides", {2, 2});
+  set_string(conv, "auto_pad", "SAME_UPPER");
+  add_node(model, "Clip", "relu6", {"c", "lo", "hi"}, "r");
+  auto* pool = add_node(model, "MaxPool", "pool", {"r"}, "p");
+  set_ints(pool, "kernel_shape", {2, 2});
+  set_string(pool, "auto_pad", "SAME_LOWER");
+  add_keras_softmax_head(model, "p", "fc", "fc_b", "y");
+  set_output(model, "y");
+  return model;
+}
+
 void onnx_inputs() {
   write_model("fuzz/corpus/onnx/conv_net.onnx", conv_net());
   write_model("fuzz/corpus/onnx/mlp.onnx", mlp());
   write_model("fuzz/corpus/onnx/residual.onnx", residual());
+  write_model("fuzz/corpus/onnx/channels_last.onnx", channels_last());
 
   const std::int64_t p32 = std::int64_t{1} << 32;
   // [2^32, 2^32] wrapped to 0 elements and matched the missing data (SIGSEGV).

@@ -1,7 +1,8 @@
-// Classifiers as torch.onnx exports them (tests/data/onnx, small-width
-// torchvision architectures with random weights): each loads, reproduces
-// onnxruntime's outputs, its interval bounds (plain and sound) contain the
-// outputs of thousands of points sampled in an L-inf ball, and EVA runs on it.
+// Classifiers as torch.onnx and tf2onnx export them (tests/data/onnx,
+// small-width torchvision architectures and a channels-last Keras CNN with
+// random weights): each loads, reproduces onnxruntime's outputs, its
+// interval bounds (plain and sound) contain the outputs of thousands of
+// points sampled in an L-inf ball, and EVA runs on it.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -129,6 +130,42 @@ TEST_P(OnnxModels, EvaRuns) {
   for (float v : scores) EXPECT_TRUE(std::isfinite(v)) << name;
   // Fixing a cell never widens the ball: scores are >= 0 up to rounding.
   for (float v : scores) EXPECT_GE(v, -1e-4f) << name;
+}
+
+// The channels-last fixtures (graph input N x H x W x C) read with
+// OnnxInput::channels_last_as_nchw take the same images as N x C x H x W:
+// onnxruntime's outputs on the transposed inputs, and EVA on its grid of
+// H x W cells.
+TEST(OnnxChannelsLast, ReadAsNchwMatchesOnnxRuntimeAndRunsEva) {
+  if (!nn::onnx_available()) GTEST_SKIP() << "built without ONNX support";
+  const Context ctx = Context::host();
+  for (const std::string name : {"channels_last_mix", "keras_cnn", "keras_cnn_autopad"}) {
+    const test::OnnxFixtureIo io = test::read_onnx_fixture_io(name);
+    const std::string path = test::onnx_fixture_path(name, ".onnx");
+    const nn::Shape hwc = nn::load_onnx(ctx, path).input_shape();
+    const nn::Network net = nn::load_onnx(ctx, path, nn::OnnxInput::channels_last_as_nchw);
+    const nn::Shape in = net.input_shape();
+    ASSERT_EQ(in, (nn::Shape{hwc.w, hwc.c, hwc.h})) << name;
+    std::vector<float> nchw(io.inputs.size());
+    for (std::int64_t s = 0; s < io.n; ++s)
+      for (std::int64_t c = 0; c < in.c; ++c)
+        for (std::int64_t y = 0; y < in.h; ++y)
+          for (std::int64_t x = 0; x < in.w; ++x)
+            nchw[((s * in.c + c) * in.h + y) * in.w + x] = io.inputs[((s * in.h + y) * in.w + x) * in.c + c];
+    std::vector<float> out(io.outputs.size(), test::poison());
+    net.forward(ctx, nchw.data(), io.n, out.data());
+    EXPECT_LT(max_relative_error(out, io.outputs, io.n, io.out_size), 1e-4) << name;
+
+    ConstImageView images{nchw.data(), 1, in.c, in.h, in.w, Layout::nchw};
+    const std::vector<int> targets{static_cast<int>(
+        std::max_element(io.outputs.begin(), io.outputs.begin() + io.out_size) - io.outputs.begin())};
+    EvaOptions options;
+    options.grid_size = 4;
+    options.epsilon = 0.02f;
+    std::vector<float> scores(16, test::poison());
+    eva_attribution(ctx, net, images, targets, scores.data(), options);
+    for (float v : scores) EXPECT_TRUE(std::isfinite(v) && v >= -1e-4f) << name << " " << v;
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Exported, OnnxModels, ::testing::ValuesIn(test::onnx_fixture_names()),

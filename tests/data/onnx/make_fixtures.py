@@ -2,9 +2,9 @@
 torch.onnx exports them (opset 17), at small widths so that the files stay
 small, with random weights, and their onnxruntime outputs on random inputs.
 
-Each <name>.onnx comes with <name>.io: little-endian int32 n, int32 input
-floats per sample, int32 output floats per sample, then n inputs and n
-onnxruntime outputs (float32). tests/host/test_onnx_models.cpp reads both.
+Each <name>.onnx comes with <name>.io, n random inputs and onnxruntime's
+outputs on them in the format fixture_io.py writes (described there).
+tests/host/test_onnx_models.cpp reads both.
 
 Regenerate (torch, torchvision, onnx, onnxruntime from PyPI in a throwaway
 venv; the files were made with torch 2.5.1, torchvision 0.20.1,
@@ -12,7 +12,6 @@ onnxruntime 1.23.2):
     python tests/data/onnx/make_fixtures.py tests/data/onnx
 """
 import os
-import struct
 import sys
 
 import numpy as np
@@ -23,6 +22,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torchvision.models import densenet, efficientnet, mobilenetv2, mobilenetv3, resnet, squeezenet, vgg
 from torchvision.ops import misc
+
+from fixture_io import write_io
 
 CLASSES = 10
 
@@ -179,10 +180,7 @@ def main(out_dir):
             reference = model(x).numpy()
         assert np.allclose(y, reference, rtol=1e-4, atol=1e-5), name
         io_path = os.path.join(out_dir, name + ".io")
-        with open(io_path, "wb") as f:
-            f.write(struct.pack("<iii", SAMPLES, int(np.prod(shape)), int(y[0].size)))
-            f.write(x.numpy().astype("<f4").tobytes())
-            f.write(y.astype("<f4").tobytes())
+        write_io(io_path, x.numpy(), y)
         ops = sorted({node.op_type for node in onnx.load(path).graph.node})
         size = os.path.getsize(path) + os.path.getsize(io_path)
         total += size
