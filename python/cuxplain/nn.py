@@ -108,26 +108,33 @@ class Network:
                 f"device={self.device!r})")
 
 
-def load_onnx(path: str, device: str = "cpu") -> Network:
+def load_onnx(path: str, device: str = "cpu", channels_last_as_nchw: bool = False) -> Network:
     """Reads an ONNX classifier and builds it on `device` ("cpu", "cuda",
     "cuda:N"). The supported ops are cuxplain::nn::read_onnx's (Conv, Gemm,
     MatMul, Relu, pools, Flatten, Reshape, BatchNormalization, Add, ...);
-    anything else raises cuxplain.Error naming the node."""
-    return Network(_core.load_onnx(_context_for(device), str(path)))
+    anything else raises cuxplain.Error naming the node.
+    channels_last_as_nchw: the model's input is N x H x W x C (a Keras model
+    through tf2onnx) and the network takes the same images as N x C x H x W
+    (nn::OnnxInput::channels_last_as_nchw), as the explainers hand them to
+    a network; with layout="nhwc" images, pass it for such a model."""
+    return Network(_core.load_onnx(_context_for(device), str(path), bool(channels_last_as_nchw)))
 
 
-def load_onnx_split(path: str, tensor: str, device: str = "cpu") -> Tuple[Network, Network]:
+def load_onnx_split(path: str, tensor: str, device: str = "cpu",
+                    channels_last_as_nchw: bool = False) -> Tuple[Network, Network]:
     """(g, h): the network cut at the tensor called `tensor` (see
     onnx_tensors), g computing it from the input and h the output from it,
-    as CRAFT needs."""
-    g, h = _core.load_onnx_split(_context_for(device), str(path), tensor)
+    as CRAFT needs. channels_last_as_nchw as for load_onnx."""
+    g, h = _core.load_onnx_split(_context_for(device), str(path), tensor,
+                                 bool(channels_last_as_nchw))
     return Network(g), Network(h)
 
 
-def onnx_tensors(path: str) -> List[Tuple[str, Tuple[int, int, int], bool]]:
+def onnx_tensors(path: str, channels_last_as_nchw: bool = False
+                 ) -> List[Tuple[str, Tuple[int, int, int], bool]]:
     """The tensors an ONNX network computes, in graph order: (name, (c, h,
     w), is_output), the names load_onnx_split takes."""
-    return [tuple(t) for t in _core.onnx_tensors(str(path))]
+    return [tuple(t) for t in _core.onnx_tensors(str(path), bool(channels_last_as_nchw))]
 
 
 def onnx_available() -> bool:

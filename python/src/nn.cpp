@@ -9,6 +9,10 @@ namespace {
 
 nb::tuple shape_tuple(const nn::Shape& s) { return nb::make_tuple(s.c, s.h, s.w); }
 
+nn::OnnxInput onnx_input(bool channels_last_as_nchw) {
+  return channels_last_as_nchw ? nn::OnnxInput::channels_last_as_nchw : nn::OnnxInput::as_exported;
+}
+
 /// Per-sample axes of a network tensor: (c,) for a flat vector, else (c, h, w).
 std::vector<std::size_t> sample_axes(const nn::Shape& s) {
   if (s.h == 1 && s.w == 1) return {static_cast<std::size_t>(s.c)};
@@ -117,26 +121,28 @@ void bind_nn(nb::module_& m) {
 
   m.def(
       "load_onnx",
-      [](const Context& ctx, const std::string& path) {
+      [](const Context& ctx, const std::string& path, bool channels_last_as_nchw) {
         nb::gil_scoped_release release;
-        return nn::load_onnx(lasting_context(ctx), path);
+        return nn::load_onnx(lasting_context(ctx), path, onnx_input(channels_last_as_nchw));
       },
-      "ctx"_a, "path"_a);
+      "ctx"_a, "path"_a, "channels_last_as_nchw"_a);
   m.def(
       "load_onnx_split",
-      [](const Context& ctx, const std::string& path, const std::string& tensor) {
+      [](const Context& ctx, const std::string& path, const std::string& tensor,
+         bool channels_last_as_nchw) {
         nn::SplitNetwork split;
         {
           nb::gil_scoped_release release;
-          split = nn::load_onnx_split(lasting_context(ctx), path, tensor);
+          split = nn::load_onnx_split(lasting_context(ctx), path, tensor,
+                                      onnx_input(channels_last_as_nchw));
         }
         return nb::make_tuple(split.g, split.h);
       },
-      "ctx"_a, "path"_a, "tensor"_a);
+      "ctx"_a, "path"_a, "tensor"_a, "channels_last_as_nchw"_a);
   m.def(
       "onnx_tensors",
-      [](const std::string& path) {
-        const nn::OnnxModel model = nn::read_onnx(path);
+      [](const std::string& path, bool channels_last_as_nchw) {
+        const nn::OnnxModel model = nn::read_onnx(path, onnx_input(channels_last_as_nchw));
         nb::list tensors;
         for (const auto& [name, node] : model.tensors) {
           tensors.append(nb::make_tuple(name, shape_tuple(model.builder.shape(node)),
@@ -144,7 +150,7 @@ void bind_nn(nb::module_& m) {
         }
         return tensors;
       },
-      "path"_a);
+      "path"_a, "channels_last_as_nchw"_a);
   m.def("onnx_available", &nn::onnx_available);
 }
 

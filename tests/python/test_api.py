@@ -131,3 +131,33 @@ def test_progress_counts_every_model_evaluation():
     cuxplain.hsic_attribution(model, images, [0, 1], grid_size=2, nb_design=30, progress=Bar)
     assert [(b.desc, b.total, b.n, b.closed) for b in bars] == [
         ("sobol", 2 * 16 * 5, 2 * 16 * 5, True), ("hsic", 60, 60, True)]
+
+
+def read_fixture_io(path):
+    """tests/data/onnx/<name>.io: int32 n, input and output floats per
+    sample, then n inputs and n onnxruntime outputs (fixture_io.py)."""
+    raw = pathlib.Path(path).read_bytes()
+    n, size_in, size_out = np.frombuffer(raw[:12], dtype="<i4")
+    floats = np.frombuffer(raw[12:], dtype="<f4")
+    inputs = floats[: n * size_in].reshape(n, size_in)
+    outputs = floats[n * size_in: n * (size_in + size_out)].reshape(n, size_out)
+    return inputs, outputs
+
+
+def test_a_keras_model_reads_nchw_images_with_channels_last_as_nchw():
+    if not cuxplain.nn.onnx_available():
+        pytest.skip("this cuxplain was built without ONNX support (libonnx-dev)")
+    model = pathlib.Path(__file__).resolve().parents[1] / "data" / "onnx" / "keras_cnn.onnx"
+    inputs, expected = read_fixture_io(model.with_suffix(".io"))
+    as_exported = cuxplain.nn.load_onnx(model)
+    assert as_exported.input_shape == (24, 24, 3)  # N x H x W x C read as (c, h, w)
+    net = cuxplain.nn.load_onnx(model, channels_last_as_nchw=True)
+    assert net.input_shape == (3, 24, 24)
+    nhwc = inputs.reshape(-1, 24, 24, 3)
+    nchw = np.ascontiguousarray(nhwc.transpose(0, 3, 1, 2))
+    out = np.asarray(net.forward(nchw))
+    np.testing.assert_allclose(out, expected, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(np.asarray(as_exported.forward(np.ascontiguousarray(nhwc).reshape(-1, 24, 24, 3))),
+                               expected, rtol=1e-4, atol=1e-6)
+    names = [name for name, _, _ in cuxplain.nn.onnx_tensors(model, channels_last_as_nchw=True)]
+    assert len(names) > 3
