@@ -52,6 +52,14 @@ void execute(const NnNetworkState& net, const Context& ctx, std::int64_t n, bool
     const Value a = values[static_cast<std::size_t>(L.a)];
     const Value b = L.b >= 0 ? values[static_cast<std::size_t>(L.b)] : Value{};
     const std::int64_t out_count = n * L.out_shape.size();
+    if (!bounds) {
+      if (DnnlLayer* dnnl = execution->layers[i].dnnl.get()) {
+        // A forward layer on oneDNN, its values in the layouts of the plan.
+        dnnl_forward(*dnnl, a.lo, b.lo, dst_lo, scratch);
+        values[v] = {dst_lo, nullptr};
+        continue;
+      }
+    }
     switch (L.kind) {
       case LayerKind::conv:
       case LayerKind::dense: {

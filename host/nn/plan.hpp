@@ -37,16 +37,20 @@ struct MemoryPlan {
 };
 
 /// How one layer of a walk runs: on oneDNN (dnnl set) or the hand-written
-/// path, and the floats of workspace it needs while it runs.
+/// path, the floats of workspace it needs while it runs, and the floats of
+/// the value it writes where that is kept in oneDNN's layout (blocked
+/// layouts pad channels; 0: NCHW, n times the layer's output size).
 struct LayerPlan {
   std::shared_ptr<DnnlLayer> dnnl;
   std::int64_t workspace = 0;
+  std::int64_t out_floats = 0;
 };
 
 /// The layers of a walk over layers [0, count) of `net` on n samples. oneDNN
-/// runs convolutions and dense layers on the host backend (when built with
-/// it), forward and plain-mode bounds; sound bounds keep their
-/// directed-rounding loops.
+/// runs layers on the host backend (when built with it): forward, runs of
+/// convolutions, pooling, relu, add and dense layers in oneDNN's layouts
+/// (dnnl.hpp); plain-mode bounds, convolutions and dense layers; sound
+/// bounds keep their directed-rounding loops.
 std::vector<LayerPlan> plan_layers(const NnNetworkState& net, std::int64_t n, std::size_t count,
                                    Walk walk);
 
