@@ -3,7 +3,9 @@
 // in one workspace, and what temporary_bytes() reports, from the same
 // computation. Each intermediate value (its lower end, and its upper end for
 // bounds) lives from the layer that writes it to the last layer that reads
-// it; each conv or dense layer's workspace lives while the layer runs.
+// it; each layer's workspace (GEMM panels, or a oneDNN layer's reorders and
+// scratchpad) lives while the layer runs. A value a forward keeps in a
+// oneDNN layout takes that layout's size (blocked layouts pad channels).
 // Places are reused first-fit once free.
 //
 // A host call runs in an NnExecution: the plan, its workspace and the
