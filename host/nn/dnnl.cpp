@@ -51,17 +51,23 @@ struct DnnlLayout {
   memory::desc md;
 };
 
+/// One argument of a primitive: the caller's memory (NCHW / rows, or a kept
+/// layout) and, where the primitive wants another layout, its place in the
+/// workspace and the reorder between the two.
+struct DnnlPort {
+  memory user, inner;
+  bool reorder = false;
+  dnnl::reorder move;
+  std::int64_t offset = 0;  // floats into the workspace
+};
+
 /// One primitive with its arguments, made once.
 struct DnnlOp {
   dnnl::primitive primitive;
   std::unordered_map<int, memory> args;
-  // The caller's inputs and output (NCHW / rows, or a kept layout), and
-  // where the primitive wants them when its layout differs (a reorder
-  // through the workspace).
-  memory user_src, user_src1, user_dst, src, src1, dst, scratchpad;
-  bool reorder_src = false, reorder_src1 = false, reorder_dst = false;
-  dnnl::reorder to_src, to_src1, from_dst;
-  std::int64_t src_offset = 0, src1_offset = 0, dst_offset = 0, scratchpad_offset = 0;
+  DnnlPort src, src1, dst;  // src1: add's second operand
+  memory scratchpad;
+  std::int64_t scratchpad_offset = 0;
   std::int64_t workspace = 0;  // floats
 };
 
@@ -101,41 +107,28 @@ void connect(DnnlOp& op, const Chosen& chosen, const memory::desc& user_src,
     op.workspace += aligned_floats(md.get_size());
     return offset;
   };
-  op.user_src = memory(user_src, engine, DNNL_MEMORY_NONE);
-  op.src = op.user_src;
-  if (chosen.src != user_src) {
-    op.reorder_src = true;
-    op.src_offset = place(chosen.src);
-    op.src = memory(chosen.src, engine, DNNL_MEMORY_NONE);
-    op.to_src = dnnl::reorder(op.user_src, op.src);
-  }
-  if (!user_src1.is_zero()) {
-    op.user_src1 = memory(user_src1, engine, DNNL_MEMORY_NONE);
-    op.src1 = op.user_src1;
-    if (chosen.src1 != user_src1) {
-      op.reorder_src1 = true;
-      op.src1_offset = place(chosen.src1);
-      op.src1 = memory(chosen.src1, engine, DNNL_MEMORY_NONE);
-      op.to_src1 = dnnl::reorder(op.user_src1, op.src1);
-    }
-  }
-  op.user_dst = memory(user_dst, engine, DNNL_MEMORY_NONE);
-  op.dst = op.user_dst;
-  if (chosen.dst != user_dst) {
-    op.reorder_dst = true;
-    op.dst_offset = place(chosen.dst);
-    op.dst = memory(chosen.dst, engine, DNNL_MEMORY_NONE);
-    op.from_dst = dnnl::reorder(op.dst, op.user_dst);
-  }
+  const auto attach = [&](DnnlPort& port, const memory::desc& user, const memory::desc& wanted,
+                          bool input) {
+    port.user = memory(user, engine, DNNL_MEMORY_NONE);
+    port.inner = port.user;
+    if (wanted == user) return;
+    port.reorder = true;
+    port.offset = place(wanted);
+    port.inner = memory(wanted, engine, DNNL_MEMORY_NONE);
+    port.move = input ? dnnl::reorder(port.user, port.inner) : dnnl::reorder(port.inner, port.user);
+  };
+  attach(op.src, user_src, chosen.src, true);
+  if (!user_src1.is_zero()) attach(op.src1, user_src1, chosen.src1, true);
+  attach(op.dst, user_dst, chosen.dst, false);
   op.scratchpad_offset = place(chosen.scratchpad);
   op.scratchpad = memory(chosen.scratchpad, engine, DNNL_MEMORY_NONE);
-  op.args[DNNL_ARG_DST] = op.dst;
+  op.args[DNNL_ARG_DST] = op.dst.inner;
   op.args[DNNL_ARG_SCRATCHPAD] = op.scratchpad;
-  if (op.user_src1) {
-    op.args[DNNL_ARG_SRC_0] = op.src;
-    op.args[DNNL_ARG_SRC_1] = op.src1;
+  if (op.src1.user) {
+    op.args[DNNL_ARG_SRC_0] = op.src.inner;
+    op.args[DNNL_ARG_SRC_1] = op.src1.inner;
   } else {
-    op.args[DNNL_ARG_SRC] = op.src;
+    op.args[DNNL_ARG_SRC] = op.src.inner;
   }
 }
 
@@ -368,23 +361,19 @@ bool make_layout_op(DnnlOp& op, const NnLayer& L, std::int64_t n, const memory::
 
 void run_op(DnnlOp& op, dnnl::stream& stream, const float* x, const float* x1, float* y,
             float* workspace) {
-  op.user_src.set_data_handle(const_cast<float*>(x));
-  op.user_dst.set_data_handle(y);
-  if (op.reorder_src) {
-    op.src.set_data_handle(workspace + op.src_offset);
-    op.to_src.execute(stream, op.user_src, op.src);
+  const auto bind = [&](DnnlPort& port, const float* data) {
+    port.user.set_data_handle(const_cast<float*>(data));
+    if (port.reorder) port.inner.set_data_handle(workspace + port.offset);
+  };
+  bind(op.src, x);
+  if (op.src1.user) bind(op.src1, x1);
+  bind(op.dst, y);
+  for (DnnlPort* in : {&op.src, &op.src1}) {
+    if (in->reorder) in->move.execute(stream, in->user, in->inner);
   }
-  if (op.user_src1) {
-    op.user_src1.set_data_handle(const_cast<float*>(x1));
-    if (op.reorder_src1) {
-      op.src1.set_data_handle(workspace + op.src1_offset);
-      op.to_src1.execute(stream, op.user_src1, op.src1);
-    }
-  }
-  if (op.reorder_dst) op.dst.set_data_handle(workspace + op.dst_offset);
   op.scratchpad.set_data_handle(workspace + op.scratchpad_offset);
   op.primitive.execute(stream, op.args);
-  if (op.reorder_dst) op.from_dst.execute(stream, op.dst, op.user_dst);
+  if (op.dst.reorder) op.dst.move.execute(stream, op.dst.inner, op.dst.user);
 }
 
 /// Whether a layer can run on oneDNN reading a kept layout: the kinds
@@ -469,7 +458,7 @@ void plan_kept(const NnNetworkState& net, std::int64_t n, std::size_t count,
     }
     if (keep) {
       layer->out_layout = std::make_shared<DnnlLayout>();
-      layer->out_layout->md = layer->centre.user_dst.get_desc();
+      layer->out_layout->md = layer->centre.dst.user.get_desc();
       plan.out_floats = aligned_floats(layer->out_layout->md.get_size());
     }
     layouts[i + 1] = layer->out_layout;
