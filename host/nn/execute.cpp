@@ -145,9 +145,15 @@ void execute(const NnNetworkState& net, const Context& ctx, std::int64_t n, bool
 /// its values kept in oneDNN's layouts, runs the whole batch: in slices of
 /// 64 the embedded model's batch of 256 took 4.8-5.1 ms against 4.5-4.7 ms
 /// whole (1 thread, three interleaved runs, load 5-6), and each slice adds
-/// an OpenMP barrier per layer with more threads.
+/// an OpenMP barrier per layer with more threads. The path is the one the
+/// network's first forward took (NnExecutionPool::slices).
 std::int64_t forward_slice(const NnNetworkState& net, std::int64_t n) {
-  if (dnnl_enabled()) return n;
+  {
+    std::lock_guard<std::mutex> lock(net.executions.mutex);
+    int& slices = net.executions.slices;
+    if (slices < 0) slices = dnnl_enabled() ? 0 : 1;
+    if (slices == 0) return n;
+  }
   std::int64_t widest = net.input_shape.size();
   for (const NnLayer& layer : net.layers) widest = std::max(widest, layer.out_shape.size());
   const std::int64_t most = (std::int64_t{1} << 20) / widest;
