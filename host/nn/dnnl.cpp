@@ -240,14 +240,16 @@ void make_affine_op(DnnlOp& op, dnnl::stream& stream, const NnLayer& L, std::int
   const bool plain_src = src == memory::desc(src.dims(), dt::f32, src_4d ? tag::nchw : tag::nc);
   const memory::desc any_src(src.dims(), dt::f32, tag::any);
   // Convolutions read and write nChw16c where the channels fill its
-  // blocks: oneDNN 2.6 picks NHWC (brgconv) when asked for any layout, and
-  // its jit:avx512_core convolutions on nChw16c ran ResNet-18 5-10 % faster
-  // at batch 1 and 64 on one thread (bench_nn, interleaved runs), with no
-  // loss on the embedded model.
+  // blocks, except single samples of 64 channels or more: oneDNN 2.6 picks
+  // NHWC (brgconv) when asked for any layout. On one thread (bench_nn, three
+  // interleaved runs, CPU time) nChw16c (jit:avx512_core) ran the embedded
+  // model (16 and 32 channels) 13 % faster at batch 1 and 20 % at 64, and
+  // ResNet-18 3 % faster at batch 64, but NHWC ran ResNet-18 6 % faster at
+  // batch 1 (23.3-24.5 ms against 25.3-25.4).
   const auto blocked16 = [&](std::int64_t channels, const memory::dims& dims) {
-    return conv && g.groups == 1 && channels % 16 == 0
-               ? memory::desc(dims, dt::f32, tag::nChw16c)
-               : memory::desc(dims, dt::f32, tag::any);
+    const bool blocked = channels % 16 == 0 && (n > 1 || channels < 64);
+    return conv && g.groups == 1 && blocked ? memory::desc(dims, dt::f32, tag::nChw16c)
+                                            : memory::desc(dims, dt::f32, tag::any);
   };
   const memory::desc conv_src = blocked16(g.in_c, src.dims());
   const memory::desc& src_md = conv ? conv_src : plain_src ? any_src : src;

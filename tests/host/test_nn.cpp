@@ -1062,16 +1062,17 @@ NodeId layout_mix(RandomGraph& g) {
 }
 
 /// An input of 16 channels reordered in, a relu of its own after a pool
-/// (oneDNN eltwise), a residual add, a reshape that a convolution reads in
-/// another shape (NCHW there), pooling on NCHW again, global average pooling
-/// on a kept value, and a dense layer after it.
+/// (oneDNN eltwise), a residual add over 64 channels (NHWC for a single
+/// sample, nChw16c otherwise), a reshape that a convolution reads in
+/// another shape (NCHW there), pooling on NCHW again, global average
+/// pooling on a kept value, and a dense layer after it.
 NodeId layout_residual(RandomGraph& g) {
   const NodeId x = g.input({16, 8, 8});
-  const NodeId a = g.conv(x, 32, 3, 3, conv_params(1, 1, 1, 1, 1, 1));
-  const NodeId m = g.relu(g.max_pool(a, pool_params(3, 3, 2, 2, 1, 1, 1, 1)));   // 32 x 4 x 4
-  const NodeId r = g.relu(g.add(m, g.relu(g.conv(m, 32, 3, 3, conv_params(1, 1, 1, 1, 1, 1)))));
-  const NodeId z = g.conv(g.reshape(r, {16, 8, 4}), 16, 3, 3, conv_params(1, 1, 1, 1, 1, 1));
-  const NodeId q = g.relu(g.conv(g.avg_pool(z, pool_params(2, 2, 2, 2)), 32, 1, 1));  // 32 x 4 x 2
+  const NodeId a = g.conv(x, 64, 3, 3, conv_params(1, 1, 1, 1, 1, 1));
+  const NodeId m = g.relu(g.max_pool(a, pool_params(3, 3, 2, 2, 1, 1, 1, 1)));   // 64 x 4 x 4
+  const NodeId r = g.relu(g.add(m, g.relu(g.conv(m, 64, 3, 3, conv_params(1, 1, 1, 1, 1, 1)))));
+  const NodeId z = g.conv(g.reshape(r, {32, 8, 4}), 16, 3, 3, conv_params(1, 1, 1, 1, 1, 1));
+  const NodeId q = g.relu(g.conv(g.avg_pool(z, pool_params(2, 2, 2, 2)), 64, 1, 1));  // 64 x 4 x 2
   const NodeId gap = g.global_avg_pool(q);
   return g.dense(g.relu(g.add(gap, g.global_avg_pool(r))), 6);
 }
