@@ -52,6 +52,14 @@ void execute(const NnNetworkState& net, const Context& ctx, std::int64_t n, bool
     const Value a = values[static_cast<std::size_t>(L.a)];
     const Value b = L.b >= 0 ? values[static_cast<std::size_t>(L.b)] : Value{};
     const std::int64_t out_count = n * L.out_shape.size();
+    if (!bounds) {
+      if (DnnlLayer* dnnl = execution->layers[i].dnnl.get()) {
+        // A forward layer on oneDNN, its values in the layouts of the plan.
+        dnnl_forward(*dnnl, a.lo, b.lo, dst_lo, scratch);
+        values[v] = {dst_lo, nullptr};
+        continue;
+      }
+    }
     switch (L.kind) {
       case LayerKind::conv:
       case LayerKind::dense: {
@@ -128,14 +136,26 @@ void execute(const NnNetworkState& net, const Context& ctx, std::int64_t n, bool
   }
 }
 
-/// Samples per slice of a host forward: the batch split evenly into the
-/// fewest slices whose widest layer output stays within 2^20 floats (4 MiB,
-/// the order of a core's L2 cache); the whole batch when fewer than 32
-/// samples would fit (weights are then better reused across the batch). On
-/// the embedded model (16 x 28 x 28 after its first conv: slices of 64) a
-/// batch of 256 ran about 1.9x faster in slices than whole; on ResNet-18
-/// (64 x 112 x 112), slices of 8 ran 1.6x slower (bench_nn, 1 thread).
+/// Samples per slice of a host forward on the hand-written path: the batch
+/// split evenly into the fewest slices whose widest layer output stays
+/// within 2^20 floats (4 MiB, the order of a core's L2 cache); the whole
+/// batch when fewer than 32 samples would fit (weights are then better
+/// reused across the batch). With NCHW between layers, the embedded model
+/// (16 x 28 x 28 after its first conv: slices of 64) ran a batch of 256
+/// about 1.9x faster in slices than whole; on ResNet-18 (64 x 112 x 112),
+/// slices of 8 ran 1.6x slower (bench_nn, 1 thread). A forward on oneDNN,
+/// its values kept in oneDNN's layouts, runs the whole batch: in slices of
+/// 64 the embedded model's batch of 256 took 4.8-5.1 ms against 4.5-4.7 ms
+/// whole (1 thread, three interleaved runs, load 5-6), and each slice adds
+/// an OpenMP barrier per layer with more threads. The path is the one the
+/// network's first forward took (NnExecutionPool::slices).
 std::int64_t forward_slice(const NnNetworkState& net, std::int64_t n) {
+  {
+    std::lock_guard<std::mutex> lock(net.executions.mutex);
+    int& slices = net.executions.slices;
+    if (slices < 0) slices = dnnl_enabled() ? 0 : 1;
+    if (slices == 0) return n;
+  }
   std::int64_t widest = net.input_shape.size();
   for (const NnLayer& layer : net.layers) widest = std::max(widest, layer.out_shape.size());
   const std::int64_t most = (std::int64_t{1} << 20) / widest;
@@ -156,8 +176,8 @@ void run_all(const NnNetworkState& net, const Context& ctx, std::int64_t n, bool
   }
   const std::size_t count = net.layers.size();
   if (!bounds && net.backend == Backend::host) {
-    // Forward on the host: in slices of the batch whose activations stay in
-    // cache (forward_slice).
+    // Forward on the host: on the hand-written path in slices of the batch
+    // whose activations stay in cache (forward_slice).
     const std::int64_t slice = forward_slice(net, n);
     const std::int64_t in_size = net.input_shape.size(), out_size = net.output_shape.size();
     for (std::int64_t s0 = 0; s0 < n; s0 += slice) {

@@ -83,6 +83,14 @@ std::int64_t hand_written_workspace(const NnLayer& layer, std::int64_t n, Walk w
 std::vector<LayerPlan> plan_layers(const NnNetworkState& net, std::int64_t n, std::size_t count,
                                    Walk walk) {
   std::vector<LayerPlan> layers(count);
+  if (walk == Walk::forward && net.backend == Backend::host &&
+      dnnl_plan_forward(net, n, count, layers)) {
+    for (std::size_t i = 0; i < count; ++i) {
+      if (!layers[i].dnnl) layers[i].workspace = hand_written_workspace(net.layers[i], n, walk);
+    }
+    return layers;
+  }
+  layers.assign(count, LayerPlan{});
   for (std::size_t i = 0; i < count; ++i) {
     const NnLayer& layer = net.layers[i];
     if (walk != Walk::sound_bounds && net.backend == Backend::host) {
@@ -112,7 +120,7 @@ MemoryPlan plan_memory(const NnNetworkState& net, std::int64_t n, std::size_t co
     const NnLayer& layer = net.layers[i];
     const std::size_t v = i + 1;
     if (i + 1 < count) {
-      floats[v] = n * layer.out_shape.size();
+      floats[v] = layers[i].out_floats > 0 ? layers[i].out_floats : n * layer.out_shape.size();
       plan.lo[v] = arena.place(floats[v]);
       if (bounds) plan.hi[v] = arena.place(floats[v]);
       live[v] = true;

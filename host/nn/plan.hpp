@@ -3,7 +3,9 @@
 // in one workspace, and what temporary_bytes() reports, from the same
 // computation. Each intermediate value (its lower end, and its upper end for
 // bounds) lives from the layer that writes it to the last layer that reads
-// it; each conv or dense layer's workspace lives while the layer runs.
+// it; each layer's workspace (GEMM panels, or a oneDNN layer's reorders and
+// scratchpad) lives while the layer runs. A value a forward keeps in a
+// oneDNN layout takes that layout's size (blocked layouts pad channels).
 // Places are reused first-fit once free.
 //
 // A host call runs in an NnExecution: the plan, its workspace and the
@@ -38,18 +40,24 @@ struct MemoryPlan {
 };
 
 /// How one layer of a walk runs: on oneDNN (dnnl set), on cuDNN (cudnn
-/// set) or the hand-written path, and the floats of workspace it needs
-/// while it runs.
+/// set) or the hand-written path, the floats of workspace it needs while it
+/// runs, and the floats of the value it writes where that is kept in
+/// oneDNN's layout (blocked layouts pad channels; 0: NCHW, n times the
+/// layer's output size).
 struct LayerPlan {
   std::shared_ptr<DnnlLayer> dnnl;
   std::shared_ptr<const CudnnConv> cudnn;
   std::int64_t workspace = 0;
+  std::int64_t out_floats = 0;
 };
 
 /// The layers of a walk over layers [0, count) of `net` on n samples. oneDNN
-/// runs convolutions and dense layers on the host backend, and cuDNN
-/// convolutions on the CUDA backend (when built with them), forward and
-/// plain-mode bounds; sound bounds keep their directed-rounding loops.
+/// runs layers on the host backend (when built with it): forward, runs of
+/// convolutions, pooling, relu, add and dense layers in oneDNN's layouts
+/// (dnnl.hpp); plain-mode bounds, convolutions and dense layers. cuDNN runs
+/// convolutions on the CUDA backend (when built with it), forward and
+/// plain-mode bounds (cudnn.hpp). Sound bounds keep their directed-rounding
+/// loops.
 std::vector<LayerPlan> plan_layers(const NnNetworkState& net, std::int64_t n, std::size_t count,
                                    Walk walk);
 

@@ -130,6 +130,11 @@ struct NnExecution;
 struct NnExecutionPool {
   std::mutex mutex;
   std::vector<std::shared_ptr<NnExecution>> idle;
+  /// Whether forwards run in slices of the batch (the hand-written path:
+  /// execute.cpp, forward_slice): -1 until the network's first forward (or
+  /// temporary_bytes) decides it, from CUXPLAIN_NN_DNNL then, so that every
+  /// later call finds the executions that call planned.
+  int slices = -1;
 };
 
 struct NnNetworkState {

@@ -1009,6 +1009,177 @@ TEST(NnSplit, FromTheOutputIsTheIdentity) {
   EXPECT_LE(identity.temporary_bytes(n), 4096u);
 }
 
+// ---------------------------------------------------------------------------
+// Layouts: a host forward keeps oneDNN's layouts (nChw16c, NHWC) between its
+// oneDNN layers and reorders to NCHW where a hand-written layer reads a
+// value (host/nn/dnnl.hpp). These networks cross that boundary both ways;
+// each forward is checked against the double reference and against the
+// hand-written path (CUXPLAIN_NN_DNNL=0), whole and split.
+// ---------------------------------------------------------------------------
+
+/// Sets CUXPLAIN_NN_DNNL=0 while it lives (networks plan on their first
+/// call, so a network first called meanwhile runs hand-written).
+class HandWrittenPath {
+ public:
+  HandWrittenPath() {
+    const char* old = std::getenv("CUXPLAIN_NN_DNNL");
+    had_ = old != nullptr;
+    if (had_) old_ = old;
+    setenv("CUXPLAIN_NN_DNNL", "0", 1);
+  }
+  ~HandWrittenPath() {
+    if (had_) {
+      setenv("CUXPLAIN_NN_DNNL", old_.c_str(), 1);
+    } else {
+      unsetenv("CUXPLAIN_NN_DNNL");
+    }
+  }
+  HandWrittenPath(const HandWrittenPath&) = delete;
+  HandWrittenPath& operator=(const HandWrittenPath&) = delete;
+
+ private:
+  bool had_ = false;
+  std::string old_;
+};
+
+/// 16-channel convolutions (nChw16c), a floor-mode 1 x 1 stride-2
+/// convolution, max and counting-pads average pooling, an add of a kept
+/// value and an NCHW one (an unfolded batch norm, hand-written, between),
+/// a kept value that a hand-written layer also reads, a 5-channel
+/// convolution (NHWC) and dense layers reading NHWC and nChw16c values.
+NodeId layout_mix(RandomGraph& g) {
+  const NodeId x = g.input({3, 12, 10});
+  const NodeId a = g.relu(g.conv(x, 16, 3, 3, conv_params(1, 1, 1, 1, 1, 1)));
+  const NodeId p = g.max_pool(a, pool_params(2, 2, 2, 2));                        // 16 x 6 x 5
+  const NodeId d = g.conv(p, 16, 1, 1, conv_params(2, 2, 0, 0, 0, 0));           // 16 x 3 x 3
+  const NodeId b = g.batch_norm(g.relu(g.conv(p, 16, 3, 3, conv_params(2, 2, 1, 1, 1, 1))));
+  const NodeId s = g.relu(g.add(d, b));
+  const NodeId c5 = g.relu(g.conv(s, 5, 3, 3, conv_params(1, 1, 1, 1, 1, 1)));  // 5 x 3 x 3
+  const NodeId avg = g.avg_pool(c5, pool_params(3, 3, 1, 1, 1, 1, 1, 1, true));
+  const NodeId t = g.relu(g.conv(g.batch_norm(s), 16, 3, 3, conv_params(1, 1, 1, 1, 1, 1)));
+  const NodeId f = g.add(g.dense(g.flatten(avg), 7), g.dense(g.flatten(t), 7));
+  return g.dense(g.relu(f), 4);
+}
+
+/// An input of 16 channels reordered in, a relu of its own after a pool
+/// (oneDNN eltwise), a residual add over 64 channels (NHWC for a single
+/// sample, nChw16c otherwise), a reshape that a convolution reads in
+/// another shape (NCHW there), pooling on NCHW again, global average
+/// pooling on a kept value, and a dense layer after it.
+NodeId layout_residual(RandomGraph& g) {
+  const NodeId x = g.input({16, 8, 8});
+  const NodeId a = g.conv(x, 64, 3, 3, conv_params(1, 1, 1, 1, 1, 1));
+  const NodeId m = g.relu(g.max_pool(a, pool_params(3, 3, 2, 2, 1, 1, 1, 1)));   // 64 x 4 x 4
+  const NodeId r = g.relu(g.add(m, g.relu(g.conv(m, 64, 3, 3, conv_params(1, 1, 1, 1, 1, 1)))));
+  const NodeId z = g.conv(g.reshape(r, {32, 8, 4}), 16, 3, 3, conv_params(1, 1, 1, 1, 1, 1));
+  const NodeId q = g.relu(g.conv(g.avg_pool(z, pool_params(2, 2, 2, 2)), 64, 1, 1));  // 64 x 4 x 2
+  const NodeId gap = g.global_avg_pool(q);
+  return g.dense(g.relu(g.add(gap, g.global_avg_pool(r))), 6);
+}
+
+const std::vector<NamedMaker>& layout_networks() {
+  static const std::vector<NamedMaker> makers = {{"layout_mix", layout_mix},
+                                                 {"layout_residual", layout_residual}};
+  return makers;
+}
+
+/// `network` (oneDNN where built with it) and the same network built and
+/// first called on the hand-written path, on n samples of x: both within
+/// float tolerance of the double reference at `output`, and of each other.
+void expect_paths_agree(const RandomGraph& graph, const nn::Network& network,
+                        const nn::Network& hand_written, NodeId from, NodeId output,
+                        const std::vector<float>& x, std::int64_t n, const std::string& where) {
+  SCOPED_TRACE(where);
+  const Context ctx = Context::host();
+  const std::int64_t out = network.output_shape().size();
+  std::vector<float> y(static_cast<std::size_t>(n * out), test::poison());
+  std::vector<float> y_hand(y.size(), test::poison());
+  // Twice: the second call reuses the execution the first one planned.
+  for (int call = 0; call < 2; ++call) {
+    std::fill(y.begin(), y.end(), test::poison());
+    network.forward(ctx, x.data(), n, y.data());
+  }
+  {
+    const HandWrittenPath hand;
+    hand_written.forward(ctx, x.data(), n, y_hand.data());
+  }
+  std::vector<float> expected;  // from the input only (the reference starts there)
+  const std::int64_t in = network.input_shape().size();
+  for (std::int64_t s = 0; from < 0 && s < n; ++s) {
+    for (const double v : graph.reference(x.data() + s * in, output)) {
+      expected.push_back(static_cast<float>(v));
+    }
+  }
+  const double scale = std::max(max_abs(y_hand), expected.empty() ? 0.0 : max_abs(expected));
+  ASSERT_GT(scale, 0.0);
+  for (std::size_t i = 0; i < y.size(); ++i) {
+    ASSERT_NEAR(y[i], y_hand[i], 1e-5 * scale) << "element " << i << "\n" << network.summary();
+    if (!expected.empty()) {
+      ASSERT_NEAR(y[i], expected[i], 1e-5 * scale) << "element " << i << "\n"
+                                                    << network.summary();
+    }
+  }
+}
+
+class NnLayouts : public ::testing::TestWithParam<NamedMaker> {};
+
+TEST_P(NnLayouts, KeptLayoutsGiveTheHandWrittenValues) {
+  const Context ctx = Context::host();
+  RandomGraph graph(71);
+  const NodeId output = GetParam().maker(graph);
+  const std::int64_t in = graph.input_shape().size();
+  for (const std::int64_t n : {1, 7, 40}) {
+    const nn::Network network = graph.build(ctx, output);
+    nn::Network hand_written;
+    {
+      const HandWrittenPath hand;
+      hand_written = graph.build(ctx, output);
+    }
+    const std::vector<float> x =
+        test::random_uniform(static_cast<std::size_t>(n * in), 5, -1.0f, 1.0f);
+    expect_paths_agree(graph, network, hand_written, -1, output, x, n,
+                       "n = " + std::to_string(n));
+  }
+}
+
+TEST_P(NnLayouts, SplitHalvesGiveTheHandWrittenValues) {
+  // Every cut: g's output (a value oneDNN may keep in its layout inside the
+  // whole network) must come out NCHW, and h must read it so.
+  const Context ctx = Context::host();
+  RandomGraph graph(73);
+  const NodeId output = GetParam().maker(graph);
+  const std::int64_t n = 6, in = graph.input_shape().size();
+  const std::vector<float> x = test::random_uniform(static_cast<std::size_t>(n * in), 9, -1.0f, 1.0f);
+  int splits = 0;
+  for (NodeId cut = 1; cut < output; ++cut) {
+    const std::string where = "cut at node " + std::to_string(cut);
+    nn::Network g, h;
+    try {
+      g = graph.builder().build(ctx, cut);
+      h = graph.builder().build(ctx, cut, output);
+    } catch (const Error&) {
+      continue;  // a cut inside a skip connection: not a split
+    }
+    nn::Network g_hand, h_hand;
+    {
+      const HandWrittenPath hand;
+      g_hand = graph.builder().build(ctx, cut);
+      h_hand = graph.builder().build(ctx, cut, output);
+    }
+    expect_paths_agree(graph, g, g_hand, -1, cut, x, n, where + ", g");
+    std::vector<float> mid(static_cast<std::size_t>(n * g.output_shape().size()), test::poison());
+    g.forward(ctx, x.data(), n, mid.data());
+    expect_paths_agree(graph, h, h_hand, cut, output, mid, n, where + ", h");
+    expect_split_composes(graph, output, cut, where, /*check_sound=*/false);
+    ++splits;
+  }
+  // Seven in each network (layout_mix's max pool among them, a value the
+  // whole network keeps in nChw16c).
+  EXPECT_GE(splits, 7) << "cuts that split the network";
+}
+
+INSTANTIATE_TEST_SUITE_P(Networks, NnLayouts, ::testing::ValuesIn(layout_networks()), maker_name);
+
 TEST(NnSplit, BadCutsAreErrorsNamingTheNodes) {
   const Context ctx = Context::host();
   RandomGraph graph(61);
