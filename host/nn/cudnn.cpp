@@ -94,6 +94,20 @@ struct CudnnConv {
   }
 };
 
+struct CudnnPool {
+  cudnnTensorDescriptor_t x = nullptr, y = nullptr;
+  cudnnPoolingDescriptor_t pool = nullptr;
+
+  CudnnPool() = default;
+  CudnnPool(const CudnnPool&) = delete;
+  CudnnPool& operator=(const CudnnPool&) = delete;
+  ~CudnnPool() {
+    if (x != nullptr) (void)cudnnDestroyTensorDescriptor(x);
+    if (y != nullptr) (void)cudnnDestroyTensorDescriptor(y);
+    if (pool != nullptr) (void)cudnnDestroyPoolingDescriptor(pool);
+  }
+};
+
 struct CudnnNetwork {
   int device = 0;
   /// Guards everything below, and a call's enqueueing on the shared handle
@@ -106,12 +120,15 @@ struct CudnnNetwork {
   /// (layer, batch size, bounds) -> the layer on cuDNN, or null where the
   /// hand-written path runs it.
   std::map<std::tuple<std::size_t, std::int64_t, bool>, std::shared_ptr<const CudnnConv>> convs;
+  /// (layer, batch size) -> the pool on cuDNN, or null.
+  std::map<std::pair<std::size_t, std::int64_t>, std::shared_ptr<const CudnnPool>> pools;
 
   CudnnNetwork() = default;
   CudnnNetwork(const CudnnNetwork&) = delete;
   CudnnNetwork& operator=(const CudnnNetwork&) = delete;
   ~CudnnNetwork() {
     convs.clear();
+    pools.clear();
     if (handle != nullptr) (void)cudnnDestroy(handle);
     if (zero != nullptr) (void)cudaFree(zero);
   }
@@ -199,6 +216,42 @@ std::shared_ptr<const CudnnConv> make_conv(cudnnHandle_t handle, const NnLayer& 
   return nullptr;
 }
 
+/// Pool layer L on cuDNN for batches of n, or null where its windows would
+/// differ from the layer's.
+std::shared_ptr<const CudnnPool> make_pool(const NnLayer& L, std::int64_t n) {
+  const PoolGeometry& g = L.pool;
+  // cuDNN pads both sides alike and counts windows in floor mode: the layer
+  // runs here when its padding is symmetric and cuDNN's output size is the
+  // layer's (a ceil-mode window past the padded input then cannot occur).
+  if (g.pad_bottom != g.pad_top || g.pad_right != g.pad_left) return nullptr;
+  auto p = std::make_shared<CudnnPool>();
+  CUXPLAIN_CUDNN_TRY(cudnnCreateTensorDescriptor(&p->x));
+  CUXPLAIN_CUDNN_TRY(cudnnCreateTensorDescriptor(&p->y));
+  CUXPLAIN_CUDNN_TRY(cudnnCreatePoolingDescriptor(&p->pool));
+  CUXPLAIN_CUDNN_TRY(cudnnSetTensor4dDescriptor(p->x, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT,
+                                                as_int(n), as_int(g.channels), as_int(g.in_h),
+                                                as_int(g.in_w)));
+  CUXPLAIN_CUDNN_TRY(cudnnSetTensor4dDescriptor(p->y, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT,
+                                                as_int(n), as_int(g.channels), as_int(g.out_h),
+                                                as_int(g.out_w)));
+  // Max: padding never wins (as detail::pool_window); average: divide by
+  // the window (count_include_pad) or by the input elements it covers.
+  const cudnnPoolingMode_t mode = L.kind == LayerKind::max_pool
+                                      ? CUDNN_POOLING_MAX_DETERMINISTIC
+                                  : g.count_include_pad ? CUDNN_POOLING_AVERAGE_COUNT_INCLUDE_PADDING
+                                                        : CUDNN_POOLING_AVERAGE_COUNT_EXCLUDE_PADDING;
+  CUXPLAIN_CUDNN_TRY(cudnnSetPooling2dDescriptor(
+      p->pool, mode, CUDNN_NOT_PROPAGATE_NAN, as_int(g.kernel_h), as_int(g.kernel_w),
+      as_int(g.pad_top), as_int(g.pad_left), as_int(g.stride_h), as_int(g.stride_w)));
+  int dims[4] = {};
+  CUXPLAIN_CUDNN_TRY(
+      cudnnGetPooling2dForwardOutputDim(p->pool, p->x, &dims[0], &dims[1], &dims[2], &dims[3]));
+  if (dims[0] != n || dims[1] != g.channels || dims[2] != g.out_h || dims[3] != g.out_w) {
+    return nullptr;
+  }
+  return p;
+}
+
 /// y = conv(x) with `weight`, plus the layer's bias when given.
 void enqueue_conv(cudnnHandle_t handle, const CudnnConv& c, const float* x, const float* weight,
                   const float* bias, float* y, void* workspace) {
@@ -247,6 +300,33 @@ std::shared_ptr<const CudnnConv> cudnn_conv(const NnNetworkState& net, std::size
   return conv;
 }
 
+std::shared_ptr<const CudnnPool> cudnn_pool(const NnNetworkState& net, std::size_t index,
+                                            std::int64_t n) {
+  const NnLayer& L = net.layers[index];
+  if (net.cudnn == nullptr || (L.kind != LayerKind::max_pool && L.kind != LayerKind::avg_pool)) {
+    return nullptr;
+  }
+  CudnnNetwork& state = *net.cudnn;
+  std::lock_guard<std::mutex> lock(state.mutex);
+  const auto key = std::make_pair(index, n);
+  auto it = state.pools.find(key);
+  if (it == state.pools.end()) {
+    if (state.pools.size() >= kMaxConvs) state.pools.clear();
+    it = state.pools.emplace(key, make_pool(L, n)).first;
+  }
+  return it->second;
+}
+
+void cudnn_pool_run(const Context& ctx, const NnNetworkState& net, const CudnnPool& p,
+                    const float* x, float* y) {
+  CudnnNetwork& state = *net.cudnn;
+  const float one = 1.0f, zero = 0.0f;
+  std::lock_guard<std::mutex> lock(state.mutex);
+  cudnnHandle_t handle = state.get_handle();
+  CUXPLAIN_CUDNN_TRY(cudnnSetStream(handle, ctx.stream()));
+  CUXPLAIN_CUDNN_TRY(cudnnPoolingForward(handle, p.pool, &one, p.x, x, &zero, p.y, y));
+}
+
 void cudnn_run(const Context& ctx, const NnNetworkState& net, const CudnnConv& c, const float* l,
                const float* u, float* lo, float* hi, float* workspace) {
   const NnLayer& L = net.layers[c.index];
@@ -286,6 +366,7 @@ void cudnn_run(const Context& ctx, const NnNetworkState& net, const CudnnConv& c
 namespace cuxplain::detail {
 
 struct CudnnConv {};
+struct CudnnPool {};
 struct CudnnNetwork {};
 
 bool cudnn_enabled() { return false; }
@@ -300,6 +381,13 @@ std::shared_ptr<const CudnnConv> cudnn_conv(const NnNetworkState&, std::size_t, 
 
 void cudnn_run(const Context&, const NnNetworkState&, const CudnnConv&, const float*,
                const float*, float*, float*, float*) {}
+
+std::shared_ptr<const CudnnPool> cudnn_pool(const NnNetworkState&, std::size_t, std::int64_t) {
+  return nullptr;
+}
+
+void cudnn_pool_run(const Context&, const NnNetworkState&, const CudnnPool&, const float*,
+                    float*) {}
 
 }  // namespace cuxplain::detail
 

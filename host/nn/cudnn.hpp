@@ -1,14 +1,15 @@
 #pragma once
-// Convolutions of CUDA networks on cuDNN (the CUDA toolkit's libcudnn; CMake
-// option CUXPLAIN_WITH_CUDNN): forward, and plain-mode bounds as two
-// convolutions (W mu + b and |W| r) followed by the interval epilogue of
-// kernels/nn.hpp, as on oneDNN for the host (dnnl.hpp). FMA math only (no
-// TF32), so that a layer computes what the hand-written im2col + cuBLAS path
-// computes up to the order of its sums. Each layer's descriptors and
-// algorithm are chosen once per batch size and kept with the network; a call
-// only enqueues. Layers cuDNN cannot express exactly (padding larger on the
-// far side than on the near one) and sound bounds stay hand-written. Without
-// cuDNN every function here reports "not used".
+// Convolutions and pools of CUDA networks on cuDNN (the CUDA toolkit's
+// libcudnn; CMake option CUXPLAIN_WITH_CUDNN). Convolutions run forward,
+// and plain-mode bounds as two convolutions (W mu + b and |W| r) followed
+// by the interval epilogue of kernels/nn.hpp, as on oneDNN for the host
+// (dnnl.hpp); max and average pools run on each end of a box. FMA math only
+// (no TF32), so that a layer computes what the hand-written kernels compute
+// up to the order of its sums. Each layer's descriptors and algorithm are
+// chosen once per batch size and kept with the network; a call only
+// enqueues. Layers cuDNN cannot express exactly (padding larger on one side
+// than on the other) and sound bounds stay hand-written. Without cuDNN every
+// function here reports "not used".
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -19,6 +20,7 @@ namespace cuxplain::detail {
 
 struct NnNetworkState;
 struct CudnnConv;
+struct CudnnPool;
 struct CudnnNetwork;
 
 /// True when this build has cuDNN and the environment does not turn it off
@@ -40,5 +42,17 @@ std::shared_ptr<const CudnnConv> cudnn_conv(const NnNetworkState& net, std::size
 /// [l, u]. On ctx's stream; workspace: the floats cudnn_conv asked for.
 void cudnn_run(const Context& ctx, const NnNetworkState& net, const CudnnConv& conv,
                const float* l, const float* u, float* lo, float* hi, float* workspace);
+
+/// Layer `index` of `net` (a max or average pool) on cuDNN for batches of n,
+/// or null where cuDNN's windows differ from the layer's (padding larger on
+/// one side, a ceil-mode window past the padded input). Pooling is monotone:
+/// forward and plain-mode bounds run it on each end; sound bounds keep the
+/// directed-rounding average.
+std::shared_ptr<const CudnnPool> cudnn_pool(const NnNetworkState& net, std::size_t index,
+                                            std::int64_t n);
+
+/// y = the pool on x, on ctx's stream.
+void cudnn_pool_run(const Context& ctx, const NnNetworkState& net, const CudnnPool& pool,
+                    const float* x, float* y);
 
 }  // namespace cuxplain::detail

@@ -99,12 +99,17 @@ void execute(const NnNetworkState& net, const Context& ctx, std::int64_t n, bool
         if (bounds) CUXPLAIN_DISPATCH(ctx, nn_relu, a.hi, out_count, dst_hi);
         break;
       case LayerKind::max_pool:
-        CUXPLAIN_DISPATCH(ctx, nn_max_pool, L.pool, a.lo, n, dst_lo);
-        if (bounds) CUXPLAIN_DISPATCH(ctx, nn_max_pool, L.pool, a.hi, n, dst_hi);
-        break;
       case LayerKind::avg_pool:
-        CUXPLAIN_DISPATCH(ctx, nn_avg_pool, L.pool, lo_rounding, a.lo, n, dst_lo);
-        if (bounds) CUXPLAIN_DISPATCH(ctx, nn_avg_pool, L.pool, hi_rounding, a.hi, n, dst_hi);
+        if (const CudnnPool* pool = execution->layers[i].cudnn_pool.get()) {
+          cudnn_pool_run(ctx, net, *pool, a.lo, dst_lo);
+          if (bounds) cudnn_pool_run(ctx, net, *pool, a.hi, dst_hi);
+        } else if (L.kind == LayerKind::max_pool) {
+          CUXPLAIN_DISPATCH(ctx, nn_max_pool, L.pool, a.lo, n, dst_lo);
+          if (bounds) CUXPLAIN_DISPATCH(ctx, nn_max_pool, L.pool, a.hi, n, dst_hi);
+        } else {
+          CUXPLAIN_DISPATCH(ctx, nn_avg_pool, L.pool, lo_rounding, a.lo, n, dst_lo);
+          if (bounds) CUXPLAIN_DISPATCH(ctx, nn_avg_pool, L.pool, hi_rounding, a.hi, n, dst_hi);
+        }
         break;
       case LayerKind::global_avg_pool: {
         const std::int64_t plane = L.in_shape.h * L.in_shape.w;

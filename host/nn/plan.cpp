@@ -100,6 +100,7 @@ std::vector<LayerPlan> plan_layers(const NnNetworkState& net, std::int64_t n, st
     if (walk != Walk::sound_bounds && net.backend == Backend::cuda) {
       layers[i].cudnn = cudnn_conv(net, i, n, walk == Walk::bounds, &layers[i].workspace);
       if (layers[i].cudnn) continue;
+      layers[i].cudnn_pool = cudnn_pool(net, i, n);
     }
     layers[i].workspace = hand_written_workspace(layer, n, walk);
   }

@@ -47,6 +47,7 @@ struct MemoryPlan {
 struct LayerPlan {
   std::shared_ptr<DnnlLayer> dnnl;
   std::shared_ptr<const CudnnConv> cudnn;
+  std::shared_ptr<const CudnnPool> cudnn_pool;
   std::int64_t workspace = 0;
   std::int64_t out_floats = 0;
 };

@@ -276,9 +276,9 @@ TEST(NnCuda, ConvolutionChunksMatchHost) {
 TEST(NnCuda, CudnnAndHandWrittenConvolutionsAgree) {
   // The same networks built with cuDNN (when the build has it) and with
   // CUXPLAIN_NN_CUDNN=0 (im2col + cuBLAS), read when a network is built:
-  // forward and plain bounds agree to float rounding, on convolutions with
-  // symmetric padding (cuDNN) and the asymmetric one of "cnn" (hand-written
-  // on both).
+  // forward and plain bounds agree to float rounding, on convolutions and
+  // pools with symmetric padding (cuDNN) and the asymmetric ones of "cnn"
+  // (hand-written on both).
   CUXPLAIN_REQUIRE_CUDA();
   const TestStream stream;
   const Context cuda = Context::cuda(stream.get());
