@@ -43,22 +43,45 @@ void cblas_gemm(bool transpose_a, bool transpose_b, std::int64_t m, std::int64_t
 /// OpenBLAS's sgemm kernels, so no slab adds edge tiles inside the product.
 constexpr std::int64_t kSplitAlign = 16;
 
-/// The number of threads to split a product across by hand, or 1 to leave it
-/// to the BLAS. OpenBLAS 0.3.21 (Debian 12) threads skinny products poorly:
-/// NMF's pair X W^T (2000 x 25 x 2048) and U^T X (25 x 2048 x 2000) took
-/// 4.84 ms on 2 threads against 6.66 ms on 1 (1.37x; numpy's OpenBLAS
-/// 0.3.31: 3.92 ms), and 3.43 ms (1.94x) with each thread running the BLAS
-/// on its own slab of rows or columns of C. The k sums are not split, so
-/// every element of C is the same sum as in one call.
-int split_threads(std::int64_t m, std::int64_t n, std::int64_t k) {
+/// Runs the product split by hand across the OpenMP team and returns true,
+/// or returns false to leave it to the BLAS. OpenBLAS 0.3.21 (Debian 12)
+/// threads skinny products poorly: NMF's pair X W^T (2000 x 25 x 2048) and
+/// U^T X (25 x 2048 x 2000) took 4.84 ms on 2 threads against 6.66 ms on 1
+/// (1.37x; numpy's OpenBLAS 0.3.31: 3.92 ms), and 3.43 ms (1.94x) with each
+/// thread running the BLAS (sequential inside a parallel region) on its own
+/// slab of rows or columns of C. The k sums are not split, so every element
+/// of C is the same sum as in one call.
+bool split_gemm(bool transpose_a, bool transpose_b, std::int64_t m, std::int64_t n,
+                std::int64_t k, float alpha, const float* a, std::int64_t lda, const float* b,
+                std::int64_t ldb, float beta, float* c, std::int64_t ldc) {
 #if CUXPLAIN_CBLAS_ON_OPENMP && defined(_OPENMP)
   constexpr double kMinFlops = 1 << 23;  // below, starting threads costs more
-  if (omp_in_parallel() || 2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k) < kMinFlops) return 1;
-  const std::int64_t slabs = std::max(m, n) / kSplitAlign;
-  return static_cast<int>(std::clamp<std::int64_t>(slabs, 1, omp_get_max_threads()));
+  const double flops = 2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
+  if (omp_in_parallel() || flops < kMinFlops) return false;
+  // Slabs of the longer side of C, in whole multiples of kSplitAlign.
+  const bool rows = m >= n;
+  const std::int64_t extent = rows ? m : n, blocks = extent / kSplitAlign;
+  const int threads = static_cast<int>(std::min<std::int64_t>(blocks, omp_get_max_threads()));
+  if (threads < 2) return false;
+#pragma omp parallel num_threads(threads)
+  {
+    // The team may be smaller than asked for (OMP_THREAD_LIMIT, OMP_DYNAMIC).
+    const std::int64_t t = omp_get_thread_num(), team = omp_get_num_threads();
+    const std::int64_t begin = blocks * t / team * kSplitAlign;
+    const std::int64_t end = t + 1 == team ? extent : blocks * (t + 1) / team * kSplitAlign;
+    if (rows) {
+      cblas_gemm(transpose_a, transpose_b, end - begin, n, k, alpha,
+                 a + (transpose_a ? begin : begin * lda), lda, b, ldb, beta, c + begin * ldc, ldc);
+    } else {
+      cblas_gemm(transpose_a, transpose_b, m, end - begin, k, alpha, a, lda,
+                 b + (transpose_b ? begin * ldb : begin), ldb, beta, c + begin, ldc);
+    }
+  }
+  return true;
 #else
-  (void)m, (void)n, (void)k;
-  return 1;
+  (void)transpose_a, (void)transpose_b, (void)m, (void)n, (void)k, (void)alpha, (void)a,
+      (void)lda, (void)b, (void)ldb, (void)beta, (void)c, (void)ldc;
+  return false;
 #endif
 }
 
@@ -71,30 +94,9 @@ void gemm(const Context&, bool transpose_a, bool transpose_b, std::int64_t m, st
   if (m <= 0 || n <= 0) return;
   check_gemm_sizes(m, n, k, lda, ldb, ldc);
 #if CUXPLAIN_HAVE_CBLAS
-  const int threads = split_threads(m, n, k);
-  if (threads == 1) {
+  if (!split_gemm(transpose_a, transpose_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)) {
     cblas_gemm(transpose_a, transpose_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-    return;
   }
-#if CUXPLAIN_CBLAS_ON_OPENMP && defined(_OPENMP)
-  // Slabs of the longer side of C, in whole multiples of kSplitAlign.
-  const bool rows = m >= n;
-  const std::int64_t blocks = (rows ? m : n) / kSplitAlign;
-#pragma omp parallel num_threads(threads)
-  {
-    // The team may be smaller than asked for (OMP_THREAD_LIMIT, OMP_DYNAMIC).
-    const std::int64_t t = omp_get_thread_num(), team = omp_get_num_threads();
-    const std::int64_t begin = blocks * t / team * kSplitAlign;
-    const std::int64_t end = t + 1 == team ? (rows ? m : n) : blocks * (t + 1) / team * kSplitAlign;
-    if (rows) {
-      cblas_gemm(transpose_a, transpose_b, end - begin, n, k, alpha,
-                 a + (transpose_a ? begin : begin * lda), lda, b, ldb, beta, c + begin * ldc, ldc);
-    } else {
-      cblas_gemm(transpose_a, transpose_b, m, end - begin, k, alpha, a, lda,
-                 b + (transpose_b ? begin * ldb : begin), ldb, beta, c + begin, ldc);
-    }
-  }
-#endif
 #else
   // Blocked i-p-j loops: the inner loop streams rows of B and C.
   const auto at = [&](std::int64_t i, std::int64_t p) {
