@@ -47,8 +47,8 @@ std::int64_t aligned_floats(std::size_t bytes) {
 /// when the fastest wants more.
 constexpr std::size_t kMaxWorkspaceBytes = std::size_t{1} << 30;
 
-/// The most (layer, batch size, walk) entries a network keeps.
-constexpr std::size_t kMaxConvs = 1024;
+/// The most entries a network keeps per kind of layer.
+constexpr std::size_t kMaxEntries = 1024;
 
 /// Makes `device` current for the scope (cuDNN handles belong to the device
 /// current when they are made).
@@ -68,11 +68,40 @@ class DeviceScope {
 
 int as_int(std::int64_t v) { return static_cast<int>(v); }
 
+/// Makes *desc an n x c x h x w float tensor in NCHW.
+void make_nchw(cudnnTensorDescriptor_t* desc, std::int64_t n, std::int64_t c, std::int64_t h,
+               std::int64_t w) {
+  CUXPLAIN_CUDNN_TRY(cudnnCreateTensorDescriptor(desc));
+  CUXPLAIN_CUDNN_TRY(cudnnSetTensor4dDescriptor(*desc, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT,
+                                                as_int(n), as_int(c), as_int(h), as_int(w)));
+}
+
+/// Whether cuDNN's output dims are n x c x h x w (the layer's).
+bool same_dims(const int (&dims)[4], std::int64_t n, std::int64_t c, std::int64_t h,
+               std::int64_t w) {
+  return dims[0] == n && dims[1] == c && dims[2] == h && dims[3] == w;
+}
+
+/// cache[key], made by make() under `mutex` on first use. A few batch sizes
+/// per layer in practice; a caller cycling through many starts over (calls
+/// in flight hold their own references).
+template <class Map, class Make>
+typename Map::mapped_type find_or_make(std::mutex& mutex, Map& cache,
+                                       const typename Map::key_type& key, const Make& make) {
+  std::lock_guard<std::mutex> lock(mutex);
+  auto it = cache.find(key);
+  if (it == cache.end()) {
+    if (cache.size() >= kMaxEntries) cache.clear();
+    it = cache.emplace(key, make()).first;
+  }
+  return it->second;
+}
+
 }  // namespace
 
 struct CudnnConv {
   std::size_t index = 0;
-  bool bounds = false, relu = false;
+  bool bounds = false;
   std::int64_t in_count = 0, out_count = 0;  // floats per batch
   cudnnTensorDescriptor_t x = nullptr, y = nullptr, bias = nullptr;
   cudnnFilterDescriptor_t w = nullptr;
@@ -155,23 +184,14 @@ std::shared_ptr<const CudnnConv> make_conv(cudnnHandle_t handle, const NnLayer& 
   auto c = std::make_shared<CudnnConv>();
   c->index = index;
   c->bounds = bounds;
-  c->relu = L.relu;
   c->in_count = n * g.in_size();
   c->out_count = n * g.out_size();
-  CUXPLAIN_CUDNN_TRY(cudnnCreateTensorDescriptor(&c->x));
-  CUXPLAIN_CUDNN_TRY(cudnnCreateTensorDescriptor(&c->y));
-  CUXPLAIN_CUDNN_TRY(cudnnCreateTensorDescriptor(&c->bias));
+  make_nchw(&c->x, n, g.in_c, g.in_h, g.in_w);
+  make_nchw(&c->y, n, g.out_c, g.out_h, g.out_w);
+  make_nchw(&c->bias, 1, g.out_c, 1, 1);
   CUXPLAIN_CUDNN_TRY(cudnnCreateFilterDescriptor(&c->w));
   CUXPLAIN_CUDNN_TRY(cudnnCreateConvolutionDescriptor(&c->conv));
   CUXPLAIN_CUDNN_TRY(cudnnCreateActivationDescriptor(&c->activation));
-  CUXPLAIN_CUDNN_TRY(cudnnSetTensor4dDescriptor(c->x, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT,
-                                                as_int(n), as_int(g.in_c), as_int(g.in_h),
-                                                as_int(g.in_w)));
-  CUXPLAIN_CUDNN_TRY(cudnnSetTensor4dDescriptor(c->y, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT,
-                                                as_int(n), as_int(g.out_c), as_int(g.out_h),
-                                                as_int(g.out_w)));
-  CUXPLAIN_CUDNN_TRY(cudnnSetTensor4dDescriptor(c->bias, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, 1,
-                                                as_int(g.out_c), 1, 1));
   // ONNX's [out_c, in_c / groups, kh, kw], with the group count on the
   // convolution.
   CUXPLAIN_CUDNN_TRY(cudnnSetFilter4dDescriptor(c->w, CUDNN_DATA_FLOAT, CUDNN_TENSOR_NCHW,
@@ -192,9 +212,7 @@ std::shared_ptr<const CudnnConv> make_conv(cudnnHandle_t handle, const NnLayer& 
   int dims[4] = {};
   CUXPLAIN_CUDNN_TRY(
       cudnnGetConvolution2dForwardOutputDim(c->conv, c->x, c->w, &dims[0], &dims[1], &dims[2], &dims[3]));
-  if (dims[0] != n || dims[1] != g.out_c || dims[2] != g.out_h || dims[3] != g.out_w) {
-    return nullptr;
-  }
+  if (!same_dims(dims, n, g.out_c, g.out_h, g.out_w)) return nullptr;
   // The heuristics' order (no trial runs: a plan is made inside a call, and
   // timing there would run the layer several times).
   cudnnConvolutionFwdAlgoPerf_t perf[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
@@ -225,15 +243,9 @@ std::shared_ptr<const CudnnPool> make_pool(const NnLayer& L, std::int64_t n) {
   // layer's (a ceil-mode window past the padded input then cannot occur).
   if (g.pad_bottom != g.pad_top || g.pad_right != g.pad_left) return nullptr;
   auto p = std::make_shared<CudnnPool>();
-  CUXPLAIN_CUDNN_TRY(cudnnCreateTensorDescriptor(&p->x));
-  CUXPLAIN_CUDNN_TRY(cudnnCreateTensorDescriptor(&p->y));
+  make_nchw(&p->x, n, g.channels, g.in_h, g.in_w);
+  make_nchw(&p->y, n, g.channels, g.out_h, g.out_w);
   CUXPLAIN_CUDNN_TRY(cudnnCreatePoolingDescriptor(&p->pool));
-  CUXPLAIN_CUDNN_TRY(cudnnSetTensor4dDescriptor(p->x, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT,
-                                                as_int(n), as_int(g.channels), as_int(g.in_h),
-                                                as_int(g.in_w)));
-  CUXPLAIN_CUDNN_TRY(cudnnSetTensor4dDescriptor(p->y, CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT,
-                                                as_int(n), as_int(g.channels), as_int(g.out_h),
-                                                as_int(g.out_w)));
   // Max: padding never wins (as detail::pool_window); average: divide by
   // the window (count_include_pad) or by the input elements it covers.
   const cudnnPoolingMode_t mode = L.kind == LayerKind::max_pool
@@ -246,9 +258,7 @@ std::shared_ptr<const CudnnPool> make_pool(const NnLayer& L, std::int64_t n) {
   int dims[4] = {};
   CUXPLAIN_CUDNN_TRY(
       cudnnGetPooling2dForwardOutputDim(p->pool, p->x, &dims[0], &dims[1], &dims[2], &dims[3]));
-  if (dims[0] != n || dims[1] != g.channels || dims[2] != g.out_h || dims[3] != g.out_w) {
-    return nullptr;
-  }
+  if (!same_dims(dims, n, g.channels, g.out_h, g.out_w)) return nullptr;
   return p;
 }
 
@@ -282,17 +292,11 @@ std::shared_ptr<const CudnnConv> cudnn_conv(const NnNetworkState& net, std::size
   const NnLayer& L = net.layers[index];
   if (net.cudnn == nullptr || L.kind != LayerKind::conv) return nullptr;
   CudnnNetwork& state = *net.cudnn;
-  std::lock_guard<std::mutex> lock(state.mutex);
-  const auto key = std::make_tuple(index, n, bounds);
-  auto it = state.convs.find(key);
-  if (it == state.convs.end()) {
-    // A few batch sizes per layer in practice; a caller cycling through
-    // many starts over (calls in flight hold their own references).
-    if (state.convs.size() >= kMaxConvs) state.convs.clear();
-    const DeviceScope scope(state.device);
-    it = state.convs.emplace(key, make_conv(state.get_handle(), L, index, n, bounds)).first;
-  }
-  const std::shared_ptr<const CudnnConv>& conv = it->second;
+  const std::shared_ptr<const CudnnConv> conv =
+      find_or_make(state.mutex, state.convs, std::make_tuple(index, n, bounds), [&] {
+        const DeviceScope scope(state.device);
+        return make_conv(state.get_handle(), L, index, n, bounds);
+      });
   if (conv == nullptr) return nullptr;
   // Bounds: the boxes' centres and radii, then the algorithm's workspace.
   const std::int64_t boxes = bounds ? 2 * aligned_floats(conv->in_count * sizeof(float)) : 0;
@@ -307,14 +311,8 @@ std::shared_ptr<const CudnnPool> cudnn_pool(const NnNetworkState& net, std::size
     return nullptr;
   }
   CudnnNetwork& state = *net.cudnn;
-  std::lock_guard<std::mutex> lock(state.mutex);
-  const auto key = std::make_pair(index, n);
-  auto it = state.pools.find(key);
-  if (it == state.pools.end()) {
-    if (state.pools.size() >= kMaxConvs) state.pools.clear();
-    it = state.pools.emplace(key, make_pool(L, n)).first;
-  }
-  return it->second;
+  return find_or_make(state.mutex, state.pools, std::make_pair(index, n),
+                      [&] { return make_pool(L, n); });
 }
 
 void cudnn_pool_run(const Context& ctx, const NnNetworkState& net, const CudnnPool& p,
@@ -337,7 +335,7 @@ void cudnn_run(const Context& ctx, const NnNetworkState& net, const CudnnConv& c
     cudnnHandle_t handle = state.get_handle();
     CUXPLAIN_CUDNN_TRY(cudnnSetStream(handle, ctx.stream()));
     enqueue_conv(handle, c, l, L.weight.data(), L.bias.data(), lo, workspace);
-    if (c.relu) {
+    if (L.relu) {
       CUXPLAIN_CUDNN_TRY(cudnnActivationForward(handle, c.activation, &one, c.y, lo, &zero, c.y, lo));
     }
     return;
@@ -356,7 +354,7 @@ void cudnn_run(const Context& ctx, const NnNetworkState& net, const CudnnConv& c
     epilogue_bias = state.zero;
   }
   // lo holds W mu + b, hi |W| r: the epilogue with the bias already added.
-  kernels::cuda::nn_bounds_epilogue(ctx, lo, hi, epilogue_bias, c.relu, c.out_count, 1);
+  kernels::cuda::nn_bounds_epilogue(ctx, lo, hi, epilogue_bias, L.relu, c.out_count, 1);
 }
 
 }  // namespace cuxplain::detail
